@@ -1,0 +1,70 @@
+# pidlock: build, test, install. Honours CC, CFLAGS, LDFLAGS, PREFIX, DESTDIR.
+CC ?= cc
+PREFIX ?= /usr/local
+DESTDIR ?=
+CFLAGS ?= -O2 -g
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow
+# _GNU_SOURCE for RTLD_NEXT, close_range and getauxval; hidden visibility so
+# only the interposed functions are exported (checked by check-exports).
+PL_CFLAGS := $(WARN) -D_GNU_SOURCE -fPIC -fvisibility=hidden -fno-strict-aliasing
+UNAME_S := $(shell uname -s)
+
+ifeq ($(UNAME_S),Darwin)
+PLATFORM := darwin
+LIBNAME := libpidlock.dylib
+SHLIB_FLAGS := -dynamiclib
+LIBDL :=
+else
+PLATFORM := linux
+LIBNAME := libpidlock.so
+SHLIB_FLAGS := -shared -Wl,-z,defs -Wl,--version-script=shim/exports.map
+LIBDL := -ldl
+endif
+
+CORE := shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/platform_$(PLATFORM).c
+SHIM_SRC := $(CORE) shim/preload.c shim/interpose.c
+CLI_SRC := $(CORE) shim/cli.c
+HDR := $(wildcard shim/*.h)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPERS := $(patsubst tests/helpers/%.c,build/helpers/%,$(HELPER_SRC))
+
+all: build/$(LIBNAME) build/pidlock
+
+build/$(LIBNAME): $(SHIM_SRC) $(HDR) shim/exports.map | build
+	$(CC) $(PL_CFLAGS) $(CFLAGS) $(SHLIB_FLAGS) $(LDFLAGS) -o $@ $(SHIM_SRC) $(LIBDL)
+
+build/pidlock: $(CLI_SRC) $(HDR) | build
+	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -DPL_LIBDIR='"$(PREFIX)/lib/pidlock"' -o $@ $(CLI_SRC)
+
+build/libempty.so: tests/empty.c | build
+	$(CC) $(WARN) -fPIC -shared $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+build/helpers/%: tests/helpers/%.c | build
+	@mkdir -p build/helpers
+	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+helpers: $(HELPERS) build/libempty.so
+
+build:
+	mkdir -p build
+
+test: all helpers
+	sh scripts/test-deps.sh
+	bats --print-output-on-failure tests/
+
+demo: all
+	sh scripts/demo.sh
+
+check-exports: build/$(LIBNAME)
+	sh scripts/check-exports.sh build/$(LIBNAME)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/pidlock $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 build/$(LIBNAME) $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBNAME)
+	install -m 0755 build/pidlock $(DESTDIR)$(PREFIX)/bin/pidlock
+	install -m 0644 docs/pidlock.1 $(DESTDIR)$(PREFIX)/share/man/man1/pidlock.1
+
+clean:
+	rm -rf build
+
+.PHONY: all helpers test demo check-exports install clean

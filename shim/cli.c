@@ -1,0 +1,2 @@
+/* placeholder, replaced by the command */
+int main(void) { return 0; }

@@ -1,0 +1,358 @@
+/* Environment -> validated configuration, and every message about a bad value.
+ *
+ * Parsing is strict by design: every value that is not exactly one of the
+ * documented forms is an error that names the variable and the value (SPEC
+ * section 2), because a typo in PIDLOCK_MODE must not silently turn a service
+ * into one that runs twice. Numbers are parsed by hand with overflow checks:
+ * strtod would accept "inf", "nan", "1e3" and hex, which are all refused.
+ */
+#include "pidlock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/* Case-insensitive equality, no locale (the constructor runs before setlocale). */
+static int same(const char *a, const char *b)
+{
+	while (*a && lower((unsigned char)*a) == lower((unsigned char)*b)) {
+		a++;
+		b++;
+	}
+	return *a == '\0' && *b == '\0';
+}
+
+int pl_parse_uint(const char *s, unsigned long max, unsigned long *v)
+{
+	unsigned long r = 0;
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		unsigned long d = (unsigned long)(*s - '0');
+		if (r > (max - d) / 10)
+			return -1; /* overflow or out of range */
+		r = r * 10 + d;
+	}
+	*v = r;
+	return 0;
+}
+
+/* Seconds with an optional fraction: "5", "0.25", ".5". At most 10^9 s, which
+ * is over 31 years: more is a typo, not a wish. */
+int pl_parse_duration(const char *s, long long *ns)
+{
+	long long sec = 0, frac = 0, scale = 100000000LL;
+	int digits = 0, intdigits = 0;
+	for (; *s >= '0' && *s <= '9'; s++, digits++) {
+		if (++intdigits > 10)
+			return -1;
+		sec = sec * 10 + (*s - '0');
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++, digits++) {
+			frac += (*s - '0') * scale;
+			scale /= 10; /* digits past nanoseconds are dropped */
+		}
+	}
+	if (*s || !digits || sec > 1000000000LL)
+		return -1;
+	*ns = sec * 1000000000LL + frac;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int signo;
+} signals[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+    {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},     {"BUS", SIGBUS},     {"FPE", SIGFPE},
+    {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
+    {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
+    {"CONT", SIGCONT}, {"STOP", SIGSTOP},     {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
+    {"TTOU", SIGTTOU}, {"URG", SIGURG},       {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
+    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+    {"SYS", SIGSYS},
+};
+
+/* Highest signal number kill(2) takes: real-time signals on Linux. */
+#ifdef __linux__
+#define PL_SIG_MAX 64UL
+#else
+#define PL_SIG_MAX 31UL
+#endif
+
+int pl_parse_signal(const char *s, int *signo)
+{
+	unsigned long n;
+	if (pl_parse_uint(s, PL_SIG_MAX, &n) == 0) {
+		if (n == 0)
+			return -1; /* signal 0 stops nothing */
+		*signo = (int)n;
+		return 0;
+	}
+	if (lower((unsigned char)s[0]) == 's' && lower((unsigned char)s[1]) == 'i' &&
+	    lower((unsigned char)s[2]) == 'g')
+		s += 3;
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		if (same(s, signals[i].name)) {
+			*signo = signals[i].signo;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *pl_signal_name(int signo)
+{
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (signals[i].signo == signo)
+			return signals[i].name;
+	return NULL;
+}
+
+int pl_parse_bool(const char *s, int *v)
+{
+	static const char *const yes[] = {"1", "true", "yes", "on"};
+	static const char *const no[] = {"0", "false", "no", "off"};
+	for (size_t i = 0; i < 4; i++) {
+		if (same(s, yes[i])) {
+			*v = 1;
+			return 0;
+		}
+		if (same(s, no[i])) {
+			*v = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int pl_parse_mode(const char *s, enum pl_mode *mode)
+{
+	if (same(s, "fail"))
+		*mode = PL_MODE_FAIL;
+	else if (same(s, "wait"))
+		*mode = PL_MODE_WAIT;
+	else if (same(s, "replace"))
+		*mode = PL_MODE_REPLACE;
+	else
+		return -1;
+	return 0;
+}
+
+int pl_parse_scope(const char *s, enum pl_scope *scope)
+{
+	if (same(s, "process"))
+		*scope = PL_SCOPE_PROCESS;
+	else if (same(s, "tree"))
+		*scope = PL_SCOPE_TREE;
+	else
+		return -1;
+	return 0;
+}
+
+int pl_parse_on_error(const char *s, int *run)
+{
+	if (same(s, "fail"))
+		*run = 0;
+	else if (same(s, "run"))
+		*run = 1;
+	else
+		return -1;
+	return 0;
+}
+
+/* One pass over the environment; only entries starting with "PIDLOCK_" (and
+ * XDG_RUNTIME_DIR) are looked at, so the inert path costs a few compares per
+ * variable and no system call. */
+void pl_env_scan(char **envp, struct pl_env *e)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} names[] = {
+	    {PL_ENV_FILE, offsetof(struct pl_env, file)},
+	    {PL_ENV_MODE, offsetof(struct pl_env, mode)},
+	    {PL_ENV_TIMEOUT, offsetof(struct pl_env, timeout)},
+	    {PL_ENV_SIGNAL, offsetof(struct pl_env, signal)},
+	    {PL_ENV_EXIT_CODE, offsetof(struct pl_env, exit_code)},
+	    {PL_ENV_SCOPE, offsetof(struct pl_env, scope)},
+	    {PL_ENV_ON_ERROR, offsetof(struct pl_env, on_error)},
+	    {PL_ENV_QUIET, offsetof(struct pl_env, quiet)},
+	    {PL_ENV_VERBOSE, offsetof(struct pl_env, verbose)},
+	    {PL_ENV_HELD, offsetof(struct pl_env, held)},
+	    {PL_ENV_EXEC, offsetof(struct pl_env, exec)},
+	    {"XDG_RUNTIME_DIR", offsetof(struct pl_env, xdg)},
+	};
+	memset(e, 0, sizeof(*e));
+	if (!envp)
+		return;
+	for (char **p = envp; *p; p++) {
+		const char *s = *p;
+		if (s[0] != 'P' && s[0] != 'X')
+			continue;
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			size_t n = strlen(names[i].name);
+			if (strncmp(s, names[i].name, n) == 0 && s[n] == '=') {
+				char ***slot = (char ***)(void *)((char *)e + names[i].off);
+				if (!*slot) /* the first wins, as getenv does */
+					*slot = p;
+				break;
+			}
+		}
+	}
+}
+
+const char *pl_env_value(char **entry)
+{
+	return entry ? strchr(*entry, '=') + 1 : NULL;
+}
+
+/* "pidlock: PIDLOCK_X=value: why" (+ the on-error suffix) and the status. */
+static int bad(const struct pl_config *cfg, char **entry, const char *why)
+{
+	struct pl_msg m;
+	pl_msg_init(&m);
+	pl_msg_str(&m, *entry);
+	pl_msg_str(&m, ": ");
+	pl_msg_str(&m, why);
+	return pl_fail(&m, cfg, PL_EX_CONFIG);
+}
+
+int pl_fail(struct pl_msg *m, const struct pl_config *cfg, int status)
+{
+	if (cfg->on_error_run)
+		pl_msg_str(m, "; running without the lock (PIDLOCK_ON_ERROR=run)");
+	pl_msg_send(m);
+	return status;
+}
+
+int pl_config_load(const struct pl_env *e, struct pl_config *cfg)
+{
+	unsigned long n;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = PL_MODE_FAIL;
+	cfg->timeout_ns = PL_FOREVER;
+	cfg->signo = SIGTERM;
+	cfg->exit_code = PL_EX_TEMPFAIL;
+	cfg->scope = PL_SCOPE_PROCESS;
+	cfg->file = pl_env_value(e->file);
+
+	/* First, so that every later message can say what happens next. */
+	if (e->on_error && pl_parse_on_error(pl_env_value(e->on_error), &cfg->on_error_run))
+		return bad(cfg, e->on_error, "expected fail or run");
+	if (e->mode && pl_parse_mode(pl_env_value(e->mode), &cfg->mode))
+		return bad(cfg, e->mode, "expected fail, wait or replace");
+	if (e->timeout && pl_parse_duration(pl_env_value(e->timeout), &cfg->timeout_ns))
+		return bad(cfg, e->timeout, "expected seconds, such as 5 or 0.5 (at most 1000000000)");
+	if (!e->timeout && cfg->mode == PL_MODE_REPLACE)
+		cfg->timeout_ns = 10 * 1000000000LL;
+	if (e->signal && pl_parse_signal(pl_env_value(e->signal), &cfg->signo))
+		return bad(cfg, e->signal, "expected a signal name such as TERM or a number from 1");
+	if (e->exit_code) {
+		if (pl_parse_uint(pl_env_value(e->exit_code), 255, &n))
+			return bad(cfg, e->exit_code, "expected a number from 0 to 255");
+		cfg->exit_code = (int)n;
+	}
+	if (e->scope && pl_parse_scope(pl_env_value(e->scope), &cfg->scope))
+		return bad(cfg, e->scope, "expected process or tree");
+	if (e->quiet && pl_parse_bool(pl_env_value(e->quiet), &cfg->quiet))
+		return bad(cfg, e->quiet, "expected 1/0, true/false, yes/no or on/off");
+	if (e->verbose && pl_parse_bool(pl_env_value(e->verbose), &cfg->verbose))
+		return bad(cfg, e->verbose, "expected 1/0, true/false, yes/no or on/off");
+	if (cfg->file && !*cfg->file)
+		return bad(cfg, e->file, "empty; expected a path or a NAME");
+	return 0;
+}
+
+/* Appends s to path at *len; -1 when it would not fit. */
+static int put(char *path, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+	if (*len + n >= PATH_MAX)
+		return -1;
+	memcpy(path + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+static int too_long(struct pl_config *cfg)
+{
+	struct pl_msg m;
+	pl_msg_init(&m);
+	pl_msg_strn(&m, cfg->file, 200);
+	pl_msg_str(&m, ": path too long");
+	return pl_fail(&m, cfg, PL_EX_CANTCREAT);
+}
+
+/* The per-user directory under /tmp must be the user's own real directory that
+ * nobody else can write: otherwise another user could plant it and swap the
+ * PID file under us (the classic /tmp attack). */
+static int private_dir(struct pl_config *cfg, const char *dir, uid_t euid)
+{
+	struct stat st;
+	struct pl_msg m;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		int err = errno;
+		pl_msg_init(&m);
+		pl_msg_str(&m, dir);
+		pl_msg_str(&m, ": cannot create directory: ");
+		pl_msg_str(&m, strerror(err));
+		return pl_fail(&m, cfg, PL_EX_CANTCREAT);
+	}
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != euid ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		pl_msg_init(&m);
+		pl_msg_str(&m, dir);
+		pl_msg_str(&m, ": not a private directory of UID ");
+		pl_msg_num(&m, (long long)euid);
+		pl_msg_str(&m, " (a link, another owner, or writable by others); refusing it");
+		return pl_fail(&m, cfg, PL_EX_CANTCREAT);
+	}
+	return 0;
+}
+
+int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid)
+{
+	size_t len = 0;
+	cfg->path[0] = '\0';
+	if (strchr(cfg->file, '/')) {
+		if (put(cfg->path, &len, cfg->file))
+			return too_long(cfg);
+		return 0;
+	}
+	if (strcmp(cfg->file, ".") == 0 || strcmp(cfg->file, "..") == 0) {
+		struct pl_msg m;
+		pl_msg_init(&m);
+		pl_msg_str(&m, PL_ENV_FILE "=");
+		pl_msg_str(&m, cfg->file);
+		pl_msg_str(&m, ": not a NAME");
+		return pl_fail(&m, cfg, PL_EX_CONFIG);
+	}
+	if (xdg && xdg[0] == '/') {
+		if (put(cfg->path, &len, xdg) || put(cfg->path, &len, "/"))
+			return too_long(cfg);
+	} else {
+		char num[24];
+		pl_fmt_num(num, (long long)euid);
+		if (put(cfg->path, &len, "/tmp/pidlock-") || put(cfg->path, &len, num))
+			return too_long(cfg);
+		int r = private_dir(cfg, cfg->path, euid);
+		if (r)
+			return r;
+		put(cfg->path, &len, "/");
+	}
+	if (put(cfg->path, &len, cfg->file) || put(cfg->path, &len, ".pid"))
+		return too_long(cfg);
+	return 0;
+}

@@ -1,0 +1,380 @@
+/* exec, fork, close and kin: keep the descriptor alive, and out of children.
+ *
+ * Every wrapper starts with one test of pl_state.active; when pidlock is inert
+ * or the descriptor is not involved, it goes straight to the real function.
+ * Nothing here allocates: exec wrappers may run in a vfork() child.
+ */
+#include "pidlock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PL_EXPORT __attribute__((visibility("default")))
+
+/* The one platform difference of this file: how the real function is reached.
+ * Linux: our symbol comes first in the global scope, the real one is the next
+ * definition (dlsym RTLD_NEXT), looked up once on first use.
+ * macOS: dyld's __DATA,__interpose table maps each real function to our
+ * wrapper for every image but ours, so calling the real name from here
+ * reaches the real function. A two-level namespace is kept (never a flat one). */
+#ifdef __APPLE__
+#define WRAP(name) pl_wrap_##name
+#define REAL(name) name
+#define INTERPOSE(name)                                                                            \
+	__attribute__((used, section("__DATA,__interpose"))) static const struct {                 \
+		const void *replacement, *original;                                                \
+	} pl_interpose_##name = {(const void *)(unsigned long)&WRAP(name),                         \
+				 (const void *)(unsigned long)&name};
+#else
+#include <dlfcn.h>
+#define WRAP(name) name
+#define INTERPOSE(name)
+#define REAL(name) ((__typeof__(&name))next_symbol(&next_##name, #name))
+#define NEXT(name) static void *next_##name
+
+/* Fails loudly rather than calling through a null pointer: a missing libc
+ * function here means the program cannot work as it expects. */
+static void *next_symbol(void **slot, const char *name)
+{
+	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (!f) {
+		f = dlsym(RTLD_NEXT, name);
+		if (!f) {
+			struct pl_msg m;
+			pl_msg_init(&m);
+			pl_msg_str(&m, "cannot find ");
+			pl_msg_str(&m, name);
+			pl_msg_str(&m, " in the C library");
+			pl_msg_send(&m);
+			abort();
+		}
+		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
+	}
+	return f;
+}
+NEXT(close);
+NEXT(dup2);
+NEXT(dup3);
+NEXT(close_range);
+NEXT(closefrom);
+NEXT(fork);
+NEXT(daemon);
+NEXT(_exit);
+NEXT(_Exit);
+NEXT(execve);
+NEXT(execvp);
+NEXT(execvpe);
+NEXT(fexecve);
+NEXT(execveat);
+#endif
+
+static int is_lock_fd(int fd)
+{
+	return pl_state.active && fd == pl_state.lk.fd;
+}
+
+/* ---- closing descriptors (guarantee 7) ---- */
+
+/* The program believes it closed a descriptor it never opened (a close-all
+ * loop, python-daemon, daemonize#34): report success and keep the lock. */
+PL_EXPORT int WRAP(close)(int fd)
+{
+	if (is_lock_fd(fd))
+		return 0;
+	return REAL(close)(fd);
+}
+INTERPOSE(close)
+
+/* Moves the lock to another number before the program takes its number for a
+ * file of its own (dup2 onto it), so the target gets the program's file. */
+static int move_lock_fd(void)
+{
+	int cmd = pl_state.cfg.scope == PL_SCOPE_PROCESS ? F_DUPFD_CLOEXEC : F_DUPFD;
+	int fd = fcntl(pl_state.lk.fd, cmd, 3);
+	if (fd < 0)
+		return -1;
+	pl_state.lk.fd = fd;
+	return 0;
+}
+
+PL_EXPORT int WRAP(dup2)(int oldfd, int newfd)
+{
+	if (oldfd != newfd && is_lock_fd(newfd) && move_lock_fd() < 0)
+		return -1;
+	return REAL(dup2)(oldfd, newfd);
+}
+INTERPOSE(dup2)
+
+#ifdef __linux__
+PL_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	if (oldfd != newfd && is_lock_fd(newfd) && move_lock_fd() < 0)
+		return -1;
+	return REAL(dup3)(oldfd, newfd, flags);
+}
+
+/* close_range() and closefrom() exist on Linux (glibc >= 2.34) and FreeBSD,
+ * not on macOS. The raw system call, made without libc, cannot be seen here:
+ * that is a documented limit. */
+PL_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	unsigned int fd = (unsigned int)pl_state.lk.fd;
+	if (!pl_state.active || fd < first || fd > last ||
+	    ((flags & CLOSE_RANGE_CLOEXEC) && pl_state.cfg.scope == PL_SCOPE_PROCESS))
+		return REAL(close_range)(first, last, flags);
+	/* Split around the lock. CLOSE_RANGE_UNSHARE on both halves is harmless:
+	 * the second call finds the table already private. */
+	if (fd > first && REAL(close_range)(first, fd - 1, flags) < 0)
+		return -1;
+	if (fd < last)
+		return REAL(close_range)(fd + 1, last, flags);
+	return 0;
+}
+
+PL_EXPORT void closefrom(int lowfd)
+{
+	int fd = pl_state.lk.fd;
+	if (!pl_state.active || fd < lowfd || lowfd < 0) {
+		REAL(closefrom)(lowfd);
+		return;
+	}
+	if (fd > lowfd)
+		close_range((unsigned int)lowfd, (unsigned int)fd - 1, 0);
+	REAL(closefrom)(fd + 1);
+}
+#endif
+
+/* ---- fork and daemonising (guarantee 6) ---- */
+
+PL_EXPORT pid_t WRAP(fork)(void)
+{
+	if (!pl_state.active)
+		return REAL(fork)();
+	/* From now on copies may share the lock: the exit path must look before
+	 * removing the file. */
+	pl_state.shared = 1;
+	pid_t r = REAL(fork)();
+	if (r == 0)
+		pl_state.pid = getpid();
+	return r;
+}
+INTERPOSE(fork)
+
+/* daemon(3) forks inside libc, out of our sight, and its parent leaves with
+ * _exit: the child that carries on tells the PID file so. */
+PL_EXPORT int WRAP(daemon)(int nochdir, int noclose)
+{
+	if (!pl_state.active)
+		return REAL(daemon)(nochdir, noclose);
+	pid_t before = pl_state.pid;
+	pl_state.shared = 1;
+	int r = REAL(daemon)(nochdir, noclose);
+	if (r == 0) {
+		pl_state.pid = getpid();
+		if (pl_read_pid_once(pl_state.lk.fd) == before)
+			pl_write_pid(&pl_state.lk, pl_state.pid, -1);
+	}
+	return r;
+}
+INTERPOSE(daemon)
+
+/* Destructors do not run on _exit; the tidy step should (a daemon's parent,
+ * Python's os._exit). The kernel releases the lock either way. */
+PL_EXPORT void WRAP(_exit)(int status)
+{
+	pl_release(1);
+	REAL(_exit)(status);
+	__builtin_unreachable();
+}
+INTERPOSE(_exit)
+
+PL_EXPORT void WRAP(_Exit)(int status)
+{
+	pl_release(1);
+	REAL(_Exit)(status);
+	__builtin_unreachable();
+}
+INTERPOSE(_Exit)
+
+/* ---- exec (guarantee 5): the instance keeps the lock across its own exec ---- */
+
+#define TOKEN_MAX (sizeof(PL_ENV_EXEC) + 5 * 21)
+
+/* Slots the new environment needs when this exec is one of the instance
+ * itself (the process the PID file names), 0 when it passes through: a forked
+ * child running another program (its descriptor closes on exec in process
+ * scope), a vfork child (getpid differs), or no lock at all. */
+static size_t exec_slots(char *const *envp)
+{
+	if (!pl_state.active)
+		return 0;
+	pid_t self = getpid();
+	if (self != pl_state.pid || (pl_state.shared && pl_read_pid_once(pl_state.lk.fd) != self))
+		return 0;
+	size_t n = 0;
+	if (envp)
+		while (envp[n])
+			n++;
+	return n + 2;
+}
+
+static int has_prefix(const char *s, const char *name)
+{
+	size_t n = strlen(name);
+	return strncmp(s, name, n) == 0 && s[n] == '=';
+}
+
+/* Keeps the descriptor open across this exec and, if the program kept our
+ * variables, tells the new image which descriptor it is. A program that
+ * stripped PIDLOCK_* (env -i) still keeps the lock through the descriptor. */
+static char *const *exec_begin(char *const *envp, char **out, size_t slots, char *tok)
+{
+	if (!slots)
+		return envp;
+	fcntl(pl_state.lk.fd, F_SETFD, 0);
+	pl_state.exec_pending = 1;
+	size_t j = 0;
+	int ours = 0;
+	for (size_t i = 0; envp && envp[i]; i++) {
+		if (has_prefix(envp[i], PL_ENV_EXEC))
+			continue;
+		ours |= has_prefix(envp[i], PL_ENV_HELD) || has_prefix(envp[i], PL_ENV_FILE);
+		out[j++] = envp[i];
+	}
+	if (ours) {
+		unsigned long long v[5] = {(unsigned long long)pl_state.pid,
+					   (unsigned long long)pl_state.lk.fd,
+					   (unsigned long long)pl_state.lk.dev,
+					   (unsigned long long)pl_state.lk.ino,
+					   (unsigned long long)pl_state.shared};
+		size_t n = sizeof(PL_ENV_EXEC);
+		memcpy(tok, PL_ENV_EXEC "=", n);
+		for (int i = 0; i < 5; i++) {
+			/* Device numbers fit in 63 bits on every system we build for. */
+			n += pl_fmt_num(tok + n, (long long)v[i]);
+			tok[n++] = i == 4 ? '\0' : ':';
+		}
+		out[j++] = tok;
+	}
+	out[j] = NULL;
+	return out;
+}
+
+/* The exec failed: back to close-on-exec, so later children do not inherit. */
+static void exec_end(size_t slots)
+{
+	if (!slots)
+		return;
+	int saved = errno;
+	pl_state.exec_pending = 0;
+	if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
+		fcntl(pl_state.lk.fd, F_SETFD, FD_CLOEXEC);
+	errno = saved;
+}
+
+/* Binds ENV to the environment this exec should pass, runs CALL, and returns
+ * its result (exec returns only on failure). */
+#define WITH_EXEC_ENV(envp, ENV, CALL)                                                             \
+	do {                                                                                       \
+		size_t slots_ = exec_slots(envp);                                                  \
+		char *buf_[slots_ ? slots_ : 1];                                                   \
+		char tok_[TOKEN_MAX];                                                              \
+		char *const *ENV = exec_begin((envp), buf_, slots_, tok_);                         \
+		int r_ = (CALL);                                                                   \
+		exec_end(slots_);                                                                  \
+		return r_;                                                                         \
+	} while (0)
+
+extern char **environ;
+
+PL_EXPORT int WRAP(execve)(const char *path, char *const argv[], char *const envp[])
+{
+	WITH_EXEC_ENV(envp, env, REAL(execve)(path, argv, env));
+}
+INTERPOSE(execve)
+
+/* execv and execvp use `environ`: point it at the new environment for the
+ * call (exec replaces the image on success, so only failure restores it). */
+static int execvp_env(const char *file, char *const argv[], char *const *env)
+{
+	char **saved = environ;
+	environ = (char **)env;
+	int r = REAL(execvp)(file, argv);
+	environ = saved;
+	return r;
+}
+
+PL_EXPORT int WRAP(execv)(const char *path, char *const argv[])
+{
+	WITH_EXEC_ENV(environ, env, REAL(execve)(path, argv, env));
+}
+INTERPOSE(execv)
+
+PL_EXPORT int WRAP(execvp)(const char *file, char *const argv[])
+{
+	WITH_EXEC_ENV(environ, env, execvp_env(file, argv, env));
+}
+INTERPOSE(execvp)
+
+PL_EXPORT int WRAP(fexecve)(int fd, char *const argv[], char *const envp[])
+{
+	WITH_EXEC_ENV(envp, env, REAL(fexecve)(fd, argv, env));
+}
+INTERPOSE(fexecve)
+
+#ifdef __linux__
+PL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	WITH_EXEC_ENV(envp, env, REAL(execvpe)(file, argv, env));
+}
+
+PL_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+	WITH_EXEC_ENV(envp, env, REAL(execveat)(dirfd, path, argv, env, flags));
+}
+#endif
+
+/* The execl family: collect the arguments, then the matching vector form. */
+#define COLLECT_ARGS(arg0, ap, argv, extra)                                                        \
+	size_t argc_ = 1;                                                                          \
+	va_list count_;                                                                            \
+	va_start(ap, arg0);                                                                        \
+	va_copy(count_, ap);                                                                       \
+	while (va_arg(count_, char *))                                                             \
+		argc_++;                                                                           \
+	va_end(count_);                                                                            \
+	char *argv[argc_ + 1];                                                                     \
+	argv[0] = (char *)arg0;                                                                    \
+	for (size_t i_ = 1; i_ <= argc_; i_++)                                                     \
+		argv[i_] = va_arg(ap, char *);                                                     \
+	extra;                                                                                     \
+	va_end(ap)
+
+PL_EXPORT int WRAP(execl)(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGS(arg, ap, argv, (void)0);
+	return WRAP(execv)(path, argv);
+}
+INTERPOSE(execl)
+
+PL_EXPORT int WRAP(execlp)(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGS(arg, ap, argv, (void)0);
+	return WRAP(execvp)(file, argv);
+}
+INTERPOSE(execlp)
+
+PL_EXPORT int WRAP(execle)(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	char *const *envp;
+	COLLECT_ARGS(arg, ap, argv, envp = va_arg(ap, char *const *));
+	return WRAP(execve)(path, argv, envp);
+}
+INTERPOSE(execle)

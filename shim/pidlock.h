@@ -1,0 +1,171 @@
+/* pidlock: the types and functions the parts share, and every PIDLOCK_* name.
+ *
+ * Data flows one way: the environment becomes a configuration (config.c), the
+ * configuration drives the lock core (lock.c), the lock core asks about other
+ * processes (holder.c, on top of platform_*.c), and the interposition layer
+ * (interpose.c) only keeps the lock alive across what the program does next.
+ * preload.c is the constructor that glues them; cli.c is the command.
+ */
+#ifndef PIDLOCK_H
+#define PIDLOCK_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PL_VERSION "0.1.0"
+
+/* Variables a user sets (SPEC section 2). */
+#define PL_ENV_FILE "PIDLOCK_FILE"
+#define PL_ENV_MODE "PIDLOCK_MODE"
+#define PL_ENV_TIMEOUT "PIDLOCK_TIMEOUT"
+#define PL_ENV_SIGNAL "PIDLOCK_SIGNAL"
+#define PL_ENV_EXIT_CODE "PIDLOCK_EXIT_CODE"
+#define PL_ENV_SCOPE "PIDLOCK_SCOPE"
+#define PL_ENV_ON_ERROR "PIDLOCK_ON_ERROR"
+#define PL_ENV_QUIET "PIDLOCK_QUIET"
+#define PL_ENV_VERBOSE "PIDLOCK_VERBOSE"
+/* Variables the shim sets itself.
+ * HELD replaces FILE in the instance's environment once the lock is held, so
+ * that programs the instance starts see no FILE and pass through with no
+ * system call (process scope) or keep the inherited descriptor (tree scope).
+ * It has the same length as FILE so the swap never needs memory.
+ * EXEC is added only to the environment of an exec in the same process: it
+ * tells the new image which descriptor already holds the lock. */
+#define PL_ENV_HELD "PIDLOCK_HELD"
+#define PL_ENV_EXEC "PIDLOCK_EXEC"
+
+/* Exit statuses (SPEC section 3; sysexits.h values). */
+#define PL_EX_USAGE 64
+#define PL_EX_TEMPFAIL 75 /* default PIDLOCK_EXIT_CODE */
+#define PL_EX_OSERR 71
+#define PL_EX_CANTCREAT 73
+#define PL_EX_CONFIG 78
+
+#define PL_FOREVER (-1LL) /* timeout: no limit */
+#define PL_MAX_HOLDERS 256 /* processes sharing one lock that we track at once */
+
+enum pl_mode { PL_MODE_FAIL, PL_MODE_WAIT, PL_MODE_REPLACE };
+enum pl_scope { PL_SCOPE_PROCESS, PL_SCOPE_TREE };
+
+struct pl_config {
+	const char *file;       /* value of PIDLOCK_FILE as given */
+	char path[PATH_MAX];    /* resolved path of the PID file */
+	enum pl_mode mode;
+	long long timeout_ns;   /* PL_FOREVER, or nanoseconds */
+	int signo;
+	int exit_code;
+	enum pl_scope scope;
+	int on_error_run;
+	int quiet;
+	int verbose;
+};
+
+/* The one lock this process holds (or -1). */
+struct pl_lock {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+};
+
+/* ---- msg.c: one-line messages on stderr, no stdio, no allocation ---- */
+struct pl_msg {
+	char buf[1024];
+	size_t len;
+};
+void pl_msg_init(struct pl_msg *m); /* starts with "pidlock: " */
+void pl_msg_str(struct pl_msg *m, const char *s);
+void pl_msg_strn(struct pl_msg *m, const char *s, size_t n);
+void pl_msg_num(struct pl_msg *m, long long v);
+void pl_msg_secs(struct pl_msg *m, long long ns); /* "1.5" */
+void pl_msg_send(struct pl_msg *m);                 /* adds '\n', writes, keeps errno */
+size_t pl_fmt_num(char *dst, long long v);          /* decimal, returns length */
+
+/* ---- config.c: environment -> validated configuration ---- */
+/* Parsers shared with the command. Each returns 0 on success, -1 if invalid. */
+int pl_parse_duration(const char *s, long long *ns);
+int pl_parse_signal(const char *s, int *signo);
+int pl_parse_bool(const char *s, int *v);
+int pl_parse_uint(const char *s, unsigned long max, unsigned long *v);
+int pl_parse_mode(const char *s, enum pl_mode *mode);
+int pl_parse_scope(const char *s, enum pl_scope *scope);
+int pl_parse_on_error(const char *s, int *run);
+const char *pl_signal_name(int signo); /* "TERM", or NULL */
+
+/* The PIDLOCK_* entries of an environment, found in one pass. */
+struct pl_env {
+	char **file, **mode, **timeout, **signal, **exit_code, **scope, **on_error, **quiet,
+	    **verbose, **held, **exec, **xdg;
+};
+void pl_env_scan(char **envp, struct pl_env *e);
+const char *pl_env_value(char **entry); /* the part after '=', or NULL */
+/* Fills cfg from e. Returns 0, or the exit status after printing one line. */
+int pl_config_load(const struct pl_env *e, struct pl_config *cfg);
+/* Resolves cfg->file (path or bare NAME) into cfg->path. 0 or exit status. */
+int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid);
+/* Sends m (with the PIDLOCK_ON_ERROR=run note when it applies); returns status. */
+int pl_fail(struct pl_msg *m, const struct pl_config *cfg, int status);
+
+/* ---- lock.c: open safely, lock, re-check the inode, write, remove ---- */
+/* Takes the lock as cfg says (fail, wait, replace). Returns 0 when held,
+ * PL_HELD_ELSEWHERE when another instance keeps it (exit with cfg->exit_code),
+ * or a setup-error exit status; a line has been printed unless quiet. */
+#define PL_HELD_ELSEWHERE (-1)
+int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_t self);
+/* Writes "PID\n"; old_size is the file's size if known, else -1. */
+int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size);
+/* At the end of a holder's life: if the file names this process, hand it to
+ * another process sharing the lock, or remove it while still locked. */
+void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared);
+/* 1 if the path still names the locked inode. */
+int pl_path_is_lock(const char *path, const struct pl_lock *lk);
+
+/* ---- holder.c: who holds it; identity before force ---- */
+/* The PID the file holds ("digits\n"), or 0. */
+pid_t pl_read_pid_once(int fd);
+/* The PID of a live, verified holder of the lock on (dev, ino), other than
+ * `self`: the one named in the file if it holds it (retrying briefly while a
+ * new holder has locked but not yet written), else any. 0 if none. */
+pid_t pl_find_holder(int fd, dev_t dev, ino_t ino, pid_t self);
+/* The most recently started holder other than self, or 0. */
+pid_t pl_newest_holder(dev_t dev, ino_t ino, pid_t self);
+/* Signals every verified holder of (dev, ino) except `self`. Returns how many. */
+int pl_signal_holders(dev_t dev, ino_t ino, pid_t self, int signo, int verbose,
+		      const char *path);
+/* "PID N (cmdline)" appended to m. */
+void pl_msg_holder(struct pl_msg *m, pid_t pid);
+
+/* ---- platform_*.c: the operating system's view of processes ---- */
+uid_t plat_euid(void);
+int plat_secure(void); /* setuid or otherwise secure-execution process */
+char **plat_environ(void);
+/* 1 if pid is alive, not a zombie, and has a descriptor open on (dev, ino). */
+int plat_holds(pid_t pid, dev_t dev, ino_t ino);
+/* Fills out with up to max PIDs that hold (dev, ino), except `self`. Count. */
+int plat_find_holders(dev_t dev, ino_t ino, pid_t self, pid_t *out, int max);
+/* Command line with spaces for NULs, at most n-1 bytes. Length, 0 if unknown. */
+size_t plat_cmdline(pid_t pid, char *buf, size_t n);
+/* Start time of pid in milliseconds since the Unix epoch, or -1. */
+long long plat_start_time_ms(pid_t pid);
+/* Verifies pid holds (dev, ino) and signals it without a window for PID
+ * reuse where the platform allows (pidfd). 0 sent, -1 not verified/failed. */
+int plat_signal_verified(pid_t pid, dev_t dev, ino_t ino, int signo);
+long long plat_now_ns(void); /* monotonic clock */
+
+/* ---- preload.c / interpose.c: the one state of the shim in a process ---- */
+struct pl_state {
+	int active;            /* this process holds (a share of) the lock */
+	int shared;            /* fork copies or executed descendants may share it */
+	int exec_pending;      /* inside an interposed exec of the instance itself */
+	pid_t pid;             /* this process, as of the last interposed fork */
+	struct pl_lock lk;
+	struct pl_config cfg;
+	char held[sizeof(PL_ENV_HELD) + PATH_MAX]; /* "PIDLOCK_HELD=path" */
+};
+extern struct pl_state pl_state;
+/* The exit path: tidy the file if this process speaks for the instance.
+ * check_pid: compare getpid() (needed where a vfork child may be the caller). */
+void pl_release(int check_pid);
+
+#endif

@@ -1,0 +1,175 @@
+/* The constructor and the exit path: glue, no logic of its own.
+ *
+ * Correctness never depends on the exit path: _exit, signals and crashes skip
+ * destructors, and the kernel's release of the descriptor is the real release.
+ * The exit path only tidies (hands the file on, or removes it while locked).
+ */
+#include "pidlock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct pl_state pl_state;
+
+/* Removes one entry from the environment array in place (as unsetenv does,
+ * without its lock or allocation). */
+static void env_remove(char **envp, const char *entry)
+{
+	for (char **p = envp; *p; p++) {
+		if (*p == entry) {
+			do
+				p[0] = p[1];
+			while (*++p);
+			return;
+		}
+	}
+}
+
+/* PIDLOCK_FILE becomes PIDLOCK_HELD in this process's environment, so that
+ * the programs it starts (system, popen, posix_spawn, subprocess, node's
+ * spawn, which all copy this environment) see no FILE and pass through with no
+ * system call. Swapping one pointer to our own buffer needs no memory, and
+ * every later copy of the environment (Python's os.environ is made after
+ * this) sees the change. */
+static void env_mark_held(char **envp, struct pl_env *e)
+{
+	size_t n = sizeof(PL_ENV_HELD) - 1;
+	memcpy(pl_state.held, PL_ENV_HELD "=", n + 1);
+	memcpy(pl_state.held + n + 1, pl_state.cfg.path, strlen(pl_state.cfg.path) + 1);
+	char *old = e->held ? *e->held : NULL;
+	if (e->file)
+		*e->file = pl_state.held;
+	if (old && old != pl_state.held)
+		env_remove(envp, old); /* our parent's mark, from another lock */
+}
+
+/* "PIDLOCK_EXEC=pid:fd:dev:ino:shared", added by interpose.c to the
+ * environment of an exec of the instance itself. */
+static int parse_token(const char *s, unsigned long long v[5])
+{
+	for (int i = 0; i < 5; i++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v[i] = 0;
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if (v[i] > (~0ULL - 9) / 10)
+				return -1;
+			v[i] = v[i] * 10 + (unsigned long long)(*s - '0');
+		}
+		if (*s != (i == 4 ? '\0' : ':'))
+			return -1;
+		s++;
+	}
+	return 0;
+}
+
+/* The new image of an instance that executed itself (or env, nice, nohup,
+ * bash's exec...) already holds the lock through the inherited descriptor:
+ * adopt it, after checking that it is this process and that descriptor. */
+static int adopt(const struct pl_env *e, const char *token)
+{
+	unsigned long long v[5];
+	struct stat st;
+	const char *path = pl_env_value(e->held);
+	if (!path || parse_token(token, v) || v[1] > 0x7fffffff || strlen(path) >= PATH_MAX)
+		return 0;
+	if ((pid_t)v[0] != getpid() || fstat((int)v[1], &st) < 0 || (unsigned long long)st.st_dev != v[2] ||
+	    (unsigned long long)st.st_ino != v[3])
+		return 0;
+	if (pl_config_load(e, &pl_state.cfg))
+		return 0;
+	strcpy(pl_state.cfg.path, path);
+	if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
+		fcntl((int)v[1], F_SETFD, FD_CLOEXEC);
+	pl_state.lk.fd = (int)v[1];
+	pl_state.lk.dev = st.st_dev;
+	pl_state.lk.ino = st.st_ino;
+	pl_state.pid = (pid_t)v[0];
+	pl_state.shared = v[4] != 0;
+	pl_state.active = 1;
+	return 1;
+}
+
+static void start(char **envp, struct pl_env *e)
+{
+	struct pl_config *cfg = &pl_state.cfg;
+	if (e->exec) {
+		const char *token = pl_env_value(e->exec);
+		env_remove(envp, *e->exec);
+		if (adopt(e, token))
+			return;
+		if (!e->file)
+			return;
+		pl_env_scan(envp, e); /* entries moved */
+	}
+	uid_t euid = plat_euid();
+	int r = pl_config_load(e, cfg);
+	if (!r)
+		r = pl_resolve_path(cfg, pl_env_value(e->xdg), euid);
+	pid_t self = getpid();
+	if (!r)
+		r = pl_acquire(cfg, &pl_state.lk, euid, self);
+	if (r == PL_HELD_ELSEWHERE)
+		_exit(cfg->exit_code);
+	if (r) {
+		if (cfg->on_error_run)
+			return; /* the warning has been printed */
+		_exit(r);
+	}
+	pl_state.pid = self;
+	pl_state.shared = cfg->scope == PL_SCOPE_TREE;
+	pl_state.active = 1;
+	env_mark_held(envp, e);
+	if (cfg->verbose) {
+		struct pl_msg m;
+		pl_msg_init(&m);
+		pl_msg_str(&m, cfg->path);
+		pl_msg_str(&m, ": acquired by PID ");
+		pl_msg_num(&m, (long long)self);
+		pl_msg_send(&m);
+	}
+}
+
+__attribute__((constructor)) static void pl_init(void)
+{
+	/* Inert in setuid/secure-execution processes: the environment there is
+	 * the caller's, not the program owner's, and must not steer file access. */
+	if (plat_secure())
+		return;
+	char **envp = plat_environ();
+	struct pl_env e;
+	pl_env_scan(envp, &e);
+	if (!e.file && !e.exec)
+		return; /* inert: no system call */
+	int saved = errno;
+	start(envp, &e);
+	errno = saved;
+}
+
+void pl_release(int check_pid)
+{
+	if (!pl_state.active)
+		return;
+	pid_t self = pl_state.pid;
+	if (check_pid || pl_state.shared) {
+		/* A vfork() child shares our memory but is not the instance. */
+		self = getpid();
+		if (self != pl_state.pid)
+			return;
+	}
+	int saved = errno;
+	pl_state.active = 0;
+	pl_tidy(&pl_state.cfg, &pl_state.lk, self, pl_state.shared);
+	errno = saved;
+}
+
+/* Runs after the program's own atexit handlers (the dynamic linker's handler
+ * that calls library destructors was registered before main), so the lock is
+ * held for all of the program's clean-up. */
+__attribute__((destructor)) static void pl_fini(void)
+{
+	pl_release(0);
+}
