@@ -152,6 +152,19 @@ long long plat_start_time_ms(pid_t pid);
  * reuse where the platform allows (pidfd). 0 sent, -1 not verified/failed. */
 int plat_signal_verified(pid_t pid, dev_t dev, ino_t ino, int signo);
 long long plat_now_ns(void); /* monotonic clock */
+/* 1 if some process holds an flock on (dev, ino), 0 if not, -1 if unknown.
+ * Never takes the lock, not even for an instant (guarantee 11). */
+int plat_is_locked(int fd, dev_t dev, ino_t ino);
+/* Absolute path of the running executable into buf; length or 0. */
+size_t plat_self_exe(char *buf, size_t n);
+
+#ifdef __APPLE__
+#define PL_PRELOAD_VAR "DYLD_INSERT_LIBRARIES"
+#define PL_LIBNAME "libpidlock.dylib"
+#else
+#define PL_PRELOAD_VAR "LD_PRELOAD"
+#define PL_LIBNAME "libpidlock.so"
+#endif
 
 /* ---- preload.c / interpose.c: the one state of the shim in a process ---- */
 struct pl_state {

@@ -95,9 +95,11 @@ char **plat_environ(void)
 	return *_NSGetEnviron();
 }
 
-/* PROC_PIDTBSDINFO: 1 and *bi filled if pid exists, else 0. It also answers
- * for zombies (the kernel looks them up on purpose for this flavour), which
- * is why the callers test pbi_status. Other users' processes are readable. */
+/* PROC_PIDTBSDINFO: 1 and *bi filled if pid exists, else 0. With arg 0 the
+ * kernel does not look up zombies (ESRCH); plat_holds still tests pbi_status
+ * in case a process is caught on its way there. Like the descriptor list,
+ * this flavour needs the same user or root (xnu proc_info.c: only the
+ * "short" flavours skip that check). */
 static int bsdinfo(pid_t pid, struct proc_bsdinfo *bi)
 {
 	if (pid <= 0)
@@ -106,7 +108,8 @@ static int bsdinfo(pid_t pid, struct proc_bsdinfo *bi)
 }
 
 /* 1 if one of pid's descriptors is open on the vnode (dev, ino). nslots is
- * the size of its descriptor table (pbi_nfiles). */
+ * the size of its descriptor table: pbi_nfiles, which xnu fills from
+ * fd_nfiles (the table's slots, not the count of open descriptors). */
 static int has_vnode(pid_t pid, uint32_t nslots, dev_t dev, ino_t ino)
 {
 	struct vnode_fdinfowithpath vi;
@@ -265,23 +268,26 @@ out:
 	return len;
 }
 
-long long plat_start_time(pid_t pid)
+/* pbi_start_tvsec/tvusec: the kernel's p_start, wall-clock time of the fork
+ * (as ps -o lstart shows it). Milliseconds tell apart two holders started in
+ * the same second (pl_newest_holder). */
+long long plat_start_time_ms(pid_t pid)
 {
 	struct proc_bsdinfo bi;
 
 	if (!bsdinfo(pid, &bi))
 		return -1;
-	return (long long)bi.pbi_start_tvsec;
+	return (long long)bi.pbi_start_tvsec * 1000LL + (long long)(bi.pbi_start_tvusec / 1000);
 }
 
-/* macOS has no pidfd (no pidfd_open, no pidfd_send_signal), and no other
+/* macOS has no pidfd (no pidfd_open, no pidfd_send_signal) and no other
  * handle that pins a process for signalling, so the check and the kill are
- * two steps. The window between them is two system calls wide, and xnu hands
- * out PIDs in increasing order up to 99999 before it wraps (PID_MAX in
- * xnu's bsd/sys/proc_internal.h), so the PID would have to be freed and then
- * reused after some 100,000 forks inside that window. The verification itself (alive, not a zombie,
- * a descriptor on the locked inode) is what stops a stale PID file from
- * aiming us at a stranger. */
+ * two steps. The window between them is a few system calls wide, and xnu
+ * hands out PIDs in increasing order up to 99999 before it wraps (PID_MAX in
+ * xnu's bsd/sys/proc_internal.h): the PID would have to be freed and reused
+ * after some 100,000 forks inside that window. The verification (alive, not
+ * a zombie, a descriptor on the locked inode) is what keeps a stale PID file
+ * from aiming us at a stranger. */
 int plat_signal_verified(pid_t pid, dev_t dev, ino_t ino, int signo)
 {
 	if (!plat_holds(pid, dev, ino))
@@ -289,7 +295,7 @@ int plat_signal_verified(pid_t pid, dev_t dev, ino_t ino, int signo)
 	return kill(pid, signo) == 0 ? 0 : -1;
 }
 
-/* CLOCK_MONOTONIC exists since macOS 10.12 (Zig's oldest target is 11). On
+/* CLOCK_MONOTONIC exists since macOS 10.12 (Zig 0.11 targets 11 and up). On
  * macOS it keeps counting while the machine sleeps, which suits timeouts
  * measured against another process's lifetime. */
 long long plat_now_ns(void)

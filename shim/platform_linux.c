@@ -10,6 +10,7 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -213,7 +214,7 @@ long long plat_start_time_ms(pid_t pid)
 	char *p = strrchr(buf, ')');
 	if (!p)
 		return -1;
-	for (int field = 2; field < 21 && p; field++)
+	for (int field = 2; field < 22 && p; field++)
 		p = strchr(p + 1, ' ');
 	if (!p)
 		return -1;
@@ -254,4 +255,67 @@ int plat_signal_verified(pid_t pid, dev_t dev, ino_t ino, int signo)
 	if (!plat_holds(pid, dev, ino))
 		return -1;
 	return kill(pid, signo) < 0 ? -1 : 0;
+}
+
+/* Lower-case hex, at least two digits, as /proc/locks prints device numbers. */
+static size_t put_hex(char *out, unsigned int v)
+{
+	char tmp[16];
+	size_t t = 0, n = 0;
+	do
+		tmp[t++] = "0123456789abcdef"[v % 16];
+	while (v /= 16);
+	while (t < 2)
+		tmp[t++] = '0';
+	while (t)
+		out[n++] = tmp[--t];
+	return n;
+}
+
+int plat_is_locked(int fd, dev_t dev, ino_t ino)
+{
+	/* /proc/locks lists every lock with "MAJ:MIN:INODE" (hex device
+	 * numbers); a blocked request is shown with "->" and is not a holder. */
+	(void)fd;
+	char buf[8192];
+	int f = open("/proc/locks", O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	char want[64];
+	size_t w = put_hex(want, major(dev));
+	want[w++] = ':';
+	w += put_hex(want + w, minor(dev));
+	want[w++] = ':';
+	w += pl_fmt_num(want + w, (long long)ino);
+	want[w++] = ' ';
+	want[w] = '\0';
+	int found = 0;
+	size_t keep = 0;
+	for (;;) {
+		ssize_t r = read(f, buf + keep, sizeof(buf) - 1 - keep);
+		if (r <= 0)
+			break;
+		size_t len = keep + (size_t)r;
+		buf[len] = '\0';
+		char *line = buf, *nl;
+		while ((nl = strchr(line, '\n'))) {
+			*nl = '\0';
+			if (strstr(line, " FLOCK ") && !strstr(line, "->") && strstr(line, want))
+				found = 1;
+			line = nl + 1;
+		}
+		keep = len - (size_t)(line - buf);
+		memmove(buf, line, keep);
+	}
+	close(f);
+	return found;
+}
+
+size_t plat_self_exe(char *buf, size_t n)
+{
+	ssize_t r = readlink("/proc/self/exe", buf, n - 1);
+	if (r <= 0)
+		return 0;
+	buf[r] = '\0';
+	return (size_t)r;
 }

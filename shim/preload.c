@@ -97,13 +97,14 @@ static void start(char **envp, struct pl_env *e)
 {
 	struct pl_config *cfg = &pl_state.cfg;
 	if (e->exec) {
+		/* The token is for this image only: out of the environment that
+		 * its children will copy. Removing it moves the later entries, so
+		 * scan again before using any of them. */
 		const char *token = pl_env_value(e->exec);
 		env_remove(envp, *e->exec);
-		if (adopt(e, token))
+		pl_env_scan(envp, e);
+		if (adopt(e, token) || !e->file)
 			return;
-		if (!e->file)
-			return;
-		pl_env_scan(envp, e); /* entries moved */
 	}
 	uid_t euid = plat_euid();
 	int r = pl_config_load(e, cfg);
