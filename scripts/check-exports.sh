@@ -1,0 +1,18 @@
+#!/bin/sh
+# Fails if the library exports any symbol beyond the interposed functions.
+set -eu
+lib="$1"
+allowed="close dup2 dup3 close_range closefrom fork daemon _exit _Exit execve execv execvp execvpe
+execveat fexecve execl execlp execle"
+bad=""
+for sym in $(nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//'); do
+	case " $(echo "$allowed" | tr '\n' ' ') " in
+	*" $sym "*) ;;
+	*) bad="$bad $sym" ;;
+	esac
+done
+if [ -n "$bad" ]; then
+	echo "check-exports: $lib exports more than the interposed functions:$bad" >&2
+	exit 1
+fi
+echo "check-exports: $lib exports only the interposed functions"

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs what the test suite needs on a fresh Debian machine (as root), and
+# says clearly what is missing otherwise. Idempotent: a no-op when all is there.
+set -eu
+
+need=""
+for lib in bats-support bats-assert bats-file; do
+	[ -d "/usr/lib/bats/$lib" ] || need="$need $lib"
+done
+for tool in bats:bats python3:python3 perl:perl node:nodejs dash:dash strace:strace \
+	entr:entr start-stop-daemon:dpkg pkill:procps flock:util-linux gcc:gcc setpriv:util-linux; do
+	command -v "${tool%%:*}" >/dev/null 2>&1 || need="$need ${tool#*:}"
+done
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/aarch64-linux-gnu/libc.a ] ||
+	need="$need libc6-dev"
+
+[ -n "$need" ] || exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "test-deps: missing:$need; install them (apt-get install$need) or run as root" >&2
+	exit 1
+fi
+echo "test-deps: installing$need"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $need >/dev/null
