@@ -116,7 +116,7 @@ int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size)
 	 * never an empty file (truncating first would show one). */
 	if (pwrite(lk->fd, buf, n, 0) != (ssize_t)n)
 		return -1;
-	if (old_size != (off_t)n && ftruncate(lk->fd, (off_t)n) < 0)
+	if ((old_size < 0 || old_size > (off_t)n) && ftruncate(lk->fd, (off_t)n) < 0)
 		return -1;
 	return 0;
 }

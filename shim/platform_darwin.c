@@ -22,6 +22,8 @@
 #include "pidlock.h"
 
 #include <crt_externs.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libproc.h>
 #include <signal.h>
 #include <string.h>
@@ -305,4 +307,56 @@ long long plat_now_ns(void)
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
 		return 0;
 	return (long long)ts.tv_sec * 1000000000LL + (long long)ts.tv_nsec;
+}
+
+/* No /proc/locks on macOS, but no need for it: xnu keeps flock(2) and
+ * fcntl(2) locks in one list per vnode (lf_advlock on v_lockf), so F_GETLK
+ * reports a conflicting flock too, with l_pid -1 ("file locks", xnu
+ * kern_lockf.c, lf_getlock). F_GETLK only asks; it never takes a lock, so a
+ * starting instance is never disturbed (guarantee 11). A probe for a write
+ * lock conflicts with shared and exclusive locks alike; should the kernel
+ * refuse it on a read-only descriptor, a read probe still finds the
+ * exclusive lock that pidlock takes. A fcntl lock of some other program on
+ * the same file would also count; pidlock itself never takes one. dev and
+ * ino are not needed: fd names the file. */
+int plat_is_locked(int fd, dev_t dev, ino_t ino)
+{
+	struct flock fl;
+
+	(void)dev;
+	(void)ino;
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET; /* l_start 0, l_len 0: the whole file */
+	if (fcntl(fd, F_GETLK, &fl) != 0) {
+		if (errno != EBADF && errno != EINVAL)
+			return -1;
+		memset(&fl, 0, sizeof fl);
+		fl.l_type = F_RDLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_GETLK, &fl) != 0)
+			return -1;
+	}
+	return fl.l_type != F_UNLCK;
+}
+
+/* proc_pidpath asks the kernel for the path of the executable's vnode: an
+ * absolute path with the links resolved, where _NSGetExecutablePath would
+ * give the path as the exec named it. libproc insists on a buffer of at
+ * least PROC_PIDPATHINFO_SIZE, hence the local one; a path that does not fit
+ * the caller's buffer is no path at all (0), never a truncated one. */
+size_t plat_self_exe(char *buf, size_t n)
+{
+	char path[PROC_PIDPATHINFO_MAXSIZE];
+	int len;
+
+	if (n == 0)
+		return 0;
+	buf[0] = '\0';
+	len = proc_pidpath(getpid(), path, (uint32_t)sizeof path);
+	if (len <= 0 || (size_t)len >= n || path[0] != '/')
+		return 0;
+	memcpy(buf, path, (size_t)len);
+	buf[len] = '\0';
+	return (size_t)len;
 }

@@ -12,7 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct pl_state pl_state;
+/* Initialised (fd -1), so the state lives in .data, which the dynamic linker
+ * maps from the file with the rest of the library: as zero-filled .bss its
+ * 8 KiB of path buffers would cost an extra anonymous mmap in every process,
+ * inert ones included (guarantee 10: no added system call). */
+struct pl_state pl_state = {.lk = {.fd = -1}};
 
 /* Removes one entry from the environment array in place (as unsetenv does,
  * without its lock or allocation). */
