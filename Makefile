@@ -12,6 +12,9 @@ UNAME_S := $(shell uname -s)
 ifeq ($(UNAME_S),Darwin)
 PLATFORM := darwin
 LIBNAME := libpidlock.dylib
+# Universal: x86_64 programs under Rosetta need their own slice.
+ARCHS ?= -arch arm64 -arch x86_64
+PL_CFLAGS += -D_DARWIN_C_SOURCE $(ARCHS)
 SHLIB_FLAGS := -dynamiclib
 LIBDL :=
 else
@@ -68,3 +71,9 @@ clean:
 	rm -rf build
 
 .PHONY: all helpers test demo check-exports install clean
+
+# Cross-compiles the library and the command for macOS (arm64, x86_64) with Zig.
+macos-check:
+	sh scripts/macos-check.sh --strict
+
+.PHONY: macos-check

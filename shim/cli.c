@@ -165,6 +165,13 @@ static const char *unreachable_reason(const char *path)
 	}
 	close(fd);
 	return why;
+#elif defined(__APPLE__)
+	/* System Integrity Protection strips DYLD_* when a restricted binary
+	 * starts (/bin/sh, /usr/bin/python3), and for all its descendants. */
+	if (stat(path, &st) == 0 && (st.st_flags & SF_RESTRICTED))
+		return "is protected by System Integrity Protection, so the pidlock library "
+		       "cannot enter it";
+	return NULL;
 #else
 	return NULL;
 #endif

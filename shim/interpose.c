@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PL_EXPORT __attribute__((visibility("default")))
 
 /* The one platform difference of this file: how the real function is reached.
  * Linux: our symbol comes first in the global scope, the real one is the next
@@ -22,6 +21,7 @@
  * wrapper for every image but ours, so calling the real name from here
  * reaches the real function. A two-level namespace is kept (never a flat one). */
 #ifdef __APPLE__
+#define PL_EXPORT /* reached through the __interpose table, not by name */
 #define WRAP(name) pl_wrap_##name
 #define REAL(name) name
 #define INTERPOSE(name)                                                                            \
@@ -31,6 +31,7 @@
 				 (const void *)(unsigned long)&name};
 #else
 #include <dlfcn.h>
+#define PL_EXPORT __attribute__((visibility("default")))
 #define WRAP(name) name
 #define INTERPOSE(name)
 #define REAL(name) ((__typeof__(&name))next_symbol(&next_##name, #name))
@@ -164,6 +165,9 @@ PL_EXPORT pid_t WRAP(fork)(void)
 }
 INTERPOSE(fork)
 
+/* macOS marks daemon(3) deprecated; programs still call it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 /* daemon(3) forks inside libc, out of our sight, and its parent leaves with
  * _exit: the child that carries on tells the PID file so. */
 PL_EXPORT int WRAP(daemon)(int nochdir, int noclose)
@@ -181,6 +185,7 @@ PL_EXPORT int WRAP(daemon)(int nochdir, int noclose)
 	return r;
 }
 INTERPOSE(daemon)
+#pragma GCC diagnostic pop
 
 /* Destructors do not run on _exit; the tidy step should (a daemon's parent,
  * Python's os._exit). The kernel releases the lock either way. */
@@ -320,13 +325,12 @@ PL_EXPORT int WRAP(execvp)(const char *file, char *const argv[])
 }
 INTERPOSE(execvp)
 
-PL_EXPORT int WRAP(fexecve)(int fd, char *const argv[], char *const envp[])
+#ifdef __linux__ /* macOS has none of these three */
+PL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	WITH_EXEC_ENV(envp, env, REAL(fexecve)(fd, argv, env));
 }
-INTERPOSE(fexecve)
 
-#ifdef __linux__
 PL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	WITH_EXEC_ENV(envp, env, REAL(execvpe)(file, argv, env));
