@@ -114,7 +114,10 @@ int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size)
 	/* One pwrite of the whole line, then cut what a longer old number left:
 	 * a reader sees either the old line or the new one in the first line,
 	 * never an empty file (truncating first would show one). */
-	if (pwrite(lk->fd, buf, n, 0) != (ssize_t)n)
+	ssize_t w = pwrite(lk->fd, buf, n, 0);
+	if (w < 0 && errno == ESPIPE) /* cluster mode: the socket's owner names the instance */
+		return fcntl(lk->fd, F_SETOWN, pid) < 0 ? -1 : 0;
+	if (w != (ssize_t)n)
 		return -1;
 	if ((old_size < 0 || old_size > (off_t)n) && ftruncate(lk->fd, (off_t)n) < 0)
 		return -1;
@@ -299,17 +302,64 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 	return file_error(cfg, "keeps being replaced while locking", 0, PL_EX_OSERR);
 }
 
-void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared)
+/* Serialises the exit paths of processes that share one lock: a byte-range
+ * lock on a descriptor of our own. OFD locks where the system has them (they
+ * are not dropped by closing another descriptor of the file); classic POSIX
+ * record locks elsewhere, which is harmless here: the process is exiting. */
+static void exit_mutex(int fd)
 {
-	if (shared) {
-		/* Fork copies may share the lock. Only the process the file names
-		 * speaks for the instance; it hands the file to the newest other
-		 * holder (the daemon, not the intermediate child of a double fork),
-		 * or removes it if none is left. */
-		if (pl_read_pid_once(lk->fd) != self)
-			return;
+	struct flock fl;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_len = 1;
+#ifdef F_OFD_SETLKW
+	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0 && errno == EINTR)
+		;
+#else
+	while (fcntl(fd, F_SETLKW, &fl) < 0 && errno == EINTR)
+		;
+#endif
+}
+
+static void say_released(const struct pl_config *cfg, pid_t self)
+{
+	if (cfg->verbose) {
+		struct pl_msg m;
+		say_path(&m, cfg->path, "released by PID ");
+		pl_msg_num(&m, (long long)self);
+		pl_msg_send(&m);
+	}
+}
+
+/* Fork copies share the lock (one open file description). When one of them
+ * exits, the file must keep naming a live holder, and must be removed only
+ * when no copy holds the lock any more: removing it while a late-forked
+ * daemon still holds the old inode would let a second instance lock a new
+ * file. A /proc snapshot alone cannot decide that (a double fork races with
+ * the scan), so:
+ *  - exiting holders take turns (exit_mutex);
+ *  - in its turn, a process repairs the name if the file names itself or a
+ *    process that no longer holds the lock, writing it while still holding;
+ *  - it then drops its own share inside its turn, so a later scan never sees
+ *    a process that has already had its turn;
+ *  - and it removes the file only if a lock on a descriptor of its own
+ *    succeeds, which proves no copy holds the shared one. */
+static void tidy_shared(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self)
+{
+	struct stat st;
+	int fd = open(cfg->path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return; /* removed or replaced: nothing of ours to tidy */
+	if (fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino) {
+		close(fd);
+		return;
+	}
+	exit_mutex(fd);
+	pid_t named = pl_read_pid_once(lk->fd);
+	if (named == self || named <= 0 || !plat_holds(named, lk->dev, lk->ino)) {
 		pid_t next = pl_newest_holder(lk->dev, lk->ino, self);
-		if (next > 0) {
+		if (next > 0 && next != named) {
 			pl_write_pid(lk, next, -1);
 			if (cfg->verbose) {
 				struct pl_msg m;
@@ -317,17 +367,25 @@ void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, 
 				pl_msg_holder(&m, next);
 				pl_msg_send(&m);
 			}
-			return;
 		}
+	}
+	close(lk->fd);
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && pl_path_is_lock(cfg->path, lk)) {
+		unlink(cfg->path);
+		say_released(cfg, self);
+	}
+	close(fd);
+}
+
+void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared)
+{
+	if (shared) {
+		tidy_shared(cfg, lk, self);
+		return;
 	}
 	/* Remove only while still locked and only the inode we locked: a waiter
 	 * that opened this inode re-checks the path after locking and retries. */
 	if (pl_path_is_lock(cfg->path, lk))
 		unlink(cfg->path);
-	if (cfg->verbose) {
-		struct pl_msg m;
-		say_path(&m, cfg->path, "released by PID ");
-		pl_msg_num(&m, (long long)self);
-		pl_msg_send(&m);
-	}
+	say_released(cfg, self);
 }
