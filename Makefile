@@ -21,10 +21,11 @@ else
 PLATFORM := linux
 LIBNAME := libpidlock.so
 SHLIB_FLAGS := -shared -Wl,-z,defs -Wl,--version-script=shim/exports.map
-LIBDL := -ldl
+# dlopen (libpq, cluster mode only) and its watcher thread; in libc since glibc 2.34.
+LIBDL := -ldl -pthread
 endif
 
-CORE := shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/platform_$(PLATFORM).c
+CORE := shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/cluster.c shim/platform_$(PLATFORM).c
 SHIM_SRC := $(CORE) shim/preload.c shim/interpose.c
 CLI_SRC := $(CORE) shim/cli.c
 HDR := $(wildcard shim/*.h)
@@ -37,7 +38,7 @@ build/$(LIBNAME): $(SHIM_SRC) $(HDR) shim/exports.map | build
 	$(CC) $(PL_CFLAGS) $(CFLAGS) $(SHLIB_FLAGS) $(LDFLAGS) -o $@ $(SHIM_SRC) $(LIBDL)
 
 build/pidlock: $(CLI_SRC) $(HDR) | build
-	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -DPL_LIBDIR='"$(PREFIX)/lib/pidlock"' -o $@ $(CLI_SRC)
+	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -DPL_COMMAND -DPL_LIBDIR='"$(PREFIX)/lib/pidlock"' -o $@ $(CLI_SRC) $(LIBDL)
 
 build/libempty.so: tests/empty.c | build
 	$(CC) $(WARN) -fPIC -shared $(CFLAGS) $(LDFLAGS) -o $@ $<

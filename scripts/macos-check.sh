@@ -101,7 +101,7 @@ ZIG_LOCAL_CACHE_DIR=${ZIG_LOCAL_CACHE_DIR:-$ZIG_DIR/cache}
 export ZIG_GLOBAL_CACHE_DIR ZIG_LOCAL_CACHE_DIR
 
 # ---- what to build (the Makefile's Darwin lists) ----
-CORE="shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/platform_darwin.c"
+CORE="shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/cluster.c shim/platform_darwin.c"
 LIB_SRC="$CORE shim/preload.c shim/interpose.c"
 CLI_SRC="$CORE shim/cli.c"
 ALL_SRC="$CORE shim/preload.c shim/interpose.c shim/cli.c"
@@ -111,7 +111,9 @@ ALL_SRC="$CORE shim/preload.c shim/interpose.c shim/cli.c"
 # O_NOFOLLOW and libproc's types), -O2 because some warnings need the
 # optimiser, and the shim's hidden visibility. PL_LIBDIR as make passes it
 # to cli.c; the other files ignore it.
-CFLAGS_MAC="-std=c11 -Wall -Wextra -Werror -Wshadow -O2 -D_DARWIN_C_SOURCE \
+# PL_COMMAND: one object set serves both links here, so cluster.c carries
+# the command's status/stop part in the dylib too (the Makefile leaves it out).
+CFLAGS_MAC="-std=c11 -Wall -Wextra -Werror -Wshadow -O2 -D_DARWIN_C_SOURCE -DPL_COMMAND \
 -fPIC -fvisibility=hidden -fno-strict-aliasing"
 
 missing=""

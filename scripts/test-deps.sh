@@ -13,6 +13,12 @@ for tool in bats:bats python3:python3 perl:perl node:nodejs dash:dash strace:str
 done
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/aarch64-linux-gnu/libc.a ] ||
 	need="$need libc6-dev"
+# Cluster mode (tests/cluster.bats): a throw-away server, psql, libpq, ip netns.
+command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 ||
+	need="$need postgresql"
+command -v psql >/dev/null 2>&1 || need="$need postgresql-client"
+ldconfig -p 2>/dev/null | grep -q 'libpq\.so\.5 ' || need="$need libpq5"
+command -v ip >/dev/null 2>&1 || need="$need iproute2"
 
 [ -n "$need" ] || exit 0
 if [ "$(id -u)" != 0 ]; then

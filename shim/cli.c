@@ -30,7 +30,8 @@ static const char usage_main[] =
     "       pidlock --help | --version\n"
     "\n"
     "Keeps a program single-instance with an exclusive lock on a PID file.\n"
-    "FILE is a path, or a NAME for $XDG_RUNTIME_DIR/NAME.pid.\n"
+    "FILE is a path, or a NAME for $XDG_RUNTIME_DIR/NAME.pid, or a PostgreSQL URI\n"
+    "postgresql://USER@HOST/DB#NAME for a cluster-wide lock.\n"
     "'pidlock COMMAND --help' describes each command; see also pidlock(1).\n";
 
 static const char usage_run[] =
@@ -324,8 +325,14 @@ static int cmd_run(int argc, char **argv)
 	}
 	int r = resolve(&cfg, file);
 	struct pl_lock lk = {-1, 0, 0};
-	if (!r)
+	if (!r && pl_is_cluster(file)) {
+		char what[256] = ""; /* the holder advertises COMMAND, not this command line */
+		for (size_t k = 0, n = 0; cmd[k] && n < sizeof(what) - 1; k++)
+			n += (size_t)snprintf(what + n, sizeof(what) - n, "%s%s", k ? " " : "", cmd[k]);
+		r = pl_cluster_acquire(&cfg, &lk, getpid(), what);
+	} else if (!r) {
 		r = pl_acquire(&cfg, &lk, geteuid(), getpid());
+	}
 	if (r == PL_HELD_ELSEWHERE)
 		return cfg.exit_code;
 	if (r && !cfg.on_error_run)
@@ -402,7 +409,7 @@ static void probe(const struct pl_config *cfg, struct probe *p, int *fd_out)
 	*fd_out = fd;
 }
 
-static void json_str(const char *s)
+void pl_json_str(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -450,6 +457,8 @@ static int cmd_status(int argc, char **argv)
 	pl_config_load(&none, &cfg);
 	if (resolve(&cfg, file))
 		return 4;
+	if (pl_is_cluster(file))
+		return pl_cluster_status(&cfg, quiet, json);
 	struct probe p;
 	int fd;
 	probe(&cfg, &p, &fd);
@@ -465,7 +474,7 @@ static int cmd_status(int argc, char **argv)
 	if (json) {
 		static const char *const names[] = {"running", "stale", "", "stopped", "unknown"};
 		printf("{\"file\":");
-		json_str(cfg.path);
+		pl_json_str(cfg.path);
 		printf(",\"status\":%d,\"state\":\"%s\",\"pid\":", p.state, names[p.state]);
 		if (p.pid > 0)
 			printf("%ld", (long)p.pid);
@@ -473,7 +482,7 @@ static int cmd_status(int argc, char **argv)
 			printf("null");
 		printf(",\"command\":");
 		if (p.state == 0 && *cmd)
-			json_str(cmd);
+			pl_json_str(cmd);
 		else
 			printf("null");
 		if (started >= 0)
@@ -578,6 +587,8 @@ static int cmd_stop(int argc, char **argv)
 	pl_config_load(&none, &cfg);
 	if (resolve(&cfg, file))
 		return 1;
+	if (pl_is_cluster(file)) /* ends the holder's session; the holder is fenced */
+		return pl_cluster_stop(&cfg, timeout);
 	struct probe p;
 	int fd;
 	probe(&cfg, &p, &fd);
@@ -608,8 +619,9 @@ static int cmd_stop(int argc, char **argv)
 	return 1;
 }
 
-int main(int argc, char **argv)
+int main(int argc, char **argv, char **envp)
 {
+	plat_startup(envp);
 	if (argc < 2)
 		return usage_error(NULL, "missing command", NULL);
 	const char *c = argv[1];

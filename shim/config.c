@@ -70,9 +70,11 @@ int pl_parse_duration(const char *s, long long *ns)
 	return 0;
 }
 
+/* Names in arrays, not pointers: a table of pointers costs the dynamic linker
+ * one relocation per entry in every process that loads the library. */
 static const struct {
-	const char *name;
-	int signo;
+	char name[7];
+	unsigned char signo;
 } signals[] = {
     {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT},   {"ILL", SIGILL},
     {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},     {"BUS", SIGBUS},     {"FPE", SIGFPE},
@@ -122,8 +124,8 @@ const char *pl_signal_name(int signo)
 
 int pl_parse_bool(const char *s, int *v)
 {
-	static const char *const yes[] = {"1", "true", "yes", "on"};
-	static const char *const no[] = {"0", "false", "no", "off"};
+	static const char yes[][6] = {"1", "true", "yes", "on"};
+	static const char no[][6] = {"0", "false", "no", "off"};
 	for (size_t i = 0; i < 4; i++) {
 		if (same(s, yes[i])) {
 			*v = 1;
@@ -172,39 +174,56 @@ int pl_parse_on_error(const char *s, int *run)
 	return 0;
 }
 
-/* One pass over the environment; only entries starting with "PIDLOCK_" (and
- * XDG_RUNTIME_DIR) are looked at, so the inert path costs a few compares per
- * variable and no system call. */
+/* One pass over the environment. The inert path (no PIDLOCK_FILE) must stay
+ * within a few hundred instructions and call nothing in libc, since even the
+ * first call of strncmp costs the dynamic linker a symbol lookup: compare the
+ * "PIDLOCK_" prefix by hand, and look at the rest only for those entries. */
+static const struct {
+	char name[12];
+	unsigned char off;
+} env_names[] = {
+    {"FILE", offsetof(struct pl_env, file)},
+    {"MODE", offsetof(struct pl_env, mode)},
+    {"TIMEOUT", offsetof(struct pl_env, timeout)},
+    {"SIGNAL", offsetof(struct pl_env, signal)},
+    {"EXIT_CODE", offsetof(struct pl_env, exit_code)},
+    {"SCOPE", offsetof(struct pl_env, scope)},
+    {"ON_ERROR", offsetof(struct pl_env, on_error)},
+    {"QUIET", offsetof(struct pl_env, quiet)},
+    {"VERBOSE", offsetof(struct pl_env, verbose)},
+    {"HELD", offsetof(struct pl_env, held)},
+    {"EXEC", offsetof(struct pl_env, exec)},
+};
+
+/* s starts with name followed by '='. */
+static int is_var(const char *s, const char *name)
+{
+	while (*name && *s == *name) {
+		s++;
+		name++;
+	}
+	return *name == '\0' && *s == '=';
+}
+
 void pl_env_scan(char **envp, struct pl_env *e)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} names[] = {
-	    {PL_ENV_FILE, offsetof(struct pl_env, file)},
-	    {PL_ENV_MODE, offsetof(struct pl_env, mode)},
-	    {PL_ENV_TIMEOUT, offsetof(struct pl_env, timeout)},
-	    {PL_ENV_SIGNAL, offsetof(struct pl_env, signal)},
-	    {PL_ENV_EXIT_CODE, offsetof(struct pl_env, exit_code)},
-	    {PL_ENV_SCOPE, offsetof(struct pl_env, scope)},
-	    {PL_ENV_ON_ERROR, offsetof(struct pl_env, on_error)},
-	    {PL_ENV_QUIET, offsetof(struct pl_env, quiet)},
-	    {PL_ENV_VERBOSE, offsetof(struct pl_env, verbose)},
-	    {PL_ENV_HELD, offsetof(struct pl_env, held)},
-	    {PL_ENV_EXEC, offsetof(struct pl_env, exec)},
-	    {"XDG_RUNTIME_DIR", offsetof(struct pl_env, xdg)},
-	};
-	memset(e, 0, sizeof(*e));
+	static const char prefix[] = "PIDLOCK_";
+	*e = (struct pl_env){0};
 	if (!envp)
 		return;
 	for (char **p = envp; *p; p++) {
 		const char *s = *p;
-		if (s[0] != 'P' && s[0] != 'X')
+		size_t i = 0;
+		while (i < sizeof(prefix) - 1 && s[i] == prefix[i])
+			i++;
+		if (i < sizeof(prefix) - 1) {
+			if (s[0] == 'X' && !e->xdg && is_var(s, "XDG_RUNTIME_DIR"))
+				e->xdg = p;
 			continue;
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			size_t n = strlen(names[i].name);
-			if (strncmp(s, names[i].name, n) == 0 && s[n] == '=') {
-				char ***slot = (char ***)(void *)((char *)e + names[i].off);
+		}
+		for (size_t n = 0; n < sizeof(env_names) / sizeof(env_names[0]); n++) {
+			if (is_var(s + i, env_names[n].name)) {
+				char ***slot = (char ***)(void *)((char *)e + env_names[n].off);
 				if (!*slot) /* the first wins, as getenv does */
 					*slot = p;
 				break;
@@ -215,7 +234,12 @@ void pl_env_scan(char **envp, struct pl_env *e)
 
 const char *pl_env_value(char **entry)
 {
-	return entry ? strchr(*entry, '=') + 1 : NULL;
+	if (!entry)
+		return NULL;
+	const char *s = *entry;
+	while (*s != '=') /* present: pl_env_scan matched "NAME=" */
+		s++;
+	return s + 1;
 }
 
 /* "pidlock: PIDLOCK_X=value: why" (+ the on-error suffix) and the status. */
@@ -278,10 +302,10 @@ int pl_config_load(const struct pl_env *e, struct pl_config *cfg)
 /* Appends s to path at *len; -1 when it would not fit. */
 static int put(char *path, size_t *len, const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = pl_len(s);
 	if (*len + n >= PATH_MAX)
 		return -1;
-	memcpy(path + *len, s, n + 1);
+	memmove(path + *len, s, n + 1);
 	*len += n;
 	return 0;
 }
@@ -326,7 +350,12 @@ int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid)
 {
 	size_t len = 0;
 	cfg->path[0] = '\0';
-	if (strchr(cfg->file, '/')) {
+	if (pl_is_cluster(cfg->file)) /* a URI, kept as is (cluster.c) */
+		return pl_cluster_resolve(cfg);
+	const char *c = cfg->file;
+	while (*c && *c != '/')
+		c++;
+	if (*c) { /* a path, not a NAME */
 		if (put(cfg->path, &len, cfg->file))
 			return too_long(cfg);
 		return 0;

@@ -8,6 +8,7 @@
 #include "pidlock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,10 @@ pid_t pl_read_pid_once(int fd)
 	do
 		n = pread(fd, buf, sizeof(buf) - 1, 0);
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == ESPIPE) { /* cluster mode: a socket; its owner (cluster.c) */
+		int owner = fcntl(fd, F_GETOWN);
+		return owner > 0 ? (pid_t)owner : 0;
+	}
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';

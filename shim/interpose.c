@@ -218,8 +218,13 @@ static size_t exec_slots(char *const *envp)
 	if (!pl_state.active)
 		return 0;
 	pid_t self = getpid();
-	if (self != pl_state.pid || (pl_state.shared && pl_read_pid_once(pl_state.lk.fd) != self))
+	if (self != pl_state.pid)
+		return 0; /* a vfork child: shares our memory, must not write it */
+	if (pl_state.shared && !pl_exec_turn(&pl_state.cfg, &pl_state.lk, self)) {
+		if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
+			pl_state.active = 0; /* our share was closed */
 		return 0;
+	}
 	size_t n = 0;
 	if (envp)
 		while (envp[n])
@@ -257,7 +262,7 @@ static char *const *exec_begin(char *const *envp, char **out, size_t slots, char
 					   (unsigned long long)pl_state.lk.ino,
 					   (unsigned long long)pl_state.shared};
 		size_t n = sizeof(PL_ENV_EXEC);
-		memcpy(tok, PL_ENV_EXEC "=", n);
+		memmove(tok, PL_ENV_EXEC "=", n);
 		for (int i = 0; i < 5; i++) {
 			/* Device numbers fit in 63 bits on every system we build for. */
 			n += pl_fmt_num(tok + n, (long long)v[i]);

@@ -6,6 +6,7 @@
  * as long as some descriptor of ours (or a fork copy's) is open.
  */
 #include "pidlock.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -60,7 +61,7 @@ static int open_checked(const struct pl_config *cfg, uid_t euid, struct stat *st
 		flags |= O_CLOEXEC;
 	int fd;
 	do
-		fd = open(cfg->path, flags, 0644);
+		fd = pl_open(cfg->path, flags, 0644);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0) {
 		int err = errno;
@@ -76,7 +77,7 @@ static int open_checked(const struct pl_config *cfg, uid_t euid, struct stat *st
 		return -file_error(cfg, "cannot open", err, PL_EX_CANTCREAT);
 	}
 	const char *why = NULL;
-	if (fstat(fd, st) < 0)
+	if (pl_fstat(fd, st) < 0)
 		why = "cannot stat";
 	else if (!S_ISREG(st->st_mode))
 		why = kind_of(st->st_mode);
@@ -103,7 +104,7 @@ static int open_checked(const struct pl_config *cfg, uid_t euid, struct stat *st
 int pl_path_is_lock(const char *path, const struct pl_lock *lk)
 {
 	struct stat st;
-	return lstat(path, &st) == 0 && st.st_dev == lk->dev && st.st_ino == lk->ino;
+	return pl_lstat(path, &st) == 0 && st.st_dev == lk->dev && st.st_ino == lk->ino;
 }
 
 int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size)
@@ -114,7 +115,7 @@ int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size)
 	/* One pwrite of the whole line, then cut what a longer old number left:
 	 * a reader sees either the old line or the new one in the first line,
 	 * never an empty file (truncating first would show one). */
-	ssize_t w = pwrite(lk->fd, buf, n, 0);
+	ssize_t w = pl_pwrite(lk->fd, buf, n, 0);
 	if (w < 0 && errno == ESPIPE) /* cluster mode: the socket's owner names the instance */
 		return fcntl(lk->fd, F_SETOWN, pid) < 0 ? -1 : 0;
 	if (w != (ssize_t)n)
@@ -267,7 +268,7 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 		if (fd < 0)
 			return -fd;
 		int waited = 0;
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (pl_flock(fd, LOCK_EX | LOCK_NB) < 0) {
 			waited = 1;
 			int r = errno == EWOULDBLOCK ? contend(cfg, fd, &st, self)
 						     : file_error(cfg, "cannot lock", errno, PL_EX_OSERR);
@@ -289,7 +290,7 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 			continue;
 		}
 		/* After waiting, the size seen at open is stale. */
-		if (waited && fstat(fd, &st) < 0)
+		if (waited && pl_fstat(fd, &st) < 0)
 			st.st_size = -1;
 		if (pl_write_pid(lk, self, st.st_size) < 0) {
 			int err = errno;
@@ -377,6 +378,26 @@ static void tidy_shared(const struct pl_config *cfg, const struct pl_lock *lk, p
 	close(fd);
 }
 
+int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self)
+{
+	struct stat st;
+	int fd = open(cfg->path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0)
+		exit_mutex(fd);
+	int keep = pl_read_pid_once(lk->fd) == self;
+	/* Leave the holders inside our turn, so no exiting holder hands the
+	 * file to a process whose descriptor is about to close on exec. */
+	if (!keep && cfg->scope == PL_SCOPE_PROCESS)
+		close(lk->fd);
+	if (fd >= 0)
+		close(fd);
+	return keep;
+}
+
 void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared)
 {
 	if (shared) {
@@ -386,6 +407,6 @@ void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, 
 	/* Remove only while still locked and only the inode we locked: a waiter
 	 * that opened this inode re-checks the path after locking and retries. */
 	if (pl_path_is_lock(cfg->path, lk))
-		unlink(cfg->path);
+		pl_unlink(cfg->path);
 	say_released(cfg, self);
 }

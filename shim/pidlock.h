@@ -69,6 +69,19 @@ struct pl_lock {
 	ino_t ino;
 };
 
+/* strlen without a libc call: on the start-up path each distinct libc
+ * function costs a lazy symbol resolution (see sys.h). */
+static inline size_t pl_len(const char *s)
+{
+	size_t n = 0;
+	/* The empty asm keeps GCC from turning the loop back into strlen. */
+	while (s[n]) {
+		n++;
+		__asm__("" : "+r"(n));
+	}
+	return n;
+}
+
 /* ---- msg.c: one-line messages on stderr, no stdio, no allocation ---- */
 struct pl_msg {
 	char buf[1024];
@@ -118,8 +131,29 @@ int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size);
 /* At the end of a holder's life: if the file names this process, hand it to
  * another process sharing the lock, or remove it while still locked. */
 void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared);
+/* An exec in a process that shares the lock with fork copies. The process
+ * the file names is the instance and keeps the lock (returns 1); any other
+ * copy leaves the holders, in turn with exiting ones (returns 0; in process
+ * scope its share is closed). */
+int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self);
 /* 1 if the path still names the locked inode. */
 int pl_path_is_lock(const char *path, const struct pl_lock *lk);
+
+/* ---- cluster.c: PIDLOCK_FILE=postgresql://...#NAME, a PostgreSQL advisory
+ * lock held by the session whose socket is stored in struct pl_lock ---- */
+int pl_is_cluster(const char *file);  /* postgresql:// or postgres:// */
+int64_t pl_cluster_key(const char *name); /* FNV-1a 64 of NAME, as a signed bigint */
+/* cfg->path = the URI without its password; 0, or an exit status after a line. */
+int pl_cluster_resolve(struct pl_config *cfg);
+/* As pl_acquire. cmdline: what the holder advertises; NULL = this process's. */
+int pl_cluster_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t self,
+		       const char *cmdline);
+/* Fencing on the held socket (SIGIO, or a watcher thread when may_thread). */
+int pl_cluster_watch(int fd, pid_t self, int may_thread);
+/* The command only (cluster.c is built with PL_COMMAND for it). */
+void pl_json_str(const char *s); /* a JSON string on stdout */
+int pl_cluster_status(const struct pl_config *cfg, int quiet, int json); /* LSB status */
+int pl_cluster_stop(const struct pl_config *cfg, long long timeout_ns);  /* 0 or 1 */
 
 /* ---- holder.c: who holds it; identity before force ---- */
 /* The PID the file holds ("digits\n"), or 0. */
@@ -137,6 +171,8 @@ int pl_signal_holders(dev_t dev, ino_t ino, pid_t self, int signo, int verbose,
 void pl_msg_holder(struct pl_msg *m, pid_t pid);
 
 /* ---- platform_*.c: the operating system's view of processes ---- */
+/* Called first with the environment the kernel laid out (or NULL). */
+void plat_startup(char **initial_envp);
 uid_t plat_euid(void);
 int plat_secure(void); /* setuid or otherwise secure-execution process */
 char **plat_environ(void);

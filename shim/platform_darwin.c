@@ -360,3 +360,8 @@ size_t plat_self_exe(char *buf, size_t n)
 	buf[len] = '\0';
 	return (size_t)len;
 }
+
+void plat_startup(char **initial_envp)
+{
+	(void)initial_envp; /* issetugid() and geteuid() need no start-up state */
+}

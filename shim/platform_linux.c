@@ -16,18 +16,72 @@
 
 extern char **environ;
 
+/* AT_SECURE and AT_EUID from the auxiliary vector, read once at start-up.
+ * On glibc the constructor receives the initial environment, and the kernel
+ * puts the auxiliary vector right after its terminating NULL: reading it
+ * there costs no libc call (getauxval's first call costs the dynamic linker a
+ * symbol lookup and its symbol version check, on every program's start).
+ * Elsewhere (or before plat_startup), getauxval. */
+static struct {
+	int known;
+	int secure;
+	uid_t euid;
+} aux;
+
+void plat_startup(char **initial_envp)
+{
+#ifdef __GLIBC__
+	if (!initial_envp)
+		return;
+	char **p = initial_envp;
+	while (*p)
+		p++;
+	int seen = 0;
+	for (unsigned long *a = (unsigned long *)(void *)(p + 1); a[0] != AT_NULL; a += 2) {
+		if (a[0] == AT_SECURE) {
+			aux.secure = a[1] != 0;
+			seen |= 1;
+		} else if (a[0] == AT_EUID) {
+			aux.euid = (uid_t)a[1];
+			seen |= 2;
+		}
+	}
+	aux.known = seen == 3;
+#else
+	(void)initial_envp;
+#endif
+}
+
+/* Where the vector was not read (not glibc, or no initial environment). On
+ * glibc getauxval is not referenced at all: its symbol version alone would
+ * cost every process that loads the library. */
+static void aux_fallback(void)
+{
+#ifdef __GLIBC__
+	aux.euid = geteuid();
+	aux.secure = getuid() != geteuid() || getgid() != getegid();
+#else
+	aux.euid = (uid_t)getauxval(AT_EUID);
+	aux.secure = getauxval(AT_SECURE) != 0;
+#endif
+	aux.known = 1;
+}
+
 uid_t plat_euid(void)
 {
-	/* From the auxiliary vector: the same value as geteuid() at this point,
-	 * without a system call on the fast path. */
-	return (uid_t)getauxval(AT_EUID);
+	/* The same value as geteuid() at start-up, without a system call. */
+	if (!aux.known)
+		aux_fallback();
+	return aux.euid;
 }
 
 int plat_secure(void)
 {
 	/* AT_SECURE is what the dynamic linker itself uses to ignore LD_PRELOAD
 	 * search paths in setuid/setgid/capability processes. */
-	return getauxval(AT_SECURE) != 0;
+	if (!aux.known)
+		aux_fallback();
+	return aux.secure;
 }
 
 char **plat_environ(void)
@@ -37,8 +91,10 @@ char **plat_environ(void)
 
 long long plat_now_ns(void)
 {
+	/* The raw system call: clock_gettime's vDSO speed does not matter on
+	 * the wait and replace paths, its symbol version costs every start. */
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -46,15 +102,15 @@ long long plat_now_ns(void)
 static void proc_path(char *buf, pid_t pid, const char *rest)
 {
 	size_t n = 6;
-	memcpy(buf, "/proc/", 6);
+	memmove(buf, "/proc/", 6);
 	n += pl_fmt_num(buf + n, (long long)pid);
 	buf[n++] = '/';
-	strcpy(buf + n, rest);
+	memmove(buf + n, rest, strlen(rest) + 1);
 }
 
-static size_t read_small(int dirfd, const char *path, char *buf, size_t size)
+static size_t read_small(const char *path, char *buf, size_t size)
 {
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	size_t len = 0;
@@ -112,7 +168,8 @@ static int each_number(int dirfd, int (*fn)(void *, const char *), void *arg)
 }
 
 struct fd_probe {
-	int fd_dir, info_dir;
+	int fd_dir;
+	pid_t pid;
 	dev_t dev;
 	ino_t ino;
 };
@@ -125,10 +182,17 @@ static int fd_holds(void *arg, const char *name)
 {
 	struct fd_probe *p = arg;
 	struct stat st;
-	char info[2048];
+	char info[2048], path[64];
 	if (fstatat(p->fd_dir, name, &st, 0) < 0 || st.st_dev != p->dev || st.st_ino != p->ino)
 		return 0;
-	if (!read_small(p->info_dir, name, info, sizeof(info)))
+	proc_path(path, p->pid, "fdinfo/");
+	size_t n = pl_len(path);
+	for (size_t i = 0; i < 11 && name[i]; i++) { /* name: at most 10 digits */
+		path[n++] = name[i];
+		__asm__("" : "+r"(n)); /* not a memcpy call: see pl_len */
+	}
+	path[n] = '\0';
+	if (!read_small(path, info, sizeof(info)))
 		return 0;
 	for (char *l = strstr(info, "lock:"); l; l = strstr(l + 1, "lock:")) {
 		char *eol = strchr(l, '\n');
@@ -142,20 +206,16 @@ static int fd_holds(void *arg, const char *name)
 int plat_holds(pid_t pid, dev_t dev, ino_t ino)
 {
 	char path[64];
-	struct fd_probe p = {-1, -1, dev, ino};
+	struct fd_probe p = {-1, pid, dev, ino};
 	int r = 0;
 	/* A zombie's descriptors are closed before it becomes one, so holding a
 	 * descriptor implies alive and not a zombie. */
 	proc_path(path, pid, "fd");
 	p.fd_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	proc_path(path, pid, "fdinfo");
-	p.info_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (p.fd_dir >= 0 && p.info_dir >= 0)
+	if (p.fd_dir >= 0) {
 		r = each_number(p.fd_dir, fd_holds, &p);
-	if (p.fd_dir >= 0)
 		close(p.fd_dir);
-	if (p.info_dir >= 0)
-		close(p.info_dir);
+	}
 	return r;
 }
 
@@ -193,7 +253,7 @@ size_t plat_cmdline(pid_t pid, char *buf, size_t n)
 {
 	char path[64];
 	proc_path(path, pid, "cmdline");
-	size_t len = read_small(AT_FDCWD, path, buf, n);
+	size_t len = read_small(path, buf, n);
 	while (len && buf[len - 1] == '\0')
 		len--;
 	for (size_t i = 0; i < len; i++)
@@ -207,7 +267,7 @@ long long plat_start_time_ms(pid_t pid)
 {
 	char path[64], buf[1024];
 	proc_path(path, pid, "stat");
-	if (!read_small(AT_FDCWD, path, buf, sizeof(buf)))
+	if (!read_small(path, buf, sizeof(buf)))
 		return -1;
 	/* The command name may contain spaces and parentheses: fields are
 	 * counted from the last ')'. starttime is field 22; ')' ends field 2. */
@@ -222,7 +282,7 @@ long long plat_start_time_ms(pid_t pid)
 	for (p++; *p >= '0' && *p <= '9'; p++)
 		ticks = ticks * 10 + (*p - '0');
 	char st[4096];
-	if (!read_small(AT_FDCWD, "/proc/stat", st, sizeof(st)))
+	if (!read_small("/proc/stat", st, sizeof(st)))
 		return -1;
 	char *b = strstr(st, "\nbtime ");
 	if (!b)

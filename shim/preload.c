@@ -5,6 +5,7 @@
  * The exit path only tidies (hands the file on, or removes it while locked).
  */
 #include "pidlock.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,8 +42,8 @@ static void env_remove(char **envp, const char *entry)
 static void env_mark_held(char **envp, struct pl_env *e)
 {
 	size_t n = sizeof(PL_ENV_HELD) - 1;
-	memcpy(pl_state.held, PL_ENV_HELD "=", n + 1);
-	memcpy(pl_state.held + n + 1, pl_state.cfg.path, strlen(pl_state.cfg.path) + 1);
+	memmove(pl_state.held, PL_ENV_HELD "=", n + 1);
+	memmove(pl_state.held + n + 1, pl_state.cfg.path, pl_len(pl_state.cfg.path) + 1);
 	char *old = e->held ? *e->held : NULL;
 	if (e->file)
 		*e->file = pl_state.held;
@@ -80,12 +81,12 @@ static int adopt(const struct pl_env *e, const char *token)
 	const char *path = pl_env_value(e->held);
 	if (!path || parse_token(token, v) || v[1] > 0x7fffffff || strlen(path) >= PATH_MAX)
 		return 0;
-	if ((pid_t)v[0] != getpid() || fstat((int)v[1], &st) < 0 || (unsigned long long)st.st_dev != v[2] ||
+	if ((pid_t)v[0] != pl_getpid() || pl_fstat((int)v[1], &st) < 0 || (unsigned long long)st.st_dev != v[2] ||
 	    (unsigned long long)st.st_ino != v[3])
 		return 0;
 	if (pl_config_load(e, &pl_state.cfg))
 		return 0;
-	strcpy(pl_state.cfg.path, path);
+	memmove(pl_state.cfg.path, path, strlen(path) + 1);
 	if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
 		fcntl((int)v[1], F_SETFD, FD_CLOEXEC);
 	pl_state.lk.fd = (int)v[1];
@@ -94,6 +95,10 @@ static int adopt(const struct pl_env *e, const char *token)
 	pl_state.pid = (pid_t)v[0];
 	pl_state.shared = v[4] != 0;
 	pl_state.active = 1;
+	/* Cluster mode: SIGIO set up by the image before us still fires; start
+	 * a watcher if this image inherited SIGIO ignored or blocked. */
+	if (pl_is_cluster(path))
+		pl_cluster_watch((int)v[1], (pid_t)v[0], 1);
 	return 1;
 }
 
@@ -114,9 +119,10 @@ static void start(char **envp, struct pl_env *e)
 	int r = pl_config_load(e, cfg);
 	if (!r)
 		r = pl_resolve_path(cfg, pl_env_value(e->xdg), euid);
-	pid_t self = getpid();
-	if (!r)
-		r = pl_acquire(cfg, &pl_state.lk, euid, self);
+	pid_t self = pl_getpid();
+	if (!r) /* cluster mode allocates (libpq); the local path does not */
+		r = pl_is_cluster(cfg->file) ? pl_cluster_acquire(cfg, &pl_state.lk, self, NULL)
+					     : pl_acquire(cfg, &pl_state.lk, euid, self);
 	if (r == PL_HELD_ELSEWHERE)
 		_exit(cfg->exit_code);
 	if (r) {
@@ -138,8 +144,19 @@ static void start(char **envp, struct pl_env *e)
 	}
 }
 
+/* glibc calls constructors with (argc, argv, envp); envp is the environment
+ * the kernel laid out, which the platform layer reads the auxiliary vector
+ * from. Other C libraries may pass nothing, so use it only on glibc. */
+#ifdef __GLIBC__
+__attribute__((constructor)) static void pl_init(int argc, char **argv, char **envp0)
+{
+	(void)argc;
+	(void)argv;
+	plat_startup(envp0);
+#else
 __attribute__((constructor)) static void pl_init(void)
 {
+#endif
 	/* Inert in setuid/secure-execution processes: the environment there is
 	 * the caller's, not the program owner's, and must not steer file access. */
 	if (plat_secure())

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# pg-measure.sh: measures the cluster mode's two times on this machine.
+#   1. release after kill -9: from SIGKILL of the holder to another instance
+#      taking the lock (5 runs, loopback TCP).
+#   2. fencing after a network partition (root only): the holder and the
+#      server in two network namespaces, traffic cut with blackhole routes;
+#      prints when the holder was terminated and when an observer next to the
+#      server could take the lock (3 runs).
+# Usage: make && bash scripts/pg-measure.sh
+# Needs PostgreSQL's server binaries (Debian: postgresql) and psql.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHIM=$ROOT/build/libpidlock.so
+PIDLOCK=$ROOT/build/pidlock
+[ -f "$SHIM" ] || { echo "pg-measure: run make first" >&2; exit 1; }
+
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+alive() { # running and not a zombie
+	local s
+	s=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+	[ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
+}
+
+TMP=$(mktemp -d /tmp/pidlock-measure.XXXXXX)
+chmod 0755 "$TMP"
+PORT=$((20000 + RANDOM % 20000))
+NS_S="" NS_C="" PART=""
+cleanup() {
+	[ -z "${HOLDER:-}" ] || kill -KILL "$HOLDER" 2>/dev/null || true
+	sh "$ROOT/scripts/pg-cluster.sh" stop "$TMP/pg" "$PORT" 2>/dev/null || true
+	[ -z "$PART" ] || ip netns exec "$NS_S" sh "$ROOT/scripts/pg-cluster.sh" stop "$PART" 5432 2>/dev/null || true
+	[ -z "$NS_C" ] || ip netns delete "$NS_C" 2>/dev/null || true
+	[ -z "$NS_S" ] || ip netns delete "$NS_S" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+mkdir "$TMP/pg"
+sh "$ROOT/scripts/pg-cluster.sh" start "$TMP/pg" "$PORT"
+URI="postgresql://postgres@127.0.0.1:$PORT/postgres#measure"
+
+echo "release after kill -9 (loopback TCP):"
+for run in 1 2 3 4 5; do
+	PIDLOCK_FILE=$URI LD_PRELOAD=$SHIM sleep 60 &
+	HOLDER=$!
+	for _ in $(seq 200); do
+		"$PIDLOCK" status --json "$URI" | grep -q "\"pid\":$HOLDER," && break
+		sleep 0.05
+	done
+	kill -KILL "$HOLDER"
+	t0=$(date +%s%N)
+	got=never
+	for _ in $(seq 1000); do
+		if PIDLOCK_FILE=$URI LD_PRELOAD=$SHIM true 2>/dev/null; then
+			got="$(ms_since "$t0") ms"
+			break
+		fi
+	done
+	wait "$HOLDER" 2>/dev/null || true
+	HOLDER=""
+	echo "  run $run: lock taken again after $got"
+done
+
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
+	echo "partition: skipped (needs root and ip netns)"
+	exit 0
+fi
+NS_S="plms$$" NS_C="plmc$$"
+ip netns add "$NS_S" || { NS_S=""; echo "partition: skipped (ip netns unavailable)"; exit 0; }
+ip netns add "$NS_C"
+ip link add "ms$$" type veth peer name "mc$$"
+ip link set "ms$$" netns "$NS_S"
+ip link set "mc$$" netns "$NS_C"
+ip -n "$NS_S" addr add 192.0.2.1/24 dev "ms$$"
+ip -n "$NS_C" addr add 192.0.2.2/24 dev "mc$$"
+for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
+ip -n "$NS_S" link set "ms$$" up
+ip -n "$NS_C" link set "mc$$" up
+PART=$TMP/part
+mkdir "$PART"
+PG_LISTEN=192.0.2.1 PG_TRUST=192.0.2.0/24 ip netns exec "$NS_S" sh "$ROOT/scripts/pg-cluster.sh" start "$PART" 5432
+echo "partition (holder and server in two network namespaces, blackhole routes both ways):"
+for run in 1 2 3; do
+	URI="postgresql://postgres@192.0.2.1:5432/postgres#part$run"
+	OBS="postgresql:///postgres?host=$PART&port=5432&user=postgres#part$run"
+	ip -n "$NS_C" route del blackhole 192.0.2.1/32 2>/dev/null || true
+	ip -n "$NS_S" route del blackhole 192.0.2.2/32 2>/dev/null || true
+	ip netns exec "$NS_C" env PIDLOCK_FILE="$URI" LD_PRELOAD="$SHIM" sleep 300 &
+	HOLDER=$!
+	for _ in $(seq 200); do
+		"$PIDLOCK" status --json "$OBS" | grep -q "\"pid\":$HOLDER," && break
+		sleep 0.05
+	done
+	sleep $((run * 3)) # the cut lands at different points of the keepalive cycles
+	ip -n "$NS_C" route add blackhole 192.0.2.1/32
+	ip -n "$NS_S" route add blackhole 192.0.2.2/32
+	t0=$(date +%s%N)
+	dead=never taken=never
+	for _ in $(seq 900); do
+		[ "$dead" != never ] || alive "$HOLDER" || dead="$(ms_since "$t0") ms"
+		if ip netns exec "$NS_S" env PIDLOCK_FILE="$OBS" LD_PRELOAD="$SHIM" true 2>/dev/null; then
+			taken="$(ms_since "$t0") ms"
+			break
+		fi
+		sleep 0.1
+	done
+	wait "$HOLDER" 2>/dev/null || true
+	HOLDER=""
+	echo "  run $run: holder terminated after $dead; observer took the lock after $taken"
+done

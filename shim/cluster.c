@@ -1,0 +1,859 @@
+/* Cluster mode: the lock is a PostgreSQL session-level advisory lock.
+ *
+ * PIDLOCK_FILE=postgresql://user@host:5432/db#NAME (or postgres://...). The
+ * fragment names the lock and is removed before the URI goes to libpq. The
+ * lock lives exactly as long as the session, and the session as long as its
+ * socket: the socket is stored in the same struct pl_lock as a PID file's
+ * descriptor (fd = PQsocket, dev/ino from fstat), so interpose.c keeps it
+ * alive across close/dup2/close_range and exec of the instance itself without
+ * knowing the difference. The shim never closes the session (never PQfinish
+ * once the lock is held): the kernel closes the socket when the last process
+ * holding it ends, and the server then ends the session and frees the lock.
+ *
+ * The advisory key is FNV-1a 64 of the NAME's bytes (as written in the URI,
+ * no percent-decoding), taken as a signed bigint: pg_locks shows it as
+ * locktype 'advisory', classid = high 32 bits, objid = low 32 bits,
+ * objsubid = 1, in the database the URI names.
+ *
+ * libpq is loaded with dlopen only here, so the build has no dependency on
+ * it. libpq allocates memory, so SPEC's "no allocation in the constructor"
+ * does not hold in this mode; the local (PID file) path is untouched.
+ *
+ * Fencing: if the session dies while the instance runs, the instance is
+ * terminated before the server can give the lock to anyone else. The client
+ * side detects a dead peer (TCP keepalive, tcp_user_timeout) strictly sooner
+ * than the server side we ask for in the startup packet. On Linux the kernel
+ * delivers it without a thread: F_SETOWN(pid) + O_ASYNC makes the socket
+ * raise SIGIO (default action: terminate) on any event -- data (the server's
+ * FATAL message before it closes), end of file, reset, or a timeout error.
+ * Where SIGIO is not at its default (handled, ignored or blocked at start),
+ * and on macOS (where SIGIO's default is to be discarded), a small watcher
+ * thread poll()s the socket and sends SIGKILL to the process instead.
+ *
+ * F_GETOWN doubles as "the process the PID file names" for the code shared
+ * with the local mode (pl_read_pid_once / pl_write_pid fall back to it on a
+ * socket): after a fork it still names the parent; daemon() moves it.
+ */
+#include "pidlock.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- timings (seconds): the client always gives up first ---- */
+/* Client: dead after at most IDLE + INTERVAL * COUNT s without an answer (5 s);
+ * tcp_user_timeout bounds unacknowledged data the same way. */
+#define CL_KA_IDLE 2
+#define CL_KA_INTERVAL 1
+#define CL_KA_COUNT 3
+#define CL_USER_TIMEOUT_MS 5000
+/* Server: the backend's first probe comes at most SV_IDLE s after the last
+ * packet it received, then it gives up after SV_USER_TIMEOUT s since that
+ * packet; since the server's idle clock was refreshed at most SV_IDLE s
+ * before a partition, it lets go at the earliest SV_USER_TIMEOUT - SV_IDLE =
+ * 20 s after the partition, and at the latest about 30 s after it. */
+#define SV_KA_IDLE 10
+#define SV_KA_INTERVAL 5
+#define SV_KA_COUNT 4
+#define SV_USER_TIMEOUT_MS 30000
+#define CONNECT_TIMEOUT "10" /* unless the URI sets connect_timeout */
+
+/* ---- the part of libpq's ABI we use (no header needed to build) ---- */
+typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
+typedef struct {
+	char *keyword, *envvar, *compiled, *val, *label, *dispchar;
+	int dispsize;
+} PQconninfoOption;
+#define PQ_CONNECTION_OK 0
+#define PQ_PGRES_COMMAND_OK 1
+#define PQ_PGRES_TUPLES_OK 2
+#define PQ_DIAG_SQLSTATE 'C'
+
+static struct {
+	PGconn *(*connectdbParams)(const char *const *, const char *const *, int);
+	int (*status)(const PGconn *);
+	char *(*errorMessage)(const PGconn *);
+	void (*finish)(PGconn *);
+	int (*socket)(const PGconn *);
+	PGresult *(*exec)(PGconn *, const char *);
+	PGresult *(*execParams)(PGconn *, const char *, int, const void *, const char *const *,
+				const int *, const int *, int);
+	int (*resultStatus)(const PGresult *);
+	char *(*resultErrorField)(const PGresult *, int);
+	char *(*resultErrorMessage)(const PGresult *);
+	int (*ntuples)(const PGresult *);
+	char *(*getvalue)(const PGresult *, int, int);
+	void (*clear)(PGresult *);
+	PQconninfoOption *(*conninfoParse)(const char *, char **);
+	void (*conninfoFree)(PQconninfoOption *);
+	void (*freemem)(void *);
+} pq;
+
+#ifdef __APPLE__
+static const char *const pq_names[] = {"libpq.5.dylib", "/opt/homebrew/opt/libpq/lib/libpq.5.dylib",
+				       "/usr/local/opt/libpq/lib/libpq.5.dylib"};
+#define PQ_SONAME "libpq.5.dylib"
+#else
+static const char *const pq_names[] = {"libpq.so.5"};
+#define PQ_SONAME "libpq.so.5"
+#endif
+
+/* 0, or -1 with why filled (dlerror's text). */
+static int load_pq(const char **why)
+{
+	static void *h;
+	if (h)
+		return 0;
+	void *lib = NULL;
+	for (size_t i = 0; i < sizeof(pq_names) / sizeof(pq_names[0]) && !lib; i++)
+		lib = dlopen(pq_names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		*why = dlerror();
+		return -1;
+	}
+	static const struct {
+		const char *name;
+		size_t off;
+	} fns[] = {
+#define FN(f, n) {#f, offsetof(__typeof__(pq), n)}
+	    FN(PQconnectdbParams, connectdbParams), FN(PQstatus, status),
+	    FN(PQerrorMessage, errorMessage),       FN(PQfinish, finish),
+	    FN(PQsocket, socket),                   FN(PQexec, exec),
+	    FN(PQexecParams, execParams),           FN(PQresultStatus, resultStatus),
+	    FN(PQresultErrorField, resultErrorField), FN(PQresultErrorMessage, resultErrorMessage),
+	    FN(PQntuples, ntuples),                 FN(PQgetvalue, getvalue),
+	    FN(PQclear, clear),                     FN(PQconninfoParse, conninfoParse),
+	    FN(PQconninfoFree, conninfoFree),       FN(PQfreemem, freemem),
+#undef FN
+	};
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		void *f = dlsym(lib, fns[i].name);
+		if (!f) {
+			*why = "a function pidlock needs is missing (libpq older than 12?)";
+			return -1;
+		}
+		memmove((char *)&pq + fns[i].off, &f, sizeof(f));
+	}
+	h = lib;
+	return 0;
+}
+
+/* ---- names ---- */
+
+/* No strncmp: this runs on every start, where each distinct libc call costs
+ * a lazy symbol resolution. */
+static int starts_with(const char *s, const char *prefix)
+{
+	while (*prefix && *s == *prefix) {
+		s++;
+		prefix++;
+	}
+	return *prefix == '\0';
+}
+
+int pl_is_cluster(const char *file)
+{
+	return file && (starts_with(file, "postgresql://") || starts_with(file, "postgres://"));
+}
+
+int64_t pl_cluster_key(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 offset basis */
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ULL; /* FNV-1a 64 prime */
+	}
+	int64_t k;
+	memmove(&k, &h, sizeof(k)); /* two's complement reinterpretation */
+	return k;
+}
+
+/* The URI as shown in messages: user:password@ becomes user@, and any
+ * password=... parameter of the query string is left out. -1 if too long. */
+static int display_uri(const char *uri, char *out, size_t n)
+{
+	size_t len = 0;
+	const char *p = strstr(uri, "://") + 3;
+	const char *end_auth = p + strcspn(p, "/?#");
+	const char *at = NULL;
+	for (const char *q = p; q < end_auth; q++)
+		if (*q == '@')
+			at = q; /* the last '@' ends the user info */
+#define PUT(s, k)                                                                                  \
+	do {                                                                                       \
+		if (len + (k) >= n)                                                                \
+			return -1;                                                                 \
+		memmove(out + len, (s), (k));                                                       \
+		len += (k);                                                                        \
+	} while (0)
+	PUT(uri, (size_t)(p - uri));
+	if (at) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+		PUT(p, (size_t)((colon ? colon : at) - p));
+		p = at;
+	}
+	const char *query = strchr(p, '?');
+	const char *frag = strchr(p, '#');
+	if (query && frag && frag < query)
+		query = NULL;
+	if (!query) {
+		PUT(p, strlen(p));
+	} else {
+		PUT(p, (size_t)(query - p));
+		const char *q = query + 1, *qend = frag ? frag : q + strlen(q);
+		char sep = '?';
+		while (q < qend) {
+			const char *amp = memchr(q, '&', (size_t)(qend - q));
+			const char *e = amp ? amp : qend;
+			if (!((size_t)(e - q) >= 9 && strncmp(q, "password=", 9) == 0)) {
+				PUT(&sep, 1);
+				PUT(q, (size_t)(e - q));
+				sep = '&';
+			}
+			q = amp ? amp + 1 : qend;
+		}
+		if (frag)
+			PUT(frag, strlen(frag));
+	}
+	out[len] = '\0';
+	return 0;
+#undef PUT
+}
+
+int pl_cluster_resolve(struct pl_config *cfg)
+{
+	struct pl_msg m;
+	const char *hash = strchr(cfg->file, '#');
+	if (display_uri(cfg->file, cfg->path, sizeof(cfg->path)) < 0) {
+		cfg->path[0] = '\0';
+		pl_msg_init(&m);
+		pl_msg_str(&m, "cluster lock URI too long");
+		return pl_fail(&m, cfg, PL_EX_CONFIG);
+	}
+	if (!hash || !hash[1]) {
+		pl_msg_init(&m);
+		pl_msg_str(&m, cfg->path);
+		pl_msg_str(&m, ": a cluster lock needs a name: add #NAME to the URI");
+		return pl_fail(&m, cfg, PL_EX_CONFIG);
+	}
+	return 0;
+}
+
+/* ---- connecting ---- */
+
+static void say(struct pl_msg *m, const struct pl_config *cfg, const char *what)
+{
+	pl_msg_init(m);
+	pl_msg_str(m, cfg->path);
+	pl_msg_str(m, ": ");
+	pl_msg_str(m, what);
+}
+
+/* libpq's messages end with a newline and may span lines: keep the first. */
+static void say_pq(struct pl_msg *m, const char *s)
+{
+	if (!s)
+		return;
+	while (*s == ' ')
+		s++;
+	size_t n = strcspn(s, "\n");
+	pl_msg_str(m, ": ");
+	pl_msg_strn(m, s, n);
+}
+
+static int pq_missing(const struct pl_config *cfg, const char *why)
+{
+	struct pl_msg m;
+	say(&m, cfg, "cluster mode needs libpq (" PQ_SONAME
+		     ", Debian package libpq5), which cannot be loaded: ");
+	pl_msg_str(&m, why ? why : "unknown error");
+	return pl_fail(&m, cfg, PL_EX_OSERR);
+}
+
+/* Copies "scheme://...?..." without the fragment. NULL if it cannot. */
+static char *uri_without_fragment(const char *file)
+{
+	size_t n = strcspn(file, "#");
+	char *s = malloc(n + 1);
+	if (s) {
+		strncpy(s, file, n); /* not memmove: GCC makes that memcpy, a newer symbol version */
+		s[n] = '\0';
+	}
+	return s;
+}
+
+static size_t cmdline_of_self(char *buf, size_t n)
+{
+	return plat_cmdline(getpid(), buf, n);
+}
+
+/* "pidlock PID HOST CMDLINE", cut to 63 bytes (the server keeps no more) and
+ * to printable ASCII (the server would turn the rest into '?'). */
+static void make_label(char *out, pid_t pid, const char *cmdline)
+{
+	char host[256] = "", cmd[256] = "";
+	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+		strcpy(host, "?");
+	host[strcspn(host, " ")] = '\0';
+	if (cmdline)
+		snprintf(cmd, sizeof(cmd), "%s", cmdline);
+	else
+		cmdline_of_self(cmd, sizeof(cmd));
+	snprintf(out, 64, "pidlock %ld %s %s", (long)pid, host, cmd);
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+}
+
+/* Connects as the URI says, with our application_name and, when `fence`,
+ * the keepalive settings on both sides. NULL after printing one line. */
+static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int fence, int *status)
+{
+	const char *why = NULL;
+	struct pl_msg m;
+	*status = 0;
+	if (load_pq(&why)) {
+		*status = pq_missing(cfg, why);
+		return NULL;
+	}
+	char *uri = uri_without_fragment(cfg->file);
+	if (!uri) {
+		say(&m, cfg, "out of memory");
+		*status = pl_fail(&m, cfg, PL_EX_OSERR);
+		return NULL;
+	}
+	/* The user's own options and connect_timeout are kept. */
+	char *err = NULL;
+	PQconninfoOption *opts = pq.conninfoParse(uri, &err);
+	if (!opts) {
+		say(&m, cfg, "invalid connection URI");
+		say_pq(&m, err);
+		if (err)
+			pq.freemem(err);
+		free(uri);
+		*status = pl_fail(&m, cfg, PL_EX_CONFIG);
+		return NULL;
+	}
+	const char *user_options = NULL, *timeout = CONNECT_TIMEOUT;
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val || !*o->val)
+			continue;
+		if (strcmp(o->keyword, "options") == 0)
+			user_options = o->val;
+		else if (strcmp(o->keyword, "connect_timeout") == 0)
+			timeout = o->val;
+	}
+	char options[1024];
+	snprintf(options, sizeof(options),
+		 "%s%s-c tcp_keepalives_idle=%d -c tcp_keepalives_interval=%d"
+		 " -c tcp_keepalives_count=%d -c tcp_user_timeout=%d",
+		 user_options ? user_options : "", user_options ? " " : "", SV_KA_IDLE,
+		 SV_KA_INTERVAL, SV_KA_COUNT, SV_USER_TIMEOUT_MS);
+	char idle[16], intvl[16], count[16], utmo[16];
+	snprintf(idle, sizeof(idle), "%d", CL_KA_IDLE);
+	snprintf(intvl, sizeof(intvl), "%d", CL_KA_INTERVAL);
+	snprintf(count, sizeof(count), "%d", CL_KA_COUNT);
+	snprintf(utmo, sizeof(utmo), "%d", CL_USER_TIMEOUT_MS);
+	const char *keys[16], *vals[16];
+	int k = 0;
+	keys[k] = "dbname", vals[k++] = uri;
+	keys[k] = "application_name", vals[k++] = label;
+	keys[k] = "connect_timeout", vals[k++] = timeout;
+	if (fence) {
+		keys[k] = "options", vals[k++] = options;
+		keys[k] = "keepalives", vals[k++] = "1";
+		keys[k] = "keepalives_idle", vals[k++] = idle;
+		keys[k] = "keepalives_interval", vals[k++] = intvl;
+		keys[k] = "keepalives_count", vals[k++] = count;
+		keys[k] = "tcp_user_timeout", vals[k++] = utmo;
+	}
+	keys[k] = NULL, vals[k] = NULL;
+	PGconn *c = pq.connectdbParams(keys, vals, 1);
+	pq.conninfoFree(opts);
+	free(uri);
+	if (!c || pq.status(c) != PQ_CONNECTION_OK) {
+		say(&m, cfg, "cannot connect");
+		say_pq(&m, c ? pq.errorMessage(c) : "out of memory");
+		if (c)
+			pq.finish(c);
+		*status = pl_fail(&m, cfg, PL_EX_CANTCREAT);
+		return NULL;
+	}
+	return c;
+}
+
+/* ---- queries ---- */
+
+/* Runs sql with up to two text parameters. NULL (and *sqlstate set, and a
+ * line in m when given) on error. */
+static PGresult *query(PGconn *c, const char *sql, const char *p1, const char *p2, char sqlstate[6])
+{
+	const char *params[2] = {p1, p2};
+	int n = p2 ? 2 : p1 ? 1 : 0;
+	PGresult *r = pq.execParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	int st = r ? pq.resultStatus(r) : -1;
+	if (st == PQ_PGRES_TUPLES_OK || st == PQ_PGRES_COMMAND_OK)
+		return r;
+	const char *s = r ? pq.resultErrorField(r, PQ_DIAG_SQLSTATE) : NULL;
+	snprintf(sqlstate, 6, "%s", s ? s : "");
+	if (r)
+		pq.clear(r);
+	return NULL;
+}
+
+static void key_params(int64_t key, char skey[24], char hi[16], char lo[16])
+{
+	uint64_t u;
+	memmove(&u, &key, sizeof(u));
+	snprintf(skey, 24, "%lld", (long long)key);
+	snprintf(hi, 16, "%lu", (unsigned long)(u >> 32));
+	snprintf(lo, 16, "%lu", (unsigned long)(u & 0xffffffffUL));
+}
+
+static const char *lock_name(const struct pl_config *cfg)
+{
+	return strchr(cfg->file, '#') + 1;
+}
+
+/* Who holds it: from pg_locks joined with pg_stat_activity, in this database. */
+struct holder {
+	int found;
+	long backend;
+	long long started; /* backend start, Unix seconds, or -1 */
+	char label[128];
+	char client[64];
+	/* From a label of ours: */
+	long pid;
+	char host[64];
+	const char *cmd;
+};
+
+static const char holder_sql[] =
+    "SELECT l.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), ''),"
+    " coalesce(extract(epoch from a.backend_start)::bigint, -1)"
+    " FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE l.locktype = 'advisory' AND l.classid = $1::oid AND l.objid = $2::oid"
+    " AND l.objsubid = 1 AND l.granted"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " ORDER BY a.backend_start DESC NULLS LAST LIMIT 1";
+
+static void find_holder(PGconn *c, int64_t key, struct holder *h)
+{
+	char skey[24], hi[16], lo[16], st[6];
+	memset(h, 0, sizeof(*h));
+	h->started = -1;
+	key_params(key, skey, hi, lo);
+	PGresult *r = query(c, holder_sql, hi, lo, st);
+	if (!r)
+		return;
+	if (pq.ntuples(r) > 0) {
+		h->found = 1;
+		h->backend = atol(pq.getvalue(r, 0, 0));
+		snprintf(h->label, sizeof(h->label), "%s", pq.getvalue(r, 0, 1));
+		snprintf(h->client, sizeof(h->client), "%s", pq.getvalue(r, 0, 2));
+		h->started = atoll(pq.getvalue(r, 0, 3));
+	}
+	pq.clear(r);
+	/* "pidlock PID HOST CMDLINE" */
+	if (strncmp(h->label, "pidlock ", 8) == 0) {
+		char *p = h->label + 8, *e;
+		long pid = strtol(p, &e, 10);
+		if (e != p && *e == ' ' && pid > 0) {
+			p = e + 1;
+			size_t n = strcspn(p, " ");
+			if (n && n < sizeof(h->host)) {
+				memmove(h->host, p, n);
+				h->host[n] = '\0';
+				h->pid = pid;
+				h->cmd = p[n] ? p + n + 1 : "";
+			}
+		}
+	}
+}
+
+static void msg_holder(struct pl_msg *m, const struct holder *h)
+{
+	if (!h->found) {
+		pl_msg_str(m, "another session (gone since)");
+	} else if (h->pid) {
+		pl_msg_str(m, "PID ");
+		pl_msg_num(m, h->pid);
+		pl_msg_str(m, " on ");
+		pl_msg_str(m, h->host);
+		if (*h->cmd) {
+			pl_msg_str(m, " (");
+			pl_msg_str(m, h->cmd);
+			pl_msg_str(m, ")");
+		}
+	} else {
+		pl_msg_str(m, "a session that is not pidlock's (backend PID ");
+		pl_msg_num(m, h->backend);
+		if (h->label[0]) {
+			pl_msg_str(m, ", application_name ");
+			pl_msg_str(m, h->label);
+		}
+		if (h->client[0]) {
+			pl_msg_str(m, ", from ");
+			pl_msg_str(m, h->client);
+		}
+		pl_msg_str(m, ")");
+	}
+}
+
+static int conflict(const struct pl_config *cfg, PGconn *c, int64_t key, const char *what)
+{
+	if (!cfg->quiet) {
+		struct holder h;
+		struct pl_msg m;
+		find_holder(c, key, &h);
+		say(&m, cfg, what);
+		msg_holder(&m, &h);
+		pl_msg_send(&m);
+	}
+	pq.finish(c);
+	return PL_HELD_ELSEWHERE;
+}
+
+static int lost(const struct pl_config *cfg, PGconn *c, const char *what)
+{
+	struct pl_msg m;
+	say(&m, cfg, what);
+	say_pq(&m, pq.errorMessage(c));
+	pq.finish(c);
+	return pl_fail(&m, cfg, PL_EX_CANTCREAT);
+}
+
+/* Sets lock_timeout (0 = none); -1 on error. */
+static int set_lock_timeout(PGconn *c, long long ns)
+{
+	char v[32], st[6];
+	long long ms = ns == PL_FOREVER ? 0 : (ns + 999999) / 1000000;
+	if (ms > 0x7fffffffLL)
+		ms = 0x7fffffffLL;
+	if (ns != PL_FOREVER && ms == 0)
+		ms = 1;
+	snprintf(v, sizeof(v), "%lld", ms);
+	PGresult *r = query(c, "SELECT set_config('lock_timeout', $1, false)", v, NULL, st);
+	if (!r)
+		return -1;
+	pq.clear(r);
+	return 0;
+}
+
+/* pg_advisory_lock under lock_timeout: 1 locked, 0 timed out, -1 error. */
+static int lock_blocking(PGconn *c, const char *skey, long long ns)
+{
+	char st[6];
+	if (set_lock_timeout(c, ns))
+		return -1;
+	PGresult *r = query(c, "SELECT pg_advisory_lock($1::bigint)", skey, NULL, st);
+	if (r) {
+		pq.clear(r);
+		set_lock_timeout(c, PL_FOREVER);
+		return 1;
+	}
+	return strcmp(st, "55P03") == 0 ? 0 : -1; /* lock_not_available */
+}
+
+/* ---- fencing ---- */
+
+static void *watcher(void *arg)
+{
+	int fd = (int)(long)arg;
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLPRI};
+	for (;;) {
+		int n = poll(&p, 1, -1);
+		if (n > 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			break;
+	}
+	/* Anything on the socket means the session is ending: the server only
+	 * speaks to an idle session to say goodbye. */
+	kill(getpid(), SIGKILL);
+	return NULL;
+}
+
+static int start_watcher(int fd)
+{
+	sigset_t all, old;
+	pthread_t t;
+	pthread_attr_t a;
+	sigfillset(&all);
+	/* The thread takes none of the program's signals. */
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&a, 64 * 1024);
+	int r = pthread_create(&t, &a, watcher, (void *)(long)fd);
+	pthread_attr_destroy(&a);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r ? -1 : 0;
+}
+
+/* 1 when SIGIO would terminate this process: default action, not blocked. */
+static int sigio_kills(void)
+{
+#ifdef __linux__
+	struct sigaction sa;
+	sigset_t cur;
+	if (sigaction(SIGIO, NULL, &sa) < 0 || sa.sa_handler != SIG_DFL)
+		return 0;
+	if (sigprocmask(SIG_BLOCK, NULL, &cur) != 0 || sigismember(&cur, SIGIO))
+		return 0;
+	return 1;
+#else
+	return 0; /* macOS, BSD: SIGIO is discarded by default */
+#endif
+}
+
+int pl_cluster_watch(int fd, pid_t self, int may_thread)
+{
+	/* The owner names the instance (see the top of this file), and is where
+	 * SIGIO goes. */
+	if (fcntl(fd, F_SETOWN, self) < 0)
+		return -1;
+	if (sigio_kills()) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_ASYNC) < 0)
+			return -1;
+	} else if (may_thread && start_watcher(fd) < 0) {
+		return -1;
+	}
+	/* The session may have died before O_ASYNC was set: no SIGIO then. */
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLPRI};
+	if (poll(&p, 1, 0) != 0)
+		return -1;
+	return 0;
+}
+
+/* ---- acquiring ---- */
+
+int pl_cluster_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t self,
+		       const char *cmdline)
+{
+	char label[64], skey[24], hi[16], lo[16], st[6];
+	struct pl_msg m;
+	int status;
+	int64_t key = pl_cluster_key(lock_name(cfg));
+	key_params(key, skey, hi, lo);
+	make_label(label, self, cmdline);
+	PGconn *c = connect_uri(cfg, label, 1, &status);
+	if (!c)
+		return status;
+	/* A server-wide idle_session_timeout or statement_timeout must not end
+	 * the session or the wait (idle_session_timeout exists from 14 on: an
+	 * error from older servers is ignored). */
+	PGresult *r = pq.exec(c, "SET idle_session_timeout = 0");
+	if (r)
+		pq.clear(r);
+	r = query(c, "SELECT set_config('statement_timeout', '0', false),"
+		     " pg_try_advisory_lock($1::bigint)",
+		  skey, NULL, st);
+	if (!r)
+		return lost(cfg, c, "cannot take the advisory lock");
+	int got = strcmp(pq.getvalue(r, 0, 1), "t") == 0;
+	pq.clear(r);
+	long long t0 = plat_now_ns();
+	if (!got && cfg->mode == PL_MODE_FAIL)
+		return conflict(cfg, c, key, "already running as ");
+	if (!got && cfg->mode == PL_MODE_WAIT) {
+		if (cfg->verbose) {
+			struct holder h;
+			find_holder(c, key, &h);
+			say(&m, cfg, "waiting for ");
+			msg_holder(&m, &h);
+			pl_msg_send(&m);
+		}
+		int w = lock_blocking(c, skey, cfg->timeout_ns);
+		if (w < 0)
+			return lost(cfg, c, "cannot wait for the advisory lock");
+		if (w == 0) {
+			if (!cfg->quiet) {
+				struct holder h;
+				find_holder(c, key, &h);
+				say(&m, cfg, "timed out after ");
+				pl_msg_secs(&m, cfg->timeout_ns);
+				pl_msg_str(&m, " s; still held by ");
+				msg_holder(&m, &h);
+				pl_msg_send(&m);
+			}
+			pq.finish(c);
+			return PL_HELD_ELSEWHERE;
+		}
+		got = 1;
+	}
+	if (!got) {
+		/* Replace: ending the holder's session fences the old instance
+		 * wherever it runs (its socket fires), then the lock is ours. */
+		struct holder h;
+		find_holder(c, key, &h);
+		if (h.found) {
+			char b[24];
+			snprintf(b, sizeof(b), "%ld", h.backend);
+			if (cfg->verbose) {
+				say(&m, cfg, "ending the session of ");
+				msg_holder(&m, &h);
+				pl_msg_send(&m);
+			}
+			r = query(c, "SELECT pg_terminate_backend($1::int)", b, NULL, st);
+			if (r)
+				pq.clear(r);
+		}
+		int w = lock_blocking(c, skey, cfg->timeout_ns);
+		if (w < 0)
+			return lost(cfg, c, "cannot wait for the advisory lock");
+		if (w == 0)
+			return conflict(cfg, c, key, "could not replace ");
+	}
+	if (cfg->verbose && cfg->mode != PL_MODE_FAIL) {
+		say(&m, cfg, cfg->mode == PL_MODE_WAIT ? "acquired after waiting " : "replaced the holder in ");
+		pl_msg_secs(&m, plat_now_ns() - t0);
+		pl_msg_str(&m, " s (advisory key ");
+		pl_msg_str(&m, skey);
+		pl_msg_str(&m, ")");
+		pl_msg_send(&m);
+	}
+
+	/* From here on the session is the lock: never PQfinish it. */
+	int fd = pq.socket(c);
+	if (fd < 3) {
+		/* Started with a standard descriptor closed: keep off 0-2. libpq
+		 * keeps the old number, but we never use the connection again. */
+		int hi_fd = fcntl(fd, F_DUPFD, 3);
+		if (hi_fd < 0)
+			return lost(cfg, c, "cannot move descriptor");
+		close(fd);
+		fd = hi_fd;
+	}
+	/* libpq sets close-on-exec; tree scope lets executed programs keep it. */
+	fcntl(fd, F_SETFD, cfg->scope == PL_SCOPE_PROCESS ? FD_CLOEXEC : 0);
+	struct stat sb;
+	if (fstat(fd, &sb) < 0 || pl_cluster_watch(fd, self, cmdline == NULL) < 0) {
+		say(&m, cfg, "the session ended while taking the lock");
+		return pl_fail(&m, cfg, PL_EX_CANTCREAT);
+	}
+	lk->fd = fd;
+	lk->dev = sb.st_dev;
+	lk->ino = sb.st_ino;
+	return 0;
+}
+
+/* ---- status and stop: the command only (PL_COMMAND), so that the library
+ * imports no stdio and its loader cost stays small in every process ---- */
+#ifdef PL_COMMAND
+int pl_cluster_status(const struct pl_config *cfg, int quiet, int json)
+{
+	int status;
+	struct holder h;
+	int64_t key = pl_cluster_key(lock_name(cfg));
+	PGconn *c = connect_uri(cfg, "pidlock status", 0, &status);
+	int state = 4;
+	if (c) {
+		find_holder(c, key, &h);
+		state = h.found ? 0 : 3;
+		pq.finish(c);
+	}
+	if (json) {
+		static const char *const names[] = {"running", "stale", "", "stopped", "unknown"};
+		printf("{\"file\":");
+		pl_json_str(cfg->path);
+		printf(",\"status\":%d,\"state\":\"%s\",\"key\":%lld,\"pid\":", state, names[state],
+		       (long long)key);
+		if (state == 0 && h.pid)
+			printf("%ld", h.pid);
+		else
+			printf("null");
+		printf(",\"host\":");
+		if (state == 0 && h.pid)
+			pl_json_str(h.host);
+		else
+			printf("null");
+		printf(",\"command\":");
+		if (state == 0 && h.pid && *h.cmd)
+			pl_json_str(h.cmd);
+		else
+			printf("null");
+		if (state == 0)
+			printf(",\"backend_pid\":%ld", h.backend);
+		else
+			printf(",\"backend_pid\":null");
+		long long now = (long long)time(NULL);
+		if (state == 0 && h.started >= 0)
+			printf(",\"started\":%lld,\"uptime_seconds\":%lld}\n", h.started, now - h.started);
+		else
+			printf(",\"started\":null,\"uptime_seconds\":null}\n");
+		return state;
+	}
+	if (quiet || state == 4)
+		return state;
+	if (state == 3) {
+		printf("%s: not running\n", cfg->path);
+		return state;
+	}
+	struct pl_msg m;
+	m.len = 0;
+	pl_msg_str(&m, "running as ");
+	msg_holder(&m, &h);
+	printf("%s: %.*s", cfg->path, (int)m.len, m.buf);
+	if (h.started >= 0) {
+		char when[64];
+		time_t t = (time_t)h.started;
+		struct tm tm;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", localtime_r(&t, &tm));
+		long long up = (long long)time(NULL) - h.started;
+		printf(", since %s (%lldd %02lld:%02lld:%02lld)", when, up / 86400, up / 3600 % 24,
+		       up / 60 % 60, up % 60);
+	}
+	printf(", backend PID %ld\n", h.backend);
+	return state;
+}
+
+int pl_cluster_stop(const struct pl_config *cfg, long long timeout_ns)
+{
+	int status;
+	int64_t key = pl_cluster_key(lock_name(cfg));
+	PGconn *c = connect_uri(cfg, "pidlock stop", 0, &status);
+	if (!c)
+		return 1;
+	long long deadline = plat_now_ns() + timeout_ns;
+	long last = 0;
+	int ok = 0, denied = 0;
+	for (;;) {
+		struct holder h;
+		find_holder(c, key, &h);
+		if (!h.found) {
+			ok = 1;
+			break;
+		}
+		if (h.backend != last) {
+			/* A new session (or the first): end it. */
+			char b[24], st[6];
+			snprintf(b, sizeof(b), "%ld", h.backend);
+			PGresult *r = query(c, "SELECT pg_terminate_backend($1::int)", b, NULL, st);
+			if (!r || strcmp(pq.getvalue(r, 0, 0), "t") != 0)
+				denied = 1;
+			if (r)
+				pq.clear(r);
+			last = h.backend;
+		}
+		if (plat_now_ns() >= deadline)
+			break;
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if (!ok)
+		fprintf(stderr, "pidlock: %s: could not stop the holder%s\n", cfg->path,
+			denied ? ": pg_terminate_backend refused (permissions?)" : "");
+	pq.finish(c);
+	return ok ? 0 : 1;
+}
+#endif /* PL_COMMAND */
