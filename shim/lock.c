@@ -145,13 +145,15 @@ static int flock_timed(int fd, long long timeout_ns)
 		return r;
 	}
 	long long deadline = plat_now_ns() + timeout_ns;
-	struct sigaction sa, old_sa;
+	struct sigaction sa;
+	struct pl_sigaction old_sa;
 	struct itimerval it, old_it;
 	sigset_t set, old_set;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, &old_sa);
+	pl_sigaction_get(SIGALRM, &old_sa);
+	sigaction(SIGALRM, &sa, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGALRM);
 	sigprocmask(SIG_UNBLOCK, &set, &old_set);
@@ -179,7 +181,7 @@ static int flock_timed(int fd, long long timeout_ns)
 	if (old_it.it_value.tv_sec || old_it.it_value.tv_usec)
 		setitimer(ITIMER_REAL, &old_it, NULL);
 	sigprocmask(SIG_SETMASK, &old_set, NULL);
-	sigaction(SIGALRM, &old_sa, NULL);
+	pl_sigaction_set(SIGALRM, &old_sa);
 	errno = err;
 	return r;
 }

@@ -46,7 +46,36 @@ static inline int pl_unlink(const char *path)
 {
 	return (int)syscall(SYS_unlinkat, AT_FDCWD, path, 0);
 }
+/* The signal action exactly as the kernel keeps it. glibc's sigaction()
+ * always adds SA_RESTORER when it sets an action, so restoring a saved
+ * default through it would leave the flags changed (guarantee 10). */
+struct pl_sigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	unsigned long mask;
+};
+static inline int pl_sigaction_get(int sig, struct pl_sigaction *old)
+{
+	return (int)syscall(SYS_rt_sigaction, sig, NULL, old, sizeof(old->mask));
+}
+static inline int pl_sigaction_set(int sig, const struct pl_sigaction *act)
+{
+	return (int)syscall(SYS_rt_sigaction, sig, act, NULL, sizeof(act->mask));
+}
 #else
+#include <signal.h>
+struct pl_sigaction {
+	struct sigaction sa;
+};
+static inline int pl_sigaction_get(int sig, struct pl_sigaction *old)
+{
+	return sigaction(sig, NULL, &old->sa);
+}
+static inline int pl_sigaction_set(int sig, const struct pl_sigaction *act)
+{
+	return sigaction(sig, &act->sa, NULL);
+}
 #define pl_getpid getpid
 #define pl_open open
 #define pl_fstat fstat
