@@ -111,9 +111,7 @@ ALL_SRC="$CORE shim/preload.c shim/interpose.c shim/cli.c"
 # O_NOFOLLOW and libproc's types), -O2 because some warnings need the
 # optimiser, and the shim's hidden visibility. PL_LIBDIR as make passes it
 # to cli.c; the other files ignore it.
-# PL_COMMAND: one object set serves both links here, so cluster.c carries
-# the command's status/stop part in the dylib too (the Makefile leaves it out).
-CFLAGS_MAC="-std=c11 -Wall -Wextra -Werror -Wshadow -O2 -D_DARWIN_C_SOURCE -DPL_COMMAND \
+CFLAGS_MAC="-std=c11 -Wall -Wextra -Werror -Wshadow -O2 -D_DARWIN_C_SOURCE \
 -fPIC -fvisibility=hidden -fno-strict-aliasing"
 
 missing=""
@@ -162,6 +160,18 @@ for target in $TARGETS; do
 			bad="$bad $f"
 		fi
 	done
+	# The command's cluster.o also carries status and stop (PL_COMMAND),
+	# which the library leaves out, as the Makefile does.
+	if [ -f shim/cluster.c ]; then
+		# shellcheck disable=SC2086 # CFLAGS_MAC is a list of flags
+		if "$ZIG" cc -target "$target" $CFLAGS_MAC -DPL_COMMAND \
+			-c -o "$out/obj/cluster_cmd.o" shim/cluster.c; then
+			say "   compiled shim/cluster.c (command)"
+		else
+			say "   FAILED   shim/cluster.c (command)"
+			bad="$bad shim/cluster.c"
+		fi
+	fi
 	lib=skipped
 	cli=skipped
 	[ -z "$bad" ] || failed=1
@@ -183,7 +193,11 @@ for target in $TARGETS; do
 	# shellcheck disable=SC2086 # CLI_SRC is a list of files
 	if can_link $CLI_SRC; then
 		objs=""
-		for f in $CLI_SRC; do objs="$objs $(obj_of "$out" "$f")"; done
+		for f in $CLI_SRC; do
+			o=$(obj_of "$out" "$f")
+			[ "$f" != shim/cluster.c ] || o=$out/obj/cluster_cmd.o
+			objs="$objs $o"
+		done
 		# shellcheck disable=SC2086 # objs is a list of files
 		if "$ZIG" cc -target "$target" -o "$out/pidlock" $objs; then
 			cli=built

@@ -35,6 +35,7 @@
  * socket): after a fork it still names the parent; daemon() moves it.
  */
 #include "pidlock.h"
+#include "sys.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -737,7 +738,7 @@ int pl_cluster_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t se
 	/* libpq sets close-on-exec; tree scope lets executed programs keep it. */
 	fcntl(fd, F_SETFD, cfg->scope == PL_SCOPE_PROCESS ? FD_CLOEXEC : 0);
 	struct stat sb;
-	if (fstat(fd, &sb) < 0 || pl_cluster_watch(fd, self, cmdline == NULL) < 0) {
+	if (pl_fstat(fd, &sb) < 0 || pl_cluster_watch(fd, self, cmdline == NULL) < 0) {
 		say(&m, cfg, "the session ended while taking the lock");
 		return pl_fail(&m, cfg, PL_EX_CANTCREAT);
 	}

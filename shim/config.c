@@ -7,6 +7,7 @@
  * strtod would accept "inf", "nan", "1e3" and hex, which are all refused.
  */
 #include "pidlock.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -334,7 +335,7 @@ static int private_dir(struct pl_config *cfg, const char *dir, uid_t euid)
 		pl_msg_str(&m, strerror(err));
 		return pl_fail(&m, cfg, PL_EX_CANTCREAT);
 	}
-	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != euid ||
+	if (pl_lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != euid ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
 		pl_msg_init(&m);
 		pl_msg_str(&m, dir);

@@ -5,6 +5,7 @@
  * Nothing here allocates: exec wrappers may run in a vfork() child.
  */
 #include "pidlock.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -70,7 +70,7 @@ static int open_checked(const struct pl_config *cfg, uid_t euid, struct stat *st
 			return -file_error(cfg, "is a symbolic link; not following it", 0,
 					   PL_EX_CANTCREAT);
 		if ((err == EISDIR || err == ENXIO || err == EOPNOTSUPP) &&
-		    lstat(cfg->path, &lst) == 0)
+		    pl_lstat(cfg->path, &lst) == 0)
 			return -file_error(cfg, kind_of(lst.st_mode), 0, PL_EX_CANTCREAT);
 		if (err == EMFILE || err == ENFILE || err == ENOMEM)
 			return -file_error(cfg, "cannot open", err, PL_EX_OSERR);
@@ -354,7 +354,7 @@ static void tidy_shared(const struct pl_config *cfg, const struct pl_lock *lk, p
 	int fd = open(cfg->path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return; /* removed or replaced: nothing of ours to tidy */
-	if (fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino) {
+	if (pl_fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino) {
 		close(fd);
 		return;
 	}
@@ -384,7 +384,7 @@ int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t se
 {
 	struct stat st;
 	int fd = open(cfg->path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino)) {
+	if (fd >= 0 && (pl_fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino)) {
 		close(fd);
 		fd = -1;
 	}

@@ -2,6 +2,7 @@
  * constructor (replace mode, conflict messages) calls these before main.
  */
 #include "pidlock.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -183,7 +184,7 @@ static int fd_holds(void *arg, const char *name)
 	struct fd_probe *p = arg;
 	struct stat st;
 	char info[2048], path[64];
-	if (fstatat(p->fd_dir, name, &st, 0) < 0 || st.st_dev != p->dev || st.st_ino != p->ino)
+	if (pl_fstatat(p->fd_dir, name, &st) < 0 || st.st_dev != p->dev || st.st_ino != p->ino)
 		return 0;
 	proc_path(path, p->pid, "fdinfo/");
 	size_t n = pl_len(path);
