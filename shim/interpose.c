@@ -65,6 +65,7 @@ NEXT(close_range);
 NEXT(closefrom);
 NEXT(fork);
 NEXT(daemon);
+NEXT(setsid);
 NEXT(_exit);
 NEXT(_Exit);
 NEXT(execve);
@@ -180,6 +181,7 @@ PL_EXPORT int WRAP(daemon)(int nochdir, int noclose)
 	int r = REAL(daemon)(nochdir, noclose);
 	if (r == 0) {
 		pl_state.pid = getpid();
+		pl_state.detached = 1;
 		if (pl_read_pid_once(pl_state.lk.fd) == before)
 			pl_write_pid(&pl_state.lk, pl_state.pid, -1);
 	}
@@ -187,6 +189,17 @@ PL_EXPORT int WRAP(daemon)(int nochdir, int noclose)
 }
 INTERPOSE(daemon)
 #pragma GCC diagnostic pop
+
+/* A fork copy that starts its own session is daemonising: it will speak
+ * for the instance, and may re-execute itself keeping the lock. */
+PL_EXPORT pid_t WRAP(setsid)(void)
+{
+	pid_t r = REAL(setsid)();
+	if (r >= 0 && pl_state.active && getpid() != pl_state.instance)
+		pl_state.detached = 1;
+	return r;
+}
+INTERPOSE(setsid)
 
 /* Destructors do not run on _exit; the tidy step should (a daemon's parent,
  * Python's os._exit). The kernel releases the lock either way. */
@@ -221,7 +234,12 @@ static size_t exec_slots(char *const *envp)
 	pid_t self = getpid();
 	if (self != pl_state.pid)
 		return 0; /* a vfork child: shares our memory, must not write it */
-	if (pl_state.shared && !pl_exec_turn(&pl_state.cfg, &pl_state.lk, self)) {
+	/* In process scope a fork copy's exec is a program the instance
+	 * executes (bash's `cmd &` forks, then executes cmd), unless the copy
+	 * daemonised and now speaks for the instance (a daemon re-executing
+	 * itself). */
+	int may_keep = self == pl_state.instance || pl_state.detached;
+	if (pl_state.shared && !pl_exec_turn(&pl_state.cfg, &pl_state.lk, self, may_keep)) {
 		if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
 			pl_state.active = 0; /* our share was closed */
 		return 0;

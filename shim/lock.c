@@ -336,31 +336,38 @@ static void say_released(const struct pl_config *cfg, pid_t self)
 }
 
 /* Fork copies share the lock (one open file description). When one of them
- * exits, the file must keep naming a live holder, and must be removed only
- * when no copy holds the lock any more: removing it while a late-forked
- * daemon still holds the old inode would let a second instance lock a new
- * file. A /proc snapshot alone cannot decide that (a double fork races with
- * the scan), so:
- *  - exiting holders take turns (exit_mutex);
+ * leaves (exits, or executes another program in process scope), the file
+ * must keep naming a live holder, and must be removed only when no copy holds
+ * the lock any more: removing it while a late-forked daemon still holds the
+ * old inode would let a second instance lock a new file. A /proc snapshot
+ * alone cannot decide that (a double fork races with the scan), so:
+ *  - leaving holders take turns (exit_mutex);
  *  - in its turn, a process repairs the name if the file names itself or a
  *    process that no longer holds the lock, writing it while still holding;
  *  - it then drops its own share inside its turn, so a later scan never sees
  *    a process that has already had its turn;
  *  - and it removes the file only if a lock on a descriptor of its own
- *    succeeds, which proves no copy holds the shared one. */
-static void tidy_shared(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self)
+ *    succeeds, which proves no copy holds the shared one.
+ * may_keep: an exec that may keep the lock if the file names this process
+ * (an exec of the instance itself); returns 1 when it does. */
+static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self,
+			int may_keep)
 {
 	struct stat st;
 	int fd = open(cfg->path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return; /* removed or replaced: nothing of ours to tidy */
-	if (pl_fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino) {
-		close(fd);
-		return;
+	if (fd >= 0 && (pl_fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino)) {
+		close(fd); /* removed or replaced: nothing of ours to tidy */
+		fd = -1;
 	}
-	exit_mutex(fd);
+	if (fd >= 0)
+		exit_mutex(fd);
 	pid_t named = pl_read_pid_once(lk->fd);
-	if (named == self || named <= 0 || !plat_holds(named, lk->dev, lk->ino)) {
+	if (may_keep && named == self) {
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	if (fd >= 0 && (named == self || named <= 0 || !plat_holds(named, lk->dev, lk->ino))) {
 		pid_t next = pl_newest_holder(lk->dev, lk->ino, self);
 		if (next > 0 && next != named) {
 			pl_write_pid(lk, next, -1);
@@ -372,38 +379,30 @@ static void tidy_shared(const struct pl_config *cfg, const struct pl_lock *lk, p
 			}
 		}
 	}
-	close(lk->fd);
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && pl_path_is_lock(cfg->path, lk)) {
-		unlink(cfg->path);
-		say_released(cfg, self);
+	pl_close_lock(lk->fd);
+	if (fd >= 0) {
+		if (pl_flock(fd, LOCK_EX | LOCK_NB) == 0 && pl_path_is_lock(cfg->path, lk)) {
+			pl_unlink(cfg->path);
+			say_released(cfg, self);
+		}
+		close(fd);
 	}
-	close(fd);
+	return 0;
 }
 
-int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self)
+int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int may_keep)
 {
-	struct stat st;
-	int fd = open(cfg->path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd >= 0 && (pl_fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino)) {
-		close(fd);
-		fd = -1;
-	}
-	if (fd >= 0)
-		exit_mutex(fd);
-	int keep = pl_read_pid_once(lk->fd) == self;
-	/* Leave the holders inside our turn, so no exiting holder hands the
-	 * file to a process whose descriptor is about to close on exec. */
-	if (!keep && cfg->scope == PL_SCOPE_PROCESS)
-		close(lk->fd);
-	if (fd >= 0)
-		close(fd);
-	return keep;
+	/* Tree scope: every executed program keeps its inherited share, so
+	 * nobody leaves; only the new image's knowledge of it is at stake. */
+	if (cfg->scope == PL_SCOPE_TREE)
+		return pl_read_pid_once(lk->fd) == self;
+	return leave_shared(cfg, lk, self, may_keep);
 }
 
 void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared)
 {
 	if (shared) {
-		tidy_shared(cfg, lk, self);
+		leave_shared(cfg, lk, self, 0);
 		return;
 	}
 	/* Remove only while still locked and only the inode we locked: a waiter

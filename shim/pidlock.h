@@ -131,11 +131,12 @@ int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size);
 /* At the end of a holder's life: if the file names this process, hand it to
  * another process sharing the lock, or remove it while still locked. */
 void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared);
-/* An exec in a process that shares the lock with fork copies. The process
- * the file names is the instance and keeps the lock (returns 1); any other
- * copy leaves the holders, in turn with exiting ones (returns 0; in process
- * scope its share is closed). */
-int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self);
+/* An exec in a process that shares the lock with fork copies. If may_keep
+ * and the file names this process, it is an exec of the instance itself and
+ * keeps the lock (returns 1). Otherwise, in process scope, the process
+ * leaves the holders as an exiting one does (hands the name on, or removes
+ * the file if it was the last) and its share is closed (returns 0). */
+int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int may_keep);
 /* 1 if the path still names the locked inode. */
 int pl_path_is_lock(const char *path, const struct pl_lock *lk);
 
@@ -208,6 +209,8 @@ struct pl_state {
 	int shared;            /* fork copies or executed descendants may share it */
 	int exec_pending;      /* inside an interposed exec of the instance itself */
 	pid_t pid;             /* this process, as of the last interposed fork */
+	pid_t instance;        /* the process that took (or adopted) the lock */
+	int detached;          /* a fork copy that daemonised (setsid, daemon) */
 	struct pl_lock lk;
 	struct pl_config cfg;
 	char held[sizeof(PL_ENV_HELD) + PATH_MAX]; /* "PIDLOCK_HELD=path" */

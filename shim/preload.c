@@ -93,6 +93,7 @@ static int adopt(const struct pl_env *e, const char *token)
 	pl_state.lk.dev = st.st_dev;
 	pl_state.lk.ino = st.st_ino;
 	pl_state.pid = (pid_t)v[0];
+	pl_state.instance = (pid_t)v[0];
 	pl_state.shared = v[4] != 0;
 	pl_state.active = 1;
 	/* Cluster mode: SIGIO set up by the image before us still fires; start
@@ -131,6 +132,7 @@ static void start(char **envp, struct pl_env *e)
 		_exit(r);
 	}
 	pl_state.pid = self;
+	pl_state.instance = self;
 	pl_state.shared = cfg->scope == PL_SCOPE_TREE;
 	pl_state.active = 1;
 	env_mark_held(envp, e);

@@ -68,6 +68,13 @@ static inline int pl_unlink(const char *path)
 {
 	return (int)syscall(SYS_unlinkat, AT_FDCWD, path, 0);
 }
+/* The library's own close of the lock descriptor: a call to close() from
+ * inside the library binds to the exported wrapper, which keeps the lock
+ * from the program's close() and would swallow ours too. */
+static inline int pl_close_lock(int fd)
+{
+	return (int)syscall(SYS_close, fd);
+}
 /* The signal action exactly as the kernel keeps it. glibc's sigaction()
  * always adds SA_RESTORER when it sets an action, so restoring a saved
  * default through it would leave the flags changed (guarantee 10). */
@@ -106,6 +113,7 @@ static inline int pl_sigaction_set(int sig, const struct pl_sigaction *act)
 #define pl_flock flock
 #define pl_pwrite pwrite
 #define pl_unlink unlink
+#define pl_close_lock close /* dyld never interposes an image's own calls */
 #endif
 
 #endif

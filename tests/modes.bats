@@ -119,6 +119,21 @@ start_holder() {
 	proc_alive "$s" || fail "replace mode killed the unrelated sleep $s"
 }
 
+@test "modes: replace spares a process that merely has the PID file open (a reader)" {
+	start_holder "$PLPROG" sleep 30
+	# shellcheck disable=SC2217 # sleep only keeps the file open
+	sleep 60 <"$PF" >/dev/null 2>&1 3>&- &
+	local r=$!
+	track_pid "$r"
+	wait_until "[ -e /proc/$r/fd/0 ] && [ \"\$(readlink /proc/$r/fd/0)\" = '$PF' ]"
+	pl_shim PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=2 "$PLPROG" note "$T" exit 0
+	assert_status 0
+	assert_notes "$T" 1
+	wait_status "$H"
+	[ "$status" -eq 143 ] || fail "holder status $status"
+	proc_alive "$r" || fail "replace mode signalled a process that only reads the PID file"
+}
+
 @test "modes: replace stops every process holding the lock (a holder and its fork copy)" {
 	# shellcheck disable=SC2016 # python source
 	start_holder "$PYTHON" -c 'import os, sys, time
