@@ -123,55 +123,53 @@ const char *pl_signal_name(int signo)
 	return NULL;
 }
 
-int pl_parse_bool(const char *s, int *v)
+/* Index of s among n words (any case), or -1. */
+static int pick(const char *s, const char (*words)[8], int n)
 {
-	static const char yes[][6] = {"1", "true", "yes", "on"};
-	static const char no[][6] = {"0", "false", "no", "off"};
-	for (size_t i = 0; i < 4; i++) {
-		if (same(s, yes[i])) {
-			*v = 1;
-			return 0;
-		}
-		if (same(s, no[i])) {
-			*v = 0;
-			return 0;
-		}
-	}
+	for (int i = 0; i < n; i++)
+		if (same(s, words[i]))
+			return i;
 	return -1;
 }
 
+int pl_parse_bool(const char *s, int *v)
+{
+	static const char words[][8] = {"0", "false", "no", "off", "1", "true", "yes", "on"};
+	int i = pick(s, words, 8);
+	if (i < 0)
+		return -1;
+	*v = i >= 4;
+	return 0;
+}
+
+/* The enums' values are the words' positions. */
 int pl_parse_mode(const char *s, enum pl_mode *mode)
 {
-	if (same(s, "fail"))
-		*mode = PL_MODE_FAIL;
-	else if (same(s, "wait"))
-		*mode = PL_MODE_WAIT;
-	else if (same(s, "replace"))
-		*mode = PL_MODE_REPLACE;
-	else
+	static const char words[][8] = {"fail", "wait", "replace"};
+	int i = pick(s, words, 3);
+	if (i < 0)
 		return -1;
+	*mode = (enum pl_mode)i;
 	return 0;
 }
 
 int pl_parse_scope(const char *s, enum pl_scope *scope)
 {
-	if (same(s, "process"))
-		*scope = PL_SCOPE_PROCESS;
-	else if (same(s, "tree"))
-		*scope = PL_SCOPE_TREE;
-	else
+	static const char words[][8] = {"process", "tree"};
+	int i = pick(s, words, 2);
+	if (i < 0)
 		return -1;
+	*scope = (enum pl_scope)i;
 	return 0;
 }
 
 int pl_parse_on_error(const char *s, int *run)
 {
-	if (same(s, "fail"))
-		*run = 0;
-	else if (same(s, "run"))
-		*run = 1;
-	else
+	static const char words[][8] = {"fail", "run"};
+	int i = pick(s, words, 2);
+	if (i < 0)
 		return -1;
+	*run = i;
 	return 0;
 }
 

@@ -46,6 +46,7 @@
 #define PL_FOREVER (-1LL) /* timeout: no limit */
 #define PL_MAX_HOLDERS 256 /* processes sharing one lock that we track at once */
 
+/* In the order config.c's words list them. */
 enum pl_mode { PL_MODE_FAIL, PL_MODE_WAIT, PL_MODE_REPLACE };
 enum pl_scope { PL_SCOPE_PROCESS, PL_SCOPE_TREE };
 
