@@ -89,6 +89,26 @@ static const char *opt_value(char **argv, int *i, const char *shrt, const char *
 	return NULL;
 }
 
+/* The defaults of every PIDLOCK_* variable, as if none were set. */
+static void default_config(struct pl_config *cfg)
+{
+	struct pl_env none;
+	memset(&none, 0, sizeof(none));
+	pl_config_load(&none, cfg);
+}
+
+/* An argument of status or stop that is not one of its own options: the
+ * FILE operand, once. 0, or the usage status after a message. */
+static int file_operand(const char *cmd, const char *a, const char **file)
+{
+	if (a[0] == '-' && a[1])
+		return usage_error(cmd, "unknown option", a);
+	if (*file)
+		return usage_error(cmd, "more than one FILE:", a);
+	*file = a;
+	return 0;
+}
+
 /* Resolves FILE for status/stop the way the shim does for PIDLOCK_FILE. */
 static int resolve(struct pl_config *cfg, const char *file)
 {
@@ -253,9 +273,7 @@ static int export_lock(const struct pl_config *cfg, const struct pl_lock *lk)
 static int cmd_run(int argc, char **argv)
 {
 	struct pl_config cfg;
-	struct pl_env none;
-	memset(&none, 0, sizeof(none));
-	pl_config_load(&none, &cfg);
+	default_config(&cfg);
 	const char *file = NULL, *v;
 	int i, m;
 	for (i = 1; i < argc; i++) {
@@ -441,20 +459,14 @@ static int cmd_status(int argc, char **argv)
 			if (!argv[i + 1])
 				return usage_error("status", "missing FILE after", a);
 			file = argv[++i];
-		} else if (a[0] == '-' && a[1]) {
-			return usage_error("status", "unknown option", a);
-		} else if (file) {
-			return usage_error("status", "more than one FILE:", a);
-		} else {
-			file = a;
+		} else if (file_operand("status", a, &file)) {
+			return PL_EX_USAGE;
 		}
 	}
 	if (!file)
 		return usage_error("status", "missing FILE", NULL);
 	struct pl_config cfg;
-	struct pl_env none;
-	memset(&none, 0, sizeof(none));
-	pl_config_load(&none, &cfg);
+	default_config(&cfg);
 	if (resolve(&cfg, file))
 		return 4;
 	if (pl_is_cluster(file))
@@ -571,20 +583,14 @@ static int cmd_stop(int argc, char **argv)
 			if (!v)
 				return usage_error("stop", "missing FILE after", a);
 			file = v;
-		} else if (a[0] == '-' && a[1]) {
-			return usage_error("stop", "unknown option", a);
-		} else if (file) {
-			return usage_error("stop", "more than one FILE:", a);
-		} else {
-			file = a;
+		} else if (file_operand("stop", a, &file)) {
+			return PL_EX_USAGE;
 		}
 	}
 	if (!file)
 		return usage_error("stop", "missing FILE", NULL);
 	struct pl_config cfg;
-	struct pl_env none;
-	memset(&none, 0, sizeof(none));
-	pl_config_load(&none, &cfg);
+	default_config(&cfg);
 	if (resolve(&cfg, file))
 		return 1;
 	if (pl_is_cluster(file)) /* ends the holder's session; the holder is fenced */
