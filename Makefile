@@ -43,7 +43,7 @@ build/pidlock: $(CLI_SRC) $(HDR) | build
 build/libempty.so: tests/empty.c | build
 	$(CC) $(WARN) -fPIC -shared $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-build/helpers/%: tests/helpers/%.c | build
+build/helpers/%: tests/helpers/%.c tests/helpers/common.h | build
 	@mkdir -p build/helpers
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 

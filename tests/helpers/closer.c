@@ -25,20 +25,20 @@
  *
  * Exit status 2: usage; 3: no lock descriptor at start; 5: a check failed.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
+
+#define HELPER_NAME "closer"
+#define HELPER_USAGE "closer MODE -o REPORT [-p PIDFILE] [-f TARGET] [-t SECS]"
+#include "common.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -47,88 +47,12 @@
 static const char *report_path;
 static long life_secs = 30;
 
-static void usage(void)
-{
-	fprintf(stderr, "usage: closer MODE -o REPORT [-p PIDFILE] [-f TARGET] [-t SECS]\n");
-	exit(2);
-}
-
-static long parse_long(const char *s, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, "closer: bad number: %s\n", s);
-		exit(2);
-	}
-	return v;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
+/* A report path too long for its .tmp twin is a usage error, but closer
+ * never printed the usage line for it: plain exit(2). */
 static void write_report(const char *text)
 {
-	char tmp[PATH_MAX];
-	int fd, n;
-
-	n = snprintf(tmp, sizeof tmp, "%s.tmp", report_path);
-	if (n < 0 || (size_t)n >= sizeof tmp)
+	if (write_report_or_exit(report_path, text, 3) != 0)
 		exit(2);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write_all(fd, text, strlen(text)) != 0 || close(fd) != 0 ||
-	    rename(tmp, report_path) != 0) {
-		fprintf(stderr, "closer: cannot write %s: %s\n", report_path, strerror(errno));
-		exit(3);
-	}
-}
-
-/* The descriptor open on the same inode as path, or -1. */
-static int find_lock_fd(const char *path)
-{
-	struct stat want, st;
-	struct dirent *e;
-	DIR *d;
-	int found = -1;
-
-	if (stat(path, &want) != 0)
-		return -1;
-	d = opendir("/proc/self/fd");
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		char *end;
-		long fd;
-
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		errno = 0;
-		fd = strtol(e->d_name, &end, 10);
-		if (errno != 0 || *end != '\0' || fd == dirfd(d) || fd > INT_MAX)
-			continue;
-		if (fstat((int)fd, &st) == 0 && st.st_dev == want.st_dev &&
-		    st.st_ino == want.st_ino) {
-			found = (int)fd;
-			break;
-		}
-	}
-	closedir(d);
-	return found;
 }
 
 static char why[512];
@@ -145,13 +69,8 @@ static int failf(const char *fmt, ...)
 
 static int do_loop(int lockfd)
 {
-	struct rlimit rl;
-	long limit = 1024, fd;
+	long limit = fd_loop_limit(), fd;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		limit = (long)rl.rlim_cur;
-	if (limit > (1L << 20))
-		limit = 1L << 20;
 	if (lockfd >= limit)
 		return failf("lock fd %d is beyond the limit %ld", lockfd, limit);
 	for (fd = 3; fd < limit; fd++) {
@@ -259,7 +178,6 @@ int main(int argc, char **argv)
 	const char *mode, *pidfile = NULL, *target = NULL;
 	char text[700];
 	sigset_t set;
-	struct timespec start, now, tick = { 0, 200 * 1000 * 1000 };
 	int opt, lockfd, ok;
 
 	if (argc < 2)
@@ -293,9 +211,7 @@ int main(int argc, char **argv)
 	if (pidfile == NULL)
 		usage();
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	block_sigterm(&set);
 
 	lockfd = find_lock_fd(pidfile);
 	if (lockfd < 0) {
@@ -311,12 +227,5 @@ int main(int argc, char **argv)
 	if (!ok)
 		return 5;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		if (sigtimedwait(&set, NULL, &tick) == SIGTERM)
-			exit(0);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= life_secs)
-			exit(4);
-	}
+	await_sigterm(&set, life_secs);
 }

@@ -28,16 +28,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define HELPER_NAME "forker"
+#define HELPER_USAGE "forker prefork|daemon|daemon3 -o REPORT [options]"
+#include "common.h"
 
 #define MAX_WORKERS 64
 
@@ -45,66 +47,12 @@ static const char *report_path;
 static int log_fd = -1;
 static long life_secs = 60;
 
-static void die(const char *what)
-{
-	fprintf(stderr, "forker: %s: %s\n", what, strerror(errno));
-	exit(3);
-}
-
-static void usage(void)
-{
-	fprintf(stderr, "usage: forker prefork|daemon|daemon3 -o REPORT [options]\n");
-	exit(2);
-}
-
-static long parse_long(const char *s, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, "forker: bad number: %s\n", s);
-		exit(2);
-	}
-	return v;
-}
-
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			die("write");
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
-/* Writes text to path through a temporary file and rename(), so a reader
- * sees either nothing or the whole report. */
 static void write_report(const char *path, const char *text)
 {
-	char tmp[PATH_MAX];
-	int fd, n;
-
-	n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	if (n < 0 || (size_t)n >= sizeof tmp) {
+	if (write_report_or_die(path, text, "write") != 0) {
 		fprintf(stderr, "forker: report path too long\n");
 		exit(2);
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		die(tmp);
-	write_all(fd, text, strlen(text));
-	if (close(fd) != 0)
-		die("close report");
-	if (rename(tmp, path) != 0)
-		die("rename report");
 }
 
 static void log_line(const char *word)
@@ -115,17 +63,15 @@ static void log_line(const char *word)
 	if (log_fd < 0)
 		return;
 	n = snprintf(buf, sizeof buf, "%s %ld\n", word, (long)getpid());
-	if (n > 0 && (size_t)n < sizeof buf)
-		write_all(log_fd, buf, (size_t)n);
+	if (n > 0 && (size_t)n < sizeof buf && write_all(log_fd, buf, (size_t)n) != 0)
+		die("write");
 }
 
 static void block_term(void)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+	if (block_sigterm(&set) != 0)
 		die("sigprocmask");
 }
 
@@ -157,13 +103,8 @@ static void serve(int ignore_term)
 
 static void close_all_from(int first)
 {
-	struct rlimit rl;
-	long limit = 1024, fd;
+	long limit = fd_loop_limit(), fd;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		limit = (long)rl.rlim_cur;
-	if (limit > (1L << 20))
-		limit = 1L << 20;
 	for (fd = first; fd < limit; fd++) {
 		if (close((int)fd) != 0 && errno != EBADF) {
 			fprintf(stderr, "forker: close(%ld): %s\n", fd, strerror(errno));

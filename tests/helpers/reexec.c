@@ -19,97 +19,28 @@
  *
  * Exit status 2: usage; 3: lock lost; 5: exec or another call failed.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
+
+#define HELPER_NAME "reexec"
+#define HELPER_USAGE "reexec -o REPORT -p PIDFILE [-n COUNT] [-d MS] " \
+		     "[-s keep|strip|alternate] [-g GOFILE] [-t SECS]"
+#include "common.h"
 
 extern char **environ;
 
 static const char *report_path;
 
-static void usage(void)
-{
-	fprintf(stderr, "usage: reexec -o REPORT -p PIDFILE [-n COUNT] [-d MS] "
-			"[-s keep|strip|alternate] [-g GOFILE] [-t SECS]\n");
-	exit(2);
-}
-
-static long parse_long(const char *s, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, "reexec: bad number: %s\n", s);
-		exit(2);
-	}
-	return v;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 static void write_report(const char *text)
 {
-	char tmp[PATH_MAX];
-	size_t len = strlen(text);
-	int fd, n;
-
-	n = snprintf(tmp, sizeof tmp, "%s.tmp", report_path);
-	if (n < 0 || (size_t)n >= sizeof tmp)
+	if (write_report_or_exit(report_path, text, 5) != 0)
 		usage();
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || close(fd) != 0 ||
-	    rename(tmp, report_path) != 0) {
-		fprintf(stderr, "reexec: cannot write %s: %s\n", report_path, strerror(errno));
-		exit(5);
-	}
-}
-
-static int find_lock_fd(const char *path)
-{
-	struct stat want, st;
-	struct dirent *e;
-	DIR *d;
-	int found = -1;
-
-	if (stat(path, &want) != 0)
-		return -1;
-	d = opendir("/proc/self/fd");
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		char *end;
-		long fd;
-
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		errno = 0;
-		fd = strtol(e->d_name, &end, 10);
-		if (errno != 0 || *end != '\0' || fd == dirfd(d) || fd > INT_MAX)
-			continue;
-		if (fstat((int)fd, &st) == 0 && st.st_dev == want.st_dev &&
-		    st.st_ino == want.st_ino) {
-			found = (int)fd;
-			break;
-		}
-	}
-	closedir(d);
-	return found;
 }
 
 /* environ without LD_PRELOAD, plus LD_PRELOAD=shim when shim is given. */
@@ -259,19 +190,9 @@ int main(int argc, char **argv)
 		 lockfd);
 	{
 		sigset_t set;
-		struct timespec start, now, tick = { 0, 200 * 1000 * 1000 };
 
-		sigemptyset(&set);
-		sigaddset(&set, SIGTERM);
-		sigprocmask(SIG_BLOCK, &set, NULL);
+		block_sigterm(&set);
 		write_report(text);
-		clock_gettime(CLOCK_MONOTONIC, &start);
-		for (;;) {
-			if (sigtimedwait(&set, NULL, &tick) == SIGTERM)
-				exit(0);
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec - start.tv_sec >= secs)
-				exit(4);
-		}
+		await_sigterm(&set, secs);
 	}
 }

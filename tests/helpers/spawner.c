@@ -15,7 +15,6 @@
  * Exit status 2: usage; 3: a system call failed; 4: GOFILE never came.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <spawn.h>
@@ -24,8 +23,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#define HELPER_NAME "spawner"
+#define HELPER_USAGE "spawner MODE -o REPORT -g GOFILE [-t SECS]"
+#include "common.h"
 
 extern char **environ;
 
@@ -35,57 +37,13 @@ static long life_secs = 30;
 static char shell_cmd[PATH_MAX * 3];
 static char child_file[PATH_MAX];
 
-static void die(const char *what)
-{
-	fprintf(stderr, "spawner: %s: %s\n", what, strerror(errno));
-	exit(3);
-}
-
-static void usage(void)
-{
-	fprintf(stderr, "usage: spawner MODE -o REPORT -g GOFILE [-t SECS]\n");
-	exit(2);
-}
-
-static long parse_long(const char *s, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, "spawner: bad number: %s\n", s);
-		exit(2);
-	}
-	return v;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 static void write_report(pid_t child)
 {
-	char tmp[PATH_MAX], text[64];
-	int fd, n;
+	char text[64];
 
-	n = snprintf(tmp, sizeof tmp, "%s.tmp", report_path);
-	if (n < 0 || (size_t)n >= sizeof tmp)
+	snprintf(text, sizeof text, "child %ld\n", (long)child);
+	if (write_report_or_die(report_path, text, "write report") != 0)
 		usage();
-	n = snprintf(text, sizeof text, "child %ld\n", (long)child);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		die(tmp);
-	if (write(fd, text, (size_t)n) != n)
-		die("write report");
-	if (close(fd) != 0)
-		die("close report");
-	if (rename(tmp, report_path) != 0)
-		die("rename report");
 }
 
 /* Waits (bounded) for the shell child to write its PID into child_file. */
