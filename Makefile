@@ -3,7 +3,7 @@ CC ?= cc
 PREFIX ?= /usr/local
 DESTDIR ?=
 CFLAGS ?= -O2 -g
-WARN := -std=c11 -Wall -Wextra -Werror -Wshadow
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wconversion
 # _GNU_SOURCE for RTLD_NEXT, close_range and getauxval; hidden visibility so
 # only the interposed functions are exported (checked by check-exports).
 PL_CFLAGS := $(WARN) -D_GNU_SOURCE -fPIC -fvisibility=hidden -fno-strict-aliasing
@@ -62,6 +62,33 @@ demo: all
 check-exports: build/$(LIBNAME)
 	sh scripts/check-exports.sh build/$(LIBNAME)
 
+# Quality gates (issue 5). Each script installs its own Debian packages when
+# run as root, builds what it needs under build/, and runs unattended.
+asan:           # the whole suite on an ASan+UBSan build, zero reports
+	sh scripts/asan.sh
+
+coverage:       # the whole suite on a gcc --coverage build; shim/ line coverage
+	sh scripts/coverage.sh
+
+coverage-asan:  # both of the above in one run of the suite (what CI runs)
+	sh scripts/coverage.sh --asan
+
+memcheck:       # valgrind: acquire, conflict, wait, replace, fork, exec, the command
+	bash scripts/memcheck.sh
+
+lint:           # cppcheck, clang-tidy (.clang-tidy), shellcheck
+	sh scripts/lint.sh
+
+fuzz:           # every libFuzzer harness in fuzz/, FUZZ_SECONDS (10) each
+	sh scripts/fuzz.sh
+
+# Benchmarks (issue 6): the table in bench/RESULTS.md and the README.
+bench: all helpers
+	sh bench/run.sh
+
+bench-quick: all helpers  # every part with tiny counts: checks the script works
+	sh bench/run.sh --quick
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pidlock $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0644 build/$(LIBNAME) $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBNAME)
@@ -71,7 +98,7 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all helpers test demo check-exports install clean
+.PHONY: all helpers test demo check-exports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
 
 # Cross-compiles the library and the command for macOS (arm64, x86_64) with Zig.
 macos-check:

@@ -178,7 +178,8 @@ static const char *unreachable_reason(const char *path)
 			unsigned char ph[4];
 			if (pread(fd, ph, 4, (off_t)(phoff + (unsigned long long)i * phentsize)) != 4)
 				break;
-			if ((ph[0] | ph[1] << 8 | ph[2] << 16 | (unsigned int)ph[3] << 24) == 3)
+			if (((unsigned int)ph[0] | (unsigned int)ph[1] << 8 | (unsigned int)ph[2] << 16 |
+			     (unsigned int)ph[3] << 24) == 3)
 				interp = 1; /* PT_INTERP */
 		}
 		if (!interp)
@@ -211,8 +212,11 @@ static int find_library(char *out, size_t n)
 			for (int i = 0; i < 2; i++) {
 				if ((size_t)snprintf(out, n, "%s%s", exe, rel[i]) < n && access(out, R_OK) == 0) {
 					char real[PATH_MAX];
-					if (realpath(out, real) && strlen(real) < n)
-						strcpy(out, real);
+					if (realpath(out, real)) {
+						size_t len = strlen(real);
+						if (len < n)
+							memcpy(out, real, len + 1);
+					}
 					return 0;
 				}
 			}
@@ -374,7 +378,9 @@ static int cmd_run(int argc, char **argv)
 		if (cfg.verbose)
 			fprintf(stderr, "pidlock: %s: acquired by PID %ld\n", cfg.path, (long)getpid());
 	}
+	PL_COVERAGE_DUMP();
 	execv(prog, cmd);
+	PL_COVERAGE_RESET();
 	err = errno;
 	fprintf(stderr, "pidlock: %s: %s\n", cmd[0], strerror(err));
 	if (lk.fd >= 0)

@@ -304,13 +304,15 @@ static void make_label(char *out, pid_t pid, const char *cmdline)
 {
 	char host[256] = "", cmd[256] = "";
 	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
-		strcpy(host, "?");
+		memcpy(host, "?", 2);
 	host[strcspn(host, " ")] = '\0';
 	if (cmdline)
 		snprintf(cmd, sizeof(cmd), "%s", cmdline);
 	else
 		cmdline_of_self(cmd, sizeof(cmd));
-	snprintf(out, 64, "pidlock %ld %s %s", (long)pid, host, cmd);
+	/* Cut on purpose; using the length tells gcc so (-Wformat-truncation). */
+	if (snprintf(out, 64, "pidlock %ld %s %s", (long)pid, host, cmd) >= 64)
+		out[63] = '\0';
 	for (char *p = out; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
 			*p = '?';
@@ -459,10 +461,10 @@ static void find_holder(PGconn *c, int64_t key, struct holder *h)
 		return;
 	if (pq.ntuples(r) > 0) {
 		h->found = 1;
-		h->backend = atol(pq.getvalue(r, 0, 0));
+		h->backend = strtol(pq.getvalue(r, 0, 0), NULL, 10);
 		snprintf(h->label, sizeof(h->label), "%s", pq.getvalue(r, 0, 1));
 		snprintf(h->client, sizeof(h->client), "%s", pq.getvalue(r, 0, 2));
-		h->started = atoll(pq.getvalue(r, 0, 3));
+		h->started = strtoll(pq.getvalue(r, 0, 3), NULL, 10);
 	}
 	pq.clear(r);
 	/* "pidlock PID HOST CMDLINE" */
@@ -593,7 +595,7 @@ static int start_watcher(int fd)
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&a, 64 * 1024);
+	pthread_attr_setstacksize(&a, (size_t)64 * 1024);
 	int r = pthread_create(&t, &a, watcher, (void *)(long)fd);
 	pthread_attr_destroy(&a);
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -754,7 +756,7 @@ int pl_cluster_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t se
 int pl_cluster_status(const struct pl_config *cfg, int quiet, int json)
 {
 	int status;
-	struct holder h;
+	struct holder h = {0};
 	int64_t key = pl_cluster_key(lock_name(cfg));
 	PGconn *c = connect_uri(cfg, "pidlock status", 0, &status);
 	int state = 4;

@@ -40,7 +40,7 @@ int pl_parse_uint(const char *s, unsigned long max, unsigned long *v)
 		if (*s < '0' || *s > '9')
 			return -1;
 		unsigned long d = (unsigned long)(*s - '0');
-		if (r > (max - d) / 10)
+		if (d > max || r > (max - d) / 10)
 			return -1; /* overflow or out of range */
 		r = r * 10 + d;
 	}

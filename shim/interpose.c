@@ -127,7 +127,7 @@ PL_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	unsigned int fd = (unsigned int)pl_state.lk.fd;
 	if (!pl_state.active || fd < first || fd > last ||
-	    ((flags & CLOSE_RANGE_CLOEXEC) && pl_state.cfg.scope == PL_SCOPE_PROCESS))
+	    (((unsigned int)flags & CLOSE_RANGE_CLOEXEC) && pl_state.cfg.scope == PL_SCOPE_PROCESS))
 		return REAL(close_range)(first, last, flags);
 	/* Split around the lock. CLOSE_RANGE_UNSHARE on both halves is harmless:
 	 * the second call finds the table already private. */
@@ -206,6 +206,7 @@ INTERPOSE(setsid)
 PL_EXPORT void WRAP(_exit)(int status)
 {
 	pl_release(1);
+	PL_COVERAGE_DUMP();
 	REAL(_exit)(status);
 	__builtin_unreachable();
 }
@@ -214,6 +215,7 @@ INTERPOSE(_exit)
 PL_EXPORT void WRAP(_Exit)(int status)
 {
 	pl_release(1);
+	PL_COVERAGE_DUMP();
 	REAL(_Exit)(status);
 	__builtin_unreachable();
 }
@@ -221,7 +223,7 @@ INTERPOSE(_Exit)
 
 /* ---- exec (guarantee 5): the instance keeps the lock across its own exec ---- */
 
-#define TOKEN_MAX (sizeof(PL_ENV_EXEC) + 5 * 21)
+#define TOKEN_MAX (sizeof(PL_ENV_EXEC) + (size_t)5 * 21)
 
 /* Slots the new environment needs when this exec is one of the instance
  * itself (the process the PID file names), 0 when it passes through: a forked
@@ -313,7 +315,9 @@ static void exec_end(size_t slots)
 		char *buf_[slots_ ? slots_ : 1];                                                   \
 		char tok_[TOKEN_MAX];                                                              \
 		char *const *ENV = exec_begin((envp), buf_, slots_, tok_);                         \
+		PL_COVERAGE_DUMP();                                                                \
 		int r_ = (CALL);                                                                   \
+		PL_COVERAGE_RESET();                                                               \
 		exec_end(slots_);                                                                  \
 		return r_;                                                                         \
 	} while (0)

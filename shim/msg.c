@@ -26,7 +26,9 @@ void pl_msg_strn(struct pl_msg *m, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 		/* A value from the environment could hold a newline; keep one line. */
-		m->buf[m->len++] = (c == '\n' || c == '\r') ? ' ' : c;
+		if (c == '\n' || c == '\r')
+			c = ' ';
+		m->buf[m->len++] = c;
 	}
 }
 
@@ -55,7 +57,8 @@ size_t pl_fmt_num(char *dst, long long v)
 void pl_msg_num(struct pl_msg *m, long long v)
 {
 	char b[24];
-	pl_msg_strn(m, b, pl_fmt_num(b, v));
+	size_t n = pl_fmt_num(b, v);
+	pl_msg_strn(m, b, n);
 }
 
 void pl_msg_secs(struct pl_msg *m, long long ns)

@@ -221,4 +221,18 @@ extern struct pl_state pl_state;
  * check_pid: compare getpid() (needed where a vfork child may be the caller). */
 void pl_release(int check_pid);
 
+/* The coverage build (scripts/coverage.sh, -DPL_COVERAGE) writes its counts
+ * when a process exits; _exit and a successful exec skip that, so the paths
+ * that take them write the counts first, and reset them if exec fails.
+ * Nothing in any other build. */
+#ifdef PL_COVERAGE
+void __gcov_dump(void);
+void __gcov_reset(void);
+#define PL_COVERAGE_DUMP() __gcov_dump()
+#define PL_COVERAGE_RESET() __gcov_reset()
+#else
+#define PL_COVERAGE_DUMP() ((void)0)
+#define PL_COVERAGE_RESET() ((void)0)
+#endif
+
 #endif

@@ -103,7 +103,7 @@ long long plat_now_ns(void)
 static void proc_path(char *buf, pid_t pid, const char *rest)
 {
 	size_t n = 6;
-	memmove(buf, "/proc/", 6);
+	memmove(buf, "/proc/", 7);
 	n += pl_fmt_num(buf + n, (long long)pid);
 	buf[n++] = '/';
 	memmove(buf + n, rest, strlen(rest) + 1);
@@ -264,6 +264,20 @@ size_t plat_cmdline(pid_t pid, char *buf, size_t n)
 	return len;
 }
 
+/* A decimal field of 1 to 15 digits, or -1: ample for clock ticks since boot
+ * and for the boot time in seconds, and "* 1000" cannot overflow. */
+static long long dec_field(const char *p)
+{
+	long long v = 0;
+	int n = 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (++n > 15)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return n ? v : -1;
+}
+
 long long plat_start_time_ms(pid_t pid)
 {
 	char path[64], buf[1024];
@@ -279,18 +293,18 @@ long long plat_start_time_ms(pid_t pid)
 		p = strchr(p + 1, ' ');
 	if (!p)
 		return -1;
-	long long ticks = 0;
-	for (p++; *p >= '0' && *p <= '9'; p++)
-		ticks = ticks * 10 + (*p - '0');
+	long long ticks = dec_field(p + 1);
+	if (ticks < 0)
+		return -1;
 	char st[4096];
 	if (!read_small("/proc/stat", st, sizeof(st)))
 		return -1;
 	char *b = strstr(st, "\nbtime ");
 	if (!b)
 		return -1;
-	long long btime = 0;
-	for (b += 7; *b >= '0' && *b <= '9'; b++)
-		btime = btime * 10 + (*b - '0');
+	long long btime = dec_field(b + 7);
+	if (btime < 0)
+		return -1;
 	long hz = sysconf(_SC_CLK_TCK);
 	if (hz <= 0)
 		hz = 100;
@@ -343,7 +357,9 @@ int plat_is_locked(int fd, dev_t dev, ino_t ino)
 	if (f < 0)
 		return -1;
 	char want[64];
-	size_t w = put_hex(want, major(dev));
+	size_t w = 0;
+	want[w++] = ' '; /* a whole field: "08:01:5 " must not match in "108:01:5 " */
+	w += put_hex(want + w, major(dev));
 	want[w++] = ':';
 	w += put_hex(want + w, minor(dev));
 	want[w++] = ':';

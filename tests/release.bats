@@ -46,7 +46,8 @@ check_release() {
 	start_shim "$PLPROG" note "$T/m" waitfor "$T/go2" exit 0 >/dev/null 2>"$T/n.err" &
 	n=$!
 	track_pid "$n"
-	[ "$(read_pidfile "$PF")" = "$n" ] || fail "the next instance did not write its PID"
+	# The file may still name the killed holder: wait for the new PID itself.
+	wait_until "[ \"\$(cat '$PF' 2>/dev/null)\" = $n ]" || fail "the next instance did not write its PID"
 	touch "$T/go2"
 	wait_status "$n"
 	[ "$status" -eq 0 ] || fail "the next start exited $status: $(cat "$T/n.err")"

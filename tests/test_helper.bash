@@ -3,9 +3,17 @@
 # test starts are recorded with track_pid and ended by PID in teardown.
 
 ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-BUILD="$ROOT/build"
+# PIDLOCK_TEST_BUILD runs the suite against another build of the same sources
+# in a folder of its own (build/asan, build/cov: scripts/asan.sh,
+# scripts/coverage.sh), a path relative to the root or absolute.
+case "${PIDLOCK_TEST_BUILD:-build}" in
+/*) BUILD="$PIDLOCK_TEST_BUILD" ;;
+*) BUILD="$ROOT/${PIDLOCK_TEST_BUILD:-build}" ;;
+esac
 SHIM="$BUILD/libpidlock.so"
+# shellcheck disable=SC2034 # used by the .bats files
 PIDLOCK="$BUILD/pidlock"
+# shellcheck disable=SC2034
 HELPERS="$BUILD/helpers"
 
 for _lib in bats-support bats-assert bats-file; do
@@ -20,7 +28,7 @@ for _lib in bats-support bats-assert bats-file; do
 done
 
 common_setup() {
-	[ -f "$SHIM" ] || fail "build/libpidlock.so is missing: run make"
+	[ -f "$SHIM" ] || fail "$SHIM is missing: run make"
 	T="$(mktemp -d "${BATS_TMPDIR:-/tmp}/pidlock-test.XXXXXX")"
 	chmod 0755 "$T"
 	PF="$T/test.pid"
@@ -61,6 +69,18 @@ wait_until() {
 		[ "$i" -le $((limit * 20)) ] || return 1
 		sleep 0.05
 	done
+}
+
+# PIDLOCK_TEST_INSTRUMENTED names the instrumentation of the build under test
+# (asan, coverage, or both comma-separated; scripts/qa-lib.sh sets it), empty
+# for the real build. skip_if_instrumented KIND WHY skips the test in a build
+# with that instrumentation (KIND "any": in every instrumented build).
+skip_if_instrumented() {
+	local kinds=${PIDLOCK_TEST_INSTRUMENTED:-}
+	[ -n "$kinds" ] || return 0
+	if [ "$1" = any ] || [[ ",$kinds," == *",$1,"* ]]; then
+		skip "$2 (instrumented build: $kinds)"
+	fi
 }
 
 # True while some process holds the flock on file $1. Reads /proc/locks, so

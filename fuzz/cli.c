@@ -1,0 +1,159 @@
+/* libFuzzer harness: what the pidlock command reads from outside (cli.c).
+ *
+ *   selector 0: the ELF header walk that tells static binaries apart
+ *               (unreachable_reason), on a file of the fuzzer's bytes
+ *   selector 1: LD_PRELOAD as found, with the library prepended once
+ *               (set_preload)
+ *   selector 2: PATH search for COMMAND (find_command): "PATH\0COMMAND"
+ *   selector 3: option values from argv (opt_value): NUL-separated words
+ *   selector 4: JSON string escaping of a command line (pl_json_str)
+ *
+ * cli.c is included to reach its static functions; its main is renamed.
+ * stdout and stderr are closed by fuzz.sh (-close_fd_mask=3).
+ *
+ * fuzz-cflags: -DPL_COMMAND (cli.c and cluster.c as the command builds them)
+ */
+#define main pl_cli_main
+#include "../shim/cli.c" /* NOLINT(bugprone-suspicious-include): its static parsers */
+#undef main
+
+#include <stdint.h>
+#include <sys/mman.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define LIB "/usr/local/lib/pidlock/" PL_LIBNAME
+
+static char *dup_input(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+	if (!s)
+		abort();
+	memcpy(s, data, size);
+	s[size] = '\0';
+	return s;
+}
+
+static void fuzz_elf(const uint8_t *data, size_t size)
+{
+	static int fd = -1;
+	static char path[64];
+	if (fd < 0) {
+		fd = memfd_create("elf", MFD_CLOEXEC);
+		if (fd < 0)
+			abort();
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	}
+	if (ftruncate(fd, 0) < 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
+		abort();
+	const char *why = unreachable_reason(path);
+	/* Anything shorter than an ELF header is not judged static. */
+	if (why && size < 64)
+		abort();
+}
+
+/* True if item is one of the ':' or ' ' separated entries of list. */
+static int has_item(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+	for (const char *p = list; *p;) {
+		size_t k = strcspn(p, ": ");
+		if (k == n && strncmp(p, item, n) == 0)
+			return 1;
+		p += k;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+static void fuzz_preload(const uint8_t *data, size_t size)
+{
+	char *old = dup_input(data, size);
+	setenv(PL_PRELOAD_VAR, old, 1);
+	if (set_preload(LIB) != 0)
+		abort();
+	const char *now = getenv(PL_PRELOAD_VAR);
+	if (!now || !has_item(now, LIB))
+		abort();
+	/* Prepended once: unchanged when it was there, else "LIB:old". */
+	if (has_item(old, LIB)) {
+		if (strcmp(now, old) != 0)
+			abort();
+	} else if (*old) {
+		size_t n = strlen(LIB);
+		if (strncmp(now, LIB, n) != 0 || now[n] != ':' || strcmp(now + n + 1, old) != 0)
+			abort();
+	} else if (strcmp(now, LIB) != 0) {
+		abort();
+	}
+	unsetenv(PL_PRELOAD_VAR);
+	free(old);
+}
+
+static void fuzz_path(const uint8_t *data, size_t size)
+{
+	char *s = dup_input(data, size);
+	size_t plen = strlen(s);
+	const char *cmd = plen < size ? s + plen + 1 : "sh";
+	if (!*cmd)
+		cmd = "sh";
+	setenv("PATH", s, 1);
+	char out[PATH_MAX];
+	int err = find_command(cmd, out, sizeof(out));
+	if (err == 0) {
+		size_t o = strlen(out), c = strlen(cmd);
+		if (o >= sizeof(out) || o < c || strcmp(out + o - c, cmd) != 0)
+			abort();
+	}
+	free(s);
+}
+
+static void fuzz_opts(const uint8_t *data, size_t size)
+{
+	char *s = dup_input(data, size);
+	char *argv[33];
+	int argc = 0;
+	for (char *p = s; argc < 32 && p <= s + size; p += strlen(p) + 1)
+		argv[argc++] = p;
+	argv[argc] = NULL;
+	for (int i = 0; i < argc; i++) {
+		int m, before = i;
+		const char *v = opt_value(argv, &i, "-f", "--file", &m);
+		if (i < before || i > before + 1 || (v && !m) || i >= argc + 1)
+			abort();
+		if (v && (v < s || v > s + size))
+			abort();
+	}
+	free(s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	unsigned sel = data[0] % 5;
+	data++;
+	size--;
+	switch (sel) {
+	case 0:
+		fuzz_elf(data, size);
+		break;
+	case 1:
+		fuzz_preload(data, size);
+		break;
+	case 2:
+		fuzz_path(data, size);
+		break;
+	case 3:
+		fuzz_opts(data, size);
+		break;
+	default: {
+		char *s = dup_input(data, size);
+		pl_json_str(s);
+		free(s);
+		break;
+	}
+	}
+	return 0;
+}

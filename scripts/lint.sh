@@ -1,0 +1,54 @@
+#!/bin/sh
+# Static checks, each of which must report nothing:
+#   cppcheck   on shim/, tests/helpers/ and fuzz/ (warning, performance,
+#              portability), suppressions only in scripts/cppcheck.supp,
+#              each with its reason
+#   clang-tidy on shim/ and fuzz/ with the checked-in .clang-tidy
+#   ShellCheck on every shell script: scripts/*.sh, bench/*.sh, .ci/run, tests/*.bash,
+#              tests/*.bats, tests/helpers/*.sh
+#
+#   sh scripts/lint.sh
+set -eu
+cd "$(dirname "$0")/.."
+QA_NAME=lint
+# shellcheck source=scripts/qa-lib.sh
+. scripts/qa-lib.sh
+
+need cppcheck cppcheck
+need clang-tidy clang-tidy
+need shellcheck shellcheck
+
+status=0
+
+echo "lint: cppcheck"
+# Every configuration of the #ifdefs is checked (Linux and macOS branches).
+# shellcheck disable=SC2046 # file lists are meant to split
+if ! cppcheck --enable=warning,performance,portability --error-exitcode=1 --std=c11 \
+	--inline-suppr --suppressions-list=scripts/cppcheck.supp --quiet -Ishim \
+	$(ls shim/*.c tests/helpers/*.c fuzz/*.c 2>/dev/null); then
+	status=1
+fi
+
+echo "lint: clang-tidy"
+# macOS's platform file needs macOS headers; the rest is checked as built on
+# Linux, the command's parts (PL_COMMAND) included.
+for f in shim/*.c fuzz/*.c; do
+	case $f in
+	*/platform_darwin.c) continue ;;
+	esac
+	if ! clang-tidy --quiet "$f" -- -std=c11 -D_GNU_SOURCE -DPL_COMMAND -Ishim 2>/dev/null; then
+		status=1
+	fi
+done
+
+echo "lint: shellcheck"
+# shellcheck disable=SC2046
+if ! shellcheck -x $(ls scripts/*.sh bench/*.sh .ci/run tests/*.bash tests/*.bats tests/helpers/*.sh 2>/dev/null); then
+	status=1
+fi
+
+if [ "$status" -ne 0 ]; then
+	echo "lint: FAILED" >&2
+	exit 1
+fi
+echo "lint: cppcheck, clang-tidy and shellcheck report nothing"
