@@ -91,7 +91,10 @@ bench-quick: all helpers  # every part with tiny counts: checks the script works
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pidlock $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0644 build/$(LIBNAME) $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBNAME)
+	# Copy, then rename: a program started during an upgrade must never load
+	# a half-written library (the dynamic linker would skip it: no lock).
+	install -m 0644 build/$(LIBNAME) $(DESTDIR)$(PREFIX)/lib/pidlock/.$(LIBNAME).new
+	mv -f $(DESTDIR)$(PREFIX)/lib/pidlock/.$(LIBNAME).new $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBNAME)
 	install -m 0755 build/pidlock $(DESTDIR)$(PREFIX)/bin/pidlock
 	install -m 0644 docs/pidlock.1 $(DESTDIR)$(PREFIX)/share/man/man1/pidlock.1
 
