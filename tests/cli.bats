@@ -27,7 +27,10 @@ start_run() {
 # Start a holder of $PF that is ready (PID file written, lock held).
 start_holder() {
 	start_run -f "$PF" -- "$@"
-	[ "$(read_pidfile "$PF")" = "$H" ] || fail "holder $H did not write its PID to $PF"
+	# Wait for this holder's own PID: a file left by an instance stopped in
+	# an earlier step still names that one until the new holder writes.
+	wait_until "[ \"\$(cat '$PF' 2>/dev/null)\" = $H ]" 30 ||
+		fail "holder $H did not write its PID to $PF"
 	wait_until "lock_is_held '$PF'" || fail "holder $H does not hold the lock"
 }
 
