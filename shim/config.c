@@ -345,7 +345,7 @@ static int private_dir(struct pl_config *cfg, const char *dir, uid_t euid)
 	return 0;
 }
 
-int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid)
+int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid, int create)
 {
 	size_t len = 0;
 	cfg->path[0] = '\0';
@@ -375,7 +375,7 @@ int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid)
 		pl_fmt_num(num, (long long)euid);
 		if (put(cfg->path, &len, "/tmp/pidlock-") || put(cfg->path, &len, num))
 			return too_long(cfg);
-		int r = private_dir(cfg, cfg->path, euid);
+		int r = create ? private_dir(cfg, cfg->path, euid) : 0;
 		if (r)
 			return r;
 		put(cfg->path, &len, "/");

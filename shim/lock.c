@@ -375,7 +375,7 @@ static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, p
 		return 1;
 	}
 	if (fd >= 0 && (named == self || named <= 0 || !plat_holds(named, lk->dev, lk->ino))) {
-		pid_t next = pl_newest_holder(lk->dev, lk->ino, self);
+		pid_t next = pl_top_holder(lk->dev, lk->ino, self);
 		if (next > 0 && next != named) {
 			pl_write_pid(lk, next, -1);
 			if (cfg->verbose) {
