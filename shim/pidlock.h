@@ -173,6 +173,9 @@ pid_t pl_top_holder(dev_t dev, ino_t ino, pid_t self);
  * Returns how many, or -1 (errno) if the processes could not be examined. */
 int pl_signal_holders(dev_t dev, ino_t ino, pid_t self, int signo, int verbose,
 		      const char *path);
+/* 1 if pid is an ancestor of the calling process (a tree-scope descendant
+ * must never signal the tree it belongs to). */
+int pl_is_ancestor(pid_t pid);
 /* "PID N (cmdline)" appended to m. */
 void pl_msg_holder(struct pl_msg *m, pid_t pid);
 
@@ -229,9 +232,9 @@ struct pl_state {
 	char held[sizeof(PL_ENV_HELD) + PATH_MAX]; /* "PIDLOCK_HELD=path" */
 };
 extern struct pl_state pl_state;
-/* The exit path: tidy the file if this process speaks for the instance.
- * check_pid: compare getpid() (needed where a vfork child may be the caller). */
-void pl_release(int check_pid);
+/* The exit path: tidy the file if this process is the one the state
+ * describes (not a vfork child or a copy made behind our back). */
+void pl_release(void);
 
 /* The coverage build (scripts/coverage.sh, -DPL_COVERAGE) writes its counts
  * when a process exits; _exit and a successful exec skip that, so the paths

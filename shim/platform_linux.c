@@ -217,7 +217,11 @@ static int fd_holds(void *arg, const char *name)
 	for (char *l = strstr(info, "lock:"); l; l = strstr(l + 1, "lock:")) {
 		char *eol = strchr(l, '\n');
 		char *fl = strstr(l, "FLOCK");
-		if (fl && (!eol || fl < eol) && !(strstr(l, "->") && strstr(l, "->") < fl))
+		char *wr = strstr(l, " WRITE ");
+		/* Held (no "->"), a flock, exclusive: pidlock's holders take
+		 * LOCK_EX; a reader's `flock -s` is not an instance. */
+		if (fl && (!eol || fl < eol) && !(strstr(l, "->") && strstr(l, "->") < fl) && wr &&
+		    (!eol || wr < eol))
 			return 1;
 	}
 	return 0;
