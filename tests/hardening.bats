@@ -31,6 +31,7 @@ setup() {
 # CMD as $AS_UID under the shim with no XDG_RUNTIME_DIR and the caller's
 # umask; U is the UID. stdout to $T/out, stderr to $T/err, status in $status.
 as_user_tmp() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (a private /tmp, setpriv to UID $AS_UID)"
 	unshare -m true 2>/dev/null || skip "needs unshare -m (mount namespaces) for a private /tmp"
 	skip_if_counts_unwritable "$AS_UID"
 	mkdir -p "$T/shim"
