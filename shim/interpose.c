@@ -64,6 +64,9 @@ NEXT(dup3);
 NEXT(close_range);
 NEXT(closefrom);
 NEXT(fork);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+NEXT(_Fork);
+#endif
 NEXT(daemon);
 NEXT(setsid);
 NEXT(_exit);
@@ -104,9 +107,25 @@ static int move_lock_fd(void)
 	return 0;
 }
 
+/* A vfork() child shares our memory but has its own descriptor table: it
+ * must neither move the lock in the parent's state nor change anything else
+ * of it. Asked only on the rare paths that write the state. */
+static int in_foreign_child(void)
+{
+	return pl_getpid() != pl_state.pid;
+}
+
+/* dup2/dup3 onto the lock's number: move the lock out of the way first. */
+static int make_room(int oldfd, int newfd)
+{
+	if (oldfd == newfd || !is_lock_fd(newfd) || in_foreign_child())
+		return 0;
+	return move_lock_fd();
+}
+
 PL_EXPORT int WRAP(dup2)(int oldfd, int newfd)
 {
-	if (oldfd != newfd && is_lock_fd(newfd) && move_lock_fd() < 0)
+	if (make_room(oldfd, newfd) < 0)
 		return -1;
 	return REAL(dup2)(oldfd, newfd);
 }
@@ -115,7 +134,7 @@ INTERPOSE(dup2)
 #ifdef __linux__
 PL_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	if (oldfd != newfd && is_lock_fd(newfd) && move_lock_fd() < 0)
+	if (make_room(oldfd, newfd) < 0)
 		return -1;
 	return REAL(dup3)(oldfd, newfd, flags);
 }
@@ -155,17 +174,32 @@ PL_EXPORT void closefrom(int lowfd)
 
 PL_EXPORT pid_t WRAP(fork)(void)
 {
-	if (!pl_state.active)
+	if (!pl_state.active || in_foreign_child())
 		return REAL(fork)();
 	/* From now on copies may share the lock: the exit path must look before
 	 * removing the file. */
 	pl_state.shared = 1;
 	pid_t r = REAL(fork)();
 	if (r == 0)
-		pl_state.pid = getpid();
+		pl_state.pid = pl_getpid();
 	return r;
 }
 INTERPOSE(fork)
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+/* glibc's _Fork() (2.34): fork without the atfork handlers, used by some
+ * runtimes; the child is a copy like fork()'s. */
+PL_EXPORT pid_t _Fork(void)
+{
+	if (!pl_state.active || in_foreign_child())
+		return REAL(_Fork)();
+	pl_state.shared = 1;
+	pid_t r = REAL(_Fork)();
+	if (r == 0)
+		pl_state.pid = pl_getpid();
+	return r;
+}
+#endif
 
 /* macOS marks daemon(3) deprecated; programs still call it. */
 #pragma GCC diagnostic push
@@ -174,13 +208,13 @@ INTERPOSE(fork)
  * _exit: the child that carries on tells the PID file so. */
 PL_EXPORT int WRAP(daemon)(int nochdir, int noclose)
 {
-	if (!pl_state.active)
+	if (!pl_state.active || in_foreign_child())
 		return REAL(daemon)(nochdir, noclose);
 	pid_t before = pl_state.pid;
 	pl_state.shared = 1;
 	int r = REAL(daemon)(nochdir, noclose);
 	if (r == 0) {
-		pl_state.pid = getpid();
+		pl_state.pid = pl_getpid();
 		pl_state.detached = 1;
 		if (pl_read_pid_once(pl_state.lk.fd) == before)
 			pl_write_pid(&pl_state.lk, pl_state.pid, -1);
@@ -195,7 +229,7 @@ INTERPOSE(daemon)
 PL_EXPORT pid_t WRAP(setsid)(void)
 {
 	pid_t r = REAL(setsid)();
-	if (r >= 0 && pl_state.active && getpid() != pl_state.instance)
+	if (r >= 0 && pl_state.active && !in_foreign_child() && pl_state.pid != pl_state.instance)
 		pl_state.detached = 1;
 	return r;
 }
