@@ -493,8 +493,13 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 		if (write_would_exceed_limit(n)) {
 			pl_close_lock(fd);
 			lk->fd = -1;
-			return file_error(cfg, "cannot write the PID: the file size limit (ulimit -f) is too small",
-					  0, PL_EX_CANTCREAT);
+			/* The line itself would raise SIGXFSZ if stderr is a file. */
+			struct pl_sigaction old;
+			pl_sigaction_ignore(SIGXFSZ, &old);
+			int r = file_error(cfg, "cannot write the PID: the file size limit (ulimit -f) is too small",
+					   0, PL_EX_CANTCREAT);
+			pl_sigaction_set(SIGXFSZ, &old);
+			return r;
 		}
 		if (pl_write_pid(lk, self, now.st_size) < 0) {
 			int err = errno;

@@ -114,6 +114,12 @@ static inline int pl_sigaction_set(int sig, const struct pl_sigaction *act)
 {
 	return (int)syscall(SYS_rt_sigaction, sig, act, NULL, sizeof(act->mask));
 }
+/* Ignores sig, keeping the old action in *old for pl_sigaction_set. */
+static inline int pl_sigaction_ignore(int sig, struct pl_sigaction *old)
+{
+	struct pl_sigaction ign = {(void *)SIG_IGN, 0, NULL, 0};
+	return (int)syscall(SYS_rt_sigaction, sig, &ign, old, sizeof(ign.mask));
+}
 #else
 #include <signal.h>
 #include <sys/resource.h>
@@ -146,6 +152,13 @@ static inline int pl_sigaction_get(int sig, struct pl_sigaction *old)
 static inline int pl_sigaction_set(int sig, const struct pl_sigaction *act)
 {
 	return sigaction(sig, &act->sa, NULL);
+}
+static inline int pl_sigaction_ignore(int sig, struct pl_sigaction *old)
+{
+	struct sigaction ign;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	return sigaction(sig, &ign, &old->sa);
 }
 #define pl_getpid getpid
 #define pl_open open
