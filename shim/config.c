@@ -325,7 +325,7 @@ static int put(char *path, size_t *len, const char *s)
 	size_t n = pl_len(s);
 	if (*len + n >= PATH_MAX)
 		return -1;
-	memmove(path + *len, s, n + 1);
+	pl_copy(path + *len, s, n + 1);
 	*len += n;
 	return 0;
 }
@@ -411,7 +411,7 @@ static int absolute(struct pl_config *cfg)
 			if (len + 1 + n >= PATH_MAX)
 				return too_long(cfg);
 			out[len++] = '/';
-			memmove(out + len, p, n);
+			pl_copy(out + len, p, n);
 			len += n;
 		}
 		p = e;

@@ -77,13 +77,14 @@ static int check_dirs(const struct pl_config *cfg, uid_t euid, int *sticky)
 	const char *path = cfg->path;
 	int owner_must_be_ours = 0;
 	*sticky = 0;
-	for (size_t i = 1; path[i]; i++) {
-		if (path[i] != '/')
+	pl_copy(dir, path, pl_len(path) + 1);
+	for (size_t i = 1; dir[i]; i++) {
+		if (dir[i] != '/')
 			continue;
-		memmove(dir, path, i);
-		dir[i] = '\0';
+		dir[i] = '\0'; /* the prefix up to this component */
 		struct stat st;
-		if (pl_lstat(dir, &st) < 0)
+		int r = pl_lstat(dir, &st);
+		if (r < 0)
 			return 1;
 		struct pl_msg m;
 		const char *why = NULL;
@@ -106,6 +107,7 @@ static int check_dirs(const struct pl_config *cfg, uid_t euid, int *sticky)
 			return -pl_fail(&m, cfg, PL_EX_CANTCREAT);
 		}
 		owner_must_be_ours = writable_by_others(&st, euid);
+		dir[i] = '/';
 	}
 	*sticky = owner_must_be_ours;
 	return 0;

@@ -82,6 +82,16 @@ static inline size_t pl_len(const char *s)
 	return n;
 }
 
+/* memmove without a libc call, for the short strings of the start-up path
+ * (the same reason as pl_len). Overlap only with dst < src. */
+static inline void pl_copy(char *dst, const char *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		dst[i] = src[i];
+		__asm__("" : "+r"(i));
+	}
+}
+
 /* ---- msg.c: one-line messages on stderr, no stdio, no allocation ---- */
 struct pl_msg {
 	char buf[1024];

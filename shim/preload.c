@@ -54,8 +54,8 @@ static int is_file_entry(const char *s)
 static void set_held(void)
 {
 	size_t n = sizeof(PL_ENV_HELD) - 1;
-	memmove(pl_state.held, PL_ENV_HELD "=", n + 1);
-	memmove(pl_state.held + n + 1, pl_state.cfg.path, pl_len(pl_state.cfg.path) + 1);
+	pl_copy(pl_state.held, PL_ENV_HELD "=", n + 1);
+	pl_copy(pl_state.held + n + 1, pl_state.cfg.path, pl_len(pl_state.cfg.path) + 1);
 }
 
 static void env_mark_held(char **envp, struct pl_env *e)
