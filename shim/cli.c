@@ -1035,16 +1035,26 @@ static int cmd_stop(int argc, char **argv)
 			return 1;
 		}
 		int sent = pl_signal_holders(p.dev, p.ino, self, o.signo, 0, cfg.path);
+		int sig_err = errno; /* why a holder could not be signalled, if none was */
 		if (sent >= 0 && wait_free(fd, &p, sent ? o.timeout : 0) < 0) {
 			int killed = pl_signal_holders(p.dev, p.ino, self, SIGKILL, 0, cfg.path);
+			if (killed == 0)
+				sig_err = errno;
 			sent = killed < 0 ? -1 : sent + killed;
 			if (sent >= 0 && wait_free(fd, &p, sent ? 5 * 1000000000LL : 0) < 0) {
 				close(fd);
-				stop_say(&o, cfg.path,
-					 sent ? "could not stop the holder"
-					      : "could not stop the holder: no verified process to signal "
-						"(permissions?)",
-					 0);
+				if (sent)
+					stop_say(&o, cfg.path, "could not stop the holder", 0);
+				else if (sig_err == EMFILE || sig_err == ENFILE || sig_err == ENOMEM)
+					fprintf(stderr, /* not about the instance: never quiet */
+						"pidlock: %s: could not stop the holder: out of "
+						"descriptors or memory to verify it\n",
+						cfg.path);
+				else
+					stop_say(&o, cfg.path,
+						 "could not stop the holder: no verified process to "
+						 "signal (permissions?)",
+						 0);
 				return 1;
 			}
 		}

@@ -261,7 +261,7 @@ start_stale_holder() {
 	assert_status 3
 }
 
-@test "stop leaves a file that is not a PID file intact" {
+@test "stop removes only a PID file of its own: other content and hard links are left intact" {
 	printf 'not a pid file\n' >"$PF"
 	local before
 	before=$(file_stamp "$PF")
@@ -269,11 +269,12 @@ start_stale_holder() {
 	assert_status 0
 	[ -e "$PF" ] || fail "stop removed a file that is not a PID file"
 	[ "$(file_stamp "$PF")" = "$before" ] || fail "the file was changed"
-	# An empty or PID file with a free lock is stale: removed.
-	dead_pid >"$PF"
-	pl_run "$PIDLOCK" stop "$PF"
+	# A PID with a second name elsewhere (guarantee 9: several links).
+	dead_pid >"$T/other.pid"
+	ln "$T/other.pid" "$T/link.pid"
+	pl_run "$PIDLOCK" stop "$T/link.pid"
 	assert_status 0
-	[ ! -e "$PF" ] || fail "a stale PID file stays after stop"
+	[ -e "$T/link.pid" ] || fail "stop removed a name of a file with two links"
 }
 
 # ---- processes that cannot be examined (guarantee 16) ----
