@@ -466,8 +466,8 @@ static int cmd_run(int argc, char **argv)
 	const char *file = NULL;
 	int i = 0;
 	int r = parse_run(argc, argv, &cfg, &file, &i);
-	if (r >= 0)
-		return r;
+	if (r >= 0 || !file) /* file is set whenever parsing goes on */
+		return r >= 0 ? r : PL_EX_USAGE;
 	if (check_name(file))
 		return PL_EX_USAGE;
 	char **cmd = argv + i;
@@ -793,10 +793,10 @@ static int cmd_status(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct status_opts o = {0, 0};
-	const char *file;
+	const char *file = NULL;
 	int r = parse_look("status", argc, argv, ":f:qh", opts, status_opt, &o, &file);
-	if (r >= 0)
-		return r;
+	if (r >= 0 || !file) /* file is set whenever parsing goes on */
+		return r >= 0 ? r : PL_EX_USAGE;
 	int quiet = o.quiet, json = o.json;
 	struct pl_config cfg;
 	default_config(&cfg);
@@ -992,10 +992,10 @@ static int cmd_stop(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	struct stop_opts o = {SIGTERM, 0, 10 * 1000000000LL};
-	const char *file;
+	const char *file = NULL;
 	int r = parse_look("stop", argc, argv, ":f:s:t:qh", opts, stop_opt, &o, &file);
-	if (r >= 0)
-		return r;
+	if (r >= 0 || !file) /* file is set whenever parsing goes on */
+		return r >= 0 ? r : PL_EX_USAGE;
 	struct pl_config cfg;
 	default_config(&cfg);
 	if (resolve(&cfg, file, 0))

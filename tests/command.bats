@@ -305,7 +305,9 @@ start_stale_holder() {
 	[ "$found" -eq 1 ] || fail "no descriptor limit made the scan fail"
 	pl_run sh -c 'ulimit -n "$1"; exec "$2" stop --timeout 1 "$3"' sh "$n" "$PIDLOCK" "$PF"
 	assert_status 1
-	assert_one_pidlock_line "out of descriptors"
+	# grep, not one line: a coverage build's runtime complains too when it
+	# cannot open its count files with so few descriptors.
+	grep -q "^pidlock: .*out of descriptors" "$T/err" || fail "stop: stderr [$(cat "$T/err")]"
 	proc_alive "$H" || fail "stop signalled although it could not examine the processes"
 }
 
