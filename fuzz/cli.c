@@ -5,8 +5,8 @@
  *   selector 1: LD_PRELOAD as found, with the library prepended once
  *               (set_preload)
  *   selector 2: PATH search for COMMAND (find_command): "PATH\0COMMAND"
- *   selector 3: option values from argv (opt_value): NUL-separated words
- *   selector 4: JSON string escaping of a command line (pl_json_str)
+ *   selector 3: run's arguments (parse_run, getopt_long): NUL-separated words
+ *   selector 4: escaping of a command line (pl_json_str, put_text)
  *
  * cli.c is included to reach its static functions; its main is renamed.
  * stdout and stderr are closed by fuzz.sh (-close_fd_mask=3).
@@ -117,13 +117,18 @@ static void fuzz_opts(const uint8_t *data, size_t size)
 	for (char *p = s; argc < 32 && p <= s + size; p += strlen(p) + 1)
 		argv[argc++] = p;
 	argv[argc] = NULL;
-	for (int i = 0; i < argc; i++) {
-		int m, before = i;
-		const char *v = opt_value(argv, &i, "-f", "--file", &m);
-		if (i < before || i > before + 1 || (v && !m) || i >= argc + 1)
+	struct pl_config cfg;
+	default_config(&cfg);
+	const char *file = NULL;
+	int cmd = 0;
+	int r = parse_run(argc, argv, &cfg, &file, &cmd);
+	/* Going on: a FILE from the input, and COMMAND a word after the
+	 * options (never a value: SPEC section 5). Else 0 (help) or 64. */
+	if (r == -1) {
+		if (!file || file < s || file > s + size || cmd < 1 || cmd >= argc)
 			abort();
-		if (v && (v < s || v > s + size))
-			abort();
+	} else if (r != 0 && r != PL_EX_USAGE) {
+		abort();
 	}
 	free(s);
 }
@@ -151,6 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	default: {
 		char *s = dup_input(data, size);
 		pl_json_str(s);
+		put_text(s);
 		free(s);
 		break;
 	}

@@ -9,10 +9,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,21 +23,31 @@
 #define PL_LIBDIR "/usr/local/lib/pidlock"
 #endif
 
+/* Where the dynamic linker splits the preload list: a library path with one
+ * of these cannot be preloaded at all (ld.so(8): "separated by spaces or
+ * colons"; dyld splits DYLD_INSERT_LIBRARIES on colons only). */
+#ifdef __APPLE__
+#define PL_PRELOAD_SEPARATORS ":"
+#else
+#define PL_PRELOAD_SEPARATORS ": "
+#endif
+
 extern char **environ;
 
 static const char usage_main[] =
-    "usage: pidlock run [options] -f FILE -- COMMAND [ARG]...\n"
-    "       pidlock status [--quiet|--json] FILE\n"
-    "       pidlock stop [--signal SIG] [--timeout SECS] FILE\n"
+    "usage: pidlock run [options] -f FILE [--] COMMAND [ARG]...\n"
+    "       pidlock status [-q|--json] [--] FILE\n"
+    "       pidlock stop [-s SIG] [-t SECS] [-q] [--] FILE\n"
     "       pidlock --help | --version\n"
     "\n"
     "Keeps a program single-instance with an exclusive lock on a PID file.\n"
     "FILE is a path, or a NAME for $XDG_RUNTIME_DIR/NAME.pid, or a PostgreSQL URI\n"
-    "postgresql://USER@HOST/DB#NAME for a cluster-wide lock.\n"
+    "postgresql://USER@HOST/DB#NAME for a cluster-wide lock. A NAME may not end in\n"
+    ".pid: write ./app.pid for a file in this directory.\n"
     "'pidlock COMMAND --help' describes each command; see also pidlock(1).\n";
 
 static const char usage_run[] =
-    "usage: pidlock run [options] -f FILE -- COMMAND [ARG]...\n"
+    "usage: pidlock run [options] -f FILE [--] COMMAND [ARG]...\n"
     "Takes the lock on FILE, writes the PID, then executes COMMAND in this same\n"
     "process with the pidlock library preloaded.\n"
     "  -f, --file FILE      the PID file (a path, or a NAME)\n"
@@ -45,22 +57,34 @@ static const char usage_run[] =
     "  -E, --exit-code N    exit status when another instance runs (default 75)\n"
     "      --scope process|tree   whether executed children keep the lock (default process)\n"
     "      --on-error fail|run    when the lock cannot be set up (default fail)\n"
-    "  -q, --quiet          no message when another instance runs\n"
+    "  -q, --quiet          no message when another instance runs, no static/setuid warning\n"
     "  -v, --verbose        one line per step on stderr\n"
-    "Exit: COMMAND's own status; 75 another instance runs; 64 usage; 71, 73, 78 setup\n"
-    "errors; 126 COMMAND not executable; 127 COMMAND not found.\n";
+    "SECS is seconds, decimals allowed. -w and -r take it as -w 5, -w5, --wait=5 or\n"
+    "--wait 5; a bare -w waits forever, a bare -r gives 10 s. A word after -w or -r\n"
+    "that is not SECS is refused, never run: put -- before COMMAND.\n"
+    "Exit: COMMAND's own status, or 75 (or -E N) another instance runs; 64 usage\n"
+    "error; 71 system error or a library path LD_PRELOAD cannot carry; 73 the PID\n"
+    "file cannot be created or is unsafe; 78 invalid configuration; 126 COMMAND not\n"
+    "executable; 127 COMMAND not found.\n";
 
 static const char usage_status[] =
-    "usage: pidlock status [--quiet|--json] FILE\n"
+    "usage: pidlock status [-q|--quiet] [--json] [--] FILE\n"
     "Shows who holds the lock on FILE, without ever taking it.\n"
-    "Exit (LSB): 0 running, 1 not running but the PID file exists, 3 not running,\n"
-    "4 unknown.\n";
+    "  -q, --quiet          print nothing: the exit status says it\n"
+    "      --json           one JSON object on stdout\n"
+    "Exit (LSB): 0 running (also outside this PID namespace), 1 not running but the\n"
+    "PID file exists, 3 not running, 4 unknown; 64 usage error.\n";
 
 static const char usage_stop[] =
-    "usage: pidlock stop [--signal SIG] [--timeout SECS] FILE\n"
+    "usage: pidlock stop [-s SIG] [-t SECS] [-q] [--] FILE\n"
     "Signals every process that holds the lock on FILE (verified first), waits for\n"
-    "the lock to be free, and sends SIGKILL after SECS (default 10).\n"
-    "Exit: 0 the lock is free (also when nothing ran), 1 it could not be stopped.\n";
+    "the lock to be free, sends SIGKILL after SECS, then removes the PID file.\n"
+    "  -s, --signal SIG     the first signal (default TERM)\n"
+    "  -t, --timeout SECS   time before SIGKILL (default 10)\n"
+    "  -q, --quiet          no message about the instance (the exit status says it)\n"
+    "Exit: 0 the lock is free (also when nothing ran), 1 it could not be stopped\n"
+    "(or runs outside this PID namespace, or is an ancestor of this command);\n"
+    "64 usage error.\n";
 
 static int usage_error(const char *cmd, const char *what, const char *arg)
 {
@@ -69,24 +93,52 @@ static int usage_error(const char *cmd, const char *what, const char *arg)
 	return PL_EX_USAGE;
 }
 
-/* "--name=value", "--name value", "-n value": the option's value or NULL. */
-static const char *opt_value(char **argv, int *i, const char *shrt, const char *lng,
-			     int *matched)
+/* getopt keeps its state in globals; the command parses once, the fuzzing
+ * harness many times. */
+static void getopt_restart(void)
 {
-	const char *a = argv[*i];
-	size_t n = strlen(lng);
-	*matched = 0;
-	if (strncmp(a, lng, n) == 0 && a[n] == '=') {
-		*matched = 1;
-		return a + n + 1;
-	}
-	if (strcmp(a, lng) == 0 || (shrt && strcmp(a, shrt) == 0)) {
-		*matched = 1;
-		if (argv[*i + 1])
-			return argv[++*i];
-		return NULL;
-	}
-	return NULL;
+#ifdef __APPLE__
+	extern int optreset;
+	optreset = 1;
+	optind = 1;
+#else
+	optind = 0; /* glibc and musl: start over, forgetting a half-read word */
+#endif
+	opterr = 0;
+}
+
+/* The option getopt_long just returned c for, as the user spelt it: word is
+ * argv[optind] from before the call, the long option ("--wait=x") or a
+ * group of short ones ("-qw"), of which c is the one meant. */
+static const char *opt_word(const char *word, int c, char *buf)
+{
+	if (word && word[0] == '-' && word[1] == '-' && word[2])
+		return word;
+	buf[0] = '-';
+	buf[1] = (char)c;
+	buf[2] = '\0';
+	return buf;
+}
+
+/* The '?' and ':' answers of getopt_long (":" optstrings) as one usage line. */
+static int getopt_error(const char *cmd, const char *word, int c)
+{
+	char buf[3];
+	if (c == ':')
+		return usage_error(cmd, "missing value for", opt_word(word, optopt, buf));
+	const char *w = opt_word(word, optopt, buf);
+	if (w[1] != '-')
+		return usage_error(cmd, "unknown option", w);
+	if (optopt && strchr(w, '='))
+		return usage_error(cmd, "no value allowed for", w);
+	return usage_error(cmd, "unknown or ambiguous option", w);
+}
+
+/* The word getopt_long is about to read (for messages). */
+static const char *next_word(int argc, char **argv)
+{
+	int i = optind > 0 ? optind : 1;
+	return i < argc ? argv[i] : NULL;
 }
 
 /* The defaults of every PIDLOCK_* variable, as if none were set. */
@@ -97,16 +149,34 @@ static void default_config(struct pl_config *cfg)
 	pl_config_load(&none, cfg);
 }
 
-/* An argument of status or stop that is not one of its own options: the
- * FILE operand, once. 0, or the usage status after a message. */
-static int file_operand(const char *cmd, const char *a, const char **file)
+/* A second FILE (operand or -f) is an error, not a silent choice. */
+static int set_file(const char *cmd, const char *a, const char **file)
 {
-	if (a[0] == '-' && a[1])
-		return usage_error(cmd, "unknown option", a);
 	if (*file)
 		return usage_error(cmd, "more than one FILE:", a);
 	*file = a;
 	return 0;
+}
+
+/* A bare NAME means $XDG_RUNTIME_DIR/NAME.pid, so `-f app.pid` would become
+ * app.pid.pid in a directory the user did not mean (issue 12). Whoever types
+ * a name ending in .pid means a file: refuse with both spellings rather than
+ * guess, and never double the suffix. 0, or 64 after one line. */
+static int check_name(const char *file)
+{
+	size_t n = strlen(file);
+	if (strchr(file, '/') || n < 4 || strcmp(file + n - 4, ".pid") != 0)
+		return 0;
+	if (n > 4)
+		fprintf(stderr,
+			"pidlock: %s: a NAME without '/' gets .pid added; write ./%s for a file in "
+			"this directory, or %.*s for $XDG_RUNTIME_DIR/%s\n",
+			file, file, (int)(n - 4), file, file);
+	else
+		fprintf(stderr, "pidlock: %s: a NAME without '/' gets .pid added; write ./%s for a "
+				"file in this directory\n",
+			file, file);
+	return PL_EX_USAGE;
 }
 
 /* Resolves FILE for status/stop the way the shim does for PIDLOCK_FILE. */
@@ -118,6 +188,121 @@ static int resolve(struct pl_config *cfg, const char *file, int create)
 		return PL_EX_USAGE;
 	}
 	return pl_resolve_path(cfg, getenv("XDG_RUNTIME_DIR"), geteuid(), create);
+}
+
+/* ---- run: options ---- */
+
+enum { OPT_SCOPE = 256, OPT_ON_ERROR, OPT_JSON };
+
+/* -w and -r take an optional SECS. getopt gives the attached forms (-w5,
+ * --wait=5); the separate one (-w 5, --wait 5), which flock(1) users write,
+ * is taken here: the next word, when it is a duration. A next word that is
+ * neither a duration nor an option is refused, for it would otherwise become
+ * the command to run (SPEC section 5: no form ever does that). 0 or 64. */
+static int mode_secs(int argc, char **argv, const char *word, int c, long long *ns)
+{
+	char buf[3];
+	const char *name = opt_word(word, c, buf);
+	if (optarg) {
+		if (pl_parse_duration(optarg, ns))
+			return usage_error("run", "expected seconds (such as 5 or 0.5) for", name);
+		return 0;
+	}
+	if (optind >= argc || argv[optind][0] == '-')
+		return 0; /* bare: the default; "--", "-f" or another option follows */
+	if (pl_parse_duration(argv[optind], ns) == 0) {
+		optind++;
+		return 0;
+	}
+	fprintf(stderr,
+		"pidlock: %s %s: not a number of seconds; put -- before COMMAND; try 'pidlock "
+		"run --help'\n",
+		name, argv[optind]);
+	return PL_EX_USAGE;
+}
+
+/* Parses run's arguments into cfg and file; *cmd is the index of COMMAND.
+ * -1 to go on, or the exit status (0 after --help). */
+static int parse_run(int argc, char **argv, struct pl_config *cfg, const char **file, int *cmd)
+{
+	static const struct option opts[] = {
+	    {"file", required_argument, NULL, 'f'},
+	    {"wait", optional_argument, NULL, 'w'},
+	    {"replace", optional_argument, NULL, 'r'},
+	    {"signal", required_argument, NULL, 's'},
+	    {"exit-code", required_argument, NULL, 'E'},
+	    {"scope", required_argument, NULL, OPT_SCOPE},
+	    {"on-error", required_argument, NULL, OPT_ON_ERROR},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	char buf[3];
+	int mode_opt = 0, c;
+	unsigned long n;
+	*file = NULL;
+	getopt_restart();
+	/* "+": options end at the first word that is not one (COMMAND);
+	 * ":": missing values come back as ':' for our own message. */
+	for (;;) {
+		const char *word = next_word(argc, argv);
+		c = getopt_long(argc, argv, "+:f:w::r::s:E:qvh", opts, NULL);
+		if (c == -1)
+			break;
+		switch (c) {
+		case 'h':
+			fputs(usage_run, stdout);
+			return 0;
+		case 'q':
+			cfg->quiet = 1;
+			break;
+		case 'v':
+			cfg->verbose = 1;
+			break;
+		case 'f':
+			if (set_file("run", optarg, file))
+				return PL_EX_USAGE;
+			break;
+		case 'w':
+		case 'r':
+			if (mode_opt && mode_opt != c)
+				return usage_error("run", "--wait and --replace exclude each other:",
+						   opt_word(word, c, buf));
+			mode_opt = c;
+			cfg->mode = c == 'w' ? PL_MODE_WAIT : PL_MODE_REPLACE;
+			cfg->timeout_ns = c == 'w' ? PL_FOREVER : 10 * 1000000000LL;
+			if (mode_secs(argc, argv, word, c, &cfg->timeout_ns))
+				return PL_EX_USAGE;
+			break;
+		case 's':
+			if (pl_parse_signal(optarg, &cfg->signo))
+				return usage_error("run", "expected a signal name or number for",
+						   opt_word(word, c, buf));
+			break;
+		case 'E':
+			if (pl_parse_uint(optarg, 255, &n))
+				return usage_error("run", "expected 0 to 255 for", opt_word(word, c, buf));
+			cfg->exit_code = (int)n;
+			break;
+		case OPT_SCOPE:
+			if (pl_parse_scope(optarg, &cfg->scope))
+				return usage_error("run", "expected process or tree for", word);
+			break;
+		case OPT_ON_ERROR:
+			if (pl_parse_on_error(optarg, &cfg->on_error_run))
+				return usage_error("run", "expected fail or run for", word);
+			break;
+		default:
+			return getopt_error("run", word, c);
+		}
+	}
+	if (!*file)
+		return usage_error("run", "missing -f FILE", NULL);
+	if (optind >= argc)
+		return usage_error("run", "missing COMMAND", NULL);
+	*cmd = optind;
+	return -1;
 }
 
 /* ---- run ---- */
@@ -278,59 +463,13 @@ static int cmd_run(int argc, char **argv)
 {
 	struct pl_config cfg;
 	default_config(&cfg);
-	const char *file = NULL, *v;
-	int i, m;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		}
-		if (a[0] != '-')
-			break;
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			fputs(usage_run, stdout);
-			return 0;
-		}
-		if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-			cfg.quiet = 1;
-		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-			cfg.verbose = 1;
-		} else if (strcmp(a, "-w") == 0 || strcmp(a, "--wait") == 0 ||
-			   strncmp(a, "--wait=", 7) == 0 || strcmp(a, "-r") == 0 ||
-			   strcmp(a, "--replace") == 0 || strncmp(a, "--replace=", 10) == 0) {
-			int wait = a[1] == 'w' || a[2] == 'w';
-			cfg.mode = wait ? PL_MODE_WAIT : PL_MODE_REPLACE;
-			cfg.timeout_ns = wait ? PL_FOREVER : 10 * 1000000000LL;
-			const char *eq = strchr(a, '=');
-			if (eq && pl_parse_duration(eq + 1, &cfg.timeout_ns))
-				return usage_error("run", "invalid duration in", a);
-		} else if ((v = opt_value(argv, &i, "-f", "--file", &m)) || m) {
-			if (!v)
-				return usage_error("run", "missing FILE after", a);
-			file = v;
-		} else if ((v = opt_value(argv, &i, "-s", "--signal", &m)) || m) {
-			if (!v || pl_parse_signal(v, &cfg.signo))
-				return usage_error("run", "invalid signal for", a);
-		} else if ((v = opt_value(argv, &i, "-E", "--exit-code", &m)) || m) {
-			unsigned long n;
-			if (!v || pl_parse_uint(v, 255, &n))
-				return usage_error("run", "expected 0 to 255 for", a);
-			cfg.exit_code = (int)n;
-		} else if ((v = opt_value(argv, &i, NULL, "--scope", &m)) || m) {
-			if (!v || pl_parse_scope(v, &cfg.scope))
-				return usage_error("run", "expected process or tree for", a);
-		} else if ((v = opt_value(argv, &i, NULL, "--on-error", &m)) || m) {
-			if (!v || pl_parse_on_error(v, &cfg.on_error_run))
-				return usage_error("run", "expected fail or run for", a);
-		} else {
-			return usage_error("run", "unknown option", a);
-		}
-	}
-	if (!file)
-		return usage_error("run", "missing -f FILE", NULL);
-	if (i >= argc)
-		return usage_error("run", "missing COMMAND", NULL);
+	const char *file = NULL;
+	int i = 0;
+	int r = parse_run(argc, argv, &cfg, &file, &i);
+	if (r >= 0 || !file) /* file is set whenever parsing goes on */
+		return r >= 0 ? r : PL_EX_USAGE;
+	if (check_name(file))
+		return PL_EX_USAGE;
 	char **cmd = argv + i;
 
 	char lib[PATH_MAX], prog[PATH_MAX];
@@ -339,13 +478,23 @@ static int cmd_run(int argc, char **argv)
 			PL_LIBDIR);
 		return PL_EX_OSERR;
 	}
+	/* The loader would split the path and preload nothing (issue 11): the
+	 * program would run unguarded beside loader errors. An installation
+	 * problem, so 71 (EX_OSERR), before anything is locked or run. */
+	if (strpbrk(lib, PL_PRELOAD_SEPARATORS)) {
+		fprintf(stderr,
+			"pidlock: %s: cannot be preloaded: %s splits its list at spaces and colons; "
+			"install pidlock under a path without them\n",
+			lib, PL_PRELOAD_VAR);
+		return PL_EX_OSERR;
+	}
 	int err = find_command(cmd[0], prog, sizeof(prog));
 	if (err) {
 		fprintf(stderr, "pidlock: %s: %s\n", cmd[0],
 			err == ENOENT ? "command not found" : strerror(err));
 		return err == ENOENT ? 127 : 126;
 	}
-	int r = resolve(&cfg, file, 1);
+	r = resolve(&cfg, file, 1);
 	struct pl_lock lk = {-1, 0, 0};
 	if (!r && pl_is_cluster(file)) {
 		char what[256] = ""; /* the holder advertises COMMAND, not this command line */
@@ -363,7 +512,7 @@ static int cmd_run(int argc, char **argv)
 		unset_ours(); /* unguarded, as asked: the warning has been printed */
 	else {
 		const char *why = unreachable_reason(prog);
-		if (why)
+		if (why && !cfg.quiet)
 			fprintf(stderr,
 				"pidlock: warning: %s %s; the lock is held through the inherited "
 				"descriptor instead, as in tree scope\n",
@@ -391,31 +540,67 @@ static int cmd_run(int argc, char **argv)
 /* ---- status ---- */
 
 struct probe {
-	int state; /* LSB: 0 running, 1 stale file, 3 not running, 4 unknown */
-	pid_t pid; /* holder, or the PID in a stale file */
+	int state;   /* LSB: 0 running, 1 stale file, 3 not running, 4 unknown */
+	int outside; /* running, held from outside this PID namespace */
+	pid_t pid;   /* holder, or the PID in a stale file */
+	dev_t dev;
+	ino_t ino;
 	const char *why;
 };
 
+/* Opens the PID file for a look: read-only, no O_CREAT, not following links,
+ * and only once lstat has shown a regular file, for opening a FIFO releases a
+ * writer blocked on it and opening a device runs its driver (issue 11).
+ * fstat must then show the inode lstat saw; if the path changed in between,
+ * look once more. Returns the descriptor, or -1 with p->state and p->why. */
+static int open_regular(const char *path, struct probe *p)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct stat lst, st;
+		if (lstat(path, &lst) < 0) {
+			p->state = errno == ENOENT ? 3 : 4;
+			p->why = strerror(errno);
+			return -1;
+		}
+		if (S_ISLNK(lst.st_mode)) {
+			p->state = 4;
+			p->why = "a symbolic link (not followed)";
+			return -1;
+		}
+		if (!S_ISREG(lst.st_mode)) {
+			p->state = 4;
+			p->why = "not a regular file";
+			return -1;
+		}
+		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			if (errno == ENOENT || errno == ELOOP)
+				continue; /* replaced since lstat: look again */
+			p->state = 4;
+			p->why = strerror(errno);
+			return -1;
+		}
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == lst.st_dev &&
+		    st.st_ino == lst.st_ino) {
+			p->dev = st.st_dev;
+			p->ino = st.st_ino;
+			return fd;
+		}
+		close(fd);
+	}
+	p->state = 4;
+	p->why = "the file changed while being examined";
+	return -1;
+}
+
 static void probe(const struct pl_config *cfg, struct probe *p, int *fd_out)
 {
-	struct stat st;
 	memset(p, 0, sizeof(*p));
 	*fd_out = -1;
-	/* Read-only, no O_CREAT, not following links: looking never changes
-	 * anything, and never locks. */
-	int fd = open(cfg->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		p->state = errno == ENOENT ? 3 : 4;
-		p->why = strerror(errno);
+	int fd = open_regular(cfg->path, p);
+	if (fd < 0)
 		return;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		p->state = 4;
-		p->why = "not a regular file";
-		return;
-	}
-	int locked = plat_is_locked(fd, st.st_dev, st.st_ino);
+	int locked = plat_is_locked(fd, p->dev, p->ino);
 	if (locked < 0) {
 		close(fd);
 		p->state = 4;
@@ -428,49 +613,191 @@ static void probe(const struct pl_config *cfg, struct probe *p, int *fd_out)
 		close(fd);
 		return;
 	}
-	p->state = 0;
-	p->pid = pl_find_holder(fd, st.st_dev, st.st_ino, getpid());
+	p->pid = pl_find_holder(fd, p->dev, p->ino, getpid());
+	if (p->pid < 0) { /* "cannot tell" is never "none" (guarantee 16) */
+		close(fd);
+		p->state = 4;
+		p->pid = 0;
+		p->why = errno == EMFILE || errno == ENFILE || errno == ENOMEM
+			     ? "cannot examine the processes: out of descriptors or memory"
+			     : "cannot examine the processes";
+		return;
+	}
+	/* Locked, and no process here has it open: in a container, the holder
+	 * is outside this PID namespace (a shared volume; guarantee 15). */
+	if (p->pid == 0 && plat_pidns_nested() == 1)
+		p->outside = 1;
 	*fd_out = fd;
 }
 
-void pl_json_str(const char *s)
+/* The length of the valid UTF-8 sequence at s (1 to 4) with its code point,
+ * or 0: not UTF-8 (overlong forms, surrogates and values past U+10FFFF
+ * included). */
+static size_t utf8_seq(const unsigned char *s, unsigned long *cp)
 {
+	unsigned long c = s[0], min;
+	size_t n;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		c &= 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		c &= 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		c &= 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
+			return 0;
+		c = c << 6 | (s[i] & 0x3fUL);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* A control character: C0, DEL, or C1 (U+0080 to U+009F, which some
+ * terminals take as the start of an escape sequence, as ESC [ ). */
+static int is_control(unsigned long cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+/* Text that another user controls (a holder's command line) on a terminal:
+ * readable UTF-8 as it is; control characters and bytes that are not UTF-8
+ * as C escapes (\n, \t, \r, \\, else \xNN per byte), so that a newline cannot
+ * forge a second line and no escape sequence reaches the terminal. */
+static void put_text(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	while (*s) {
+		unsigned long cp;
+		size_t n = utf8_seq(s, &cp);
+		if (n && !is_control(cp) && cp != '\\') {
+			fwrite(s, 1, n, stdout);
+			s += n;
+			continue;
+		}
+		if (!n)
+			n = 1;
+		for (size_t i = 0; i < n; i++, s++) {
+			if (*s == '\n')
+				fputs("\\n", stdout);
+			else if (*s == '\t')
+				fputs("\\t", stdout);
+			else if (*s == '\r')
+				fputs("\\r", stdout);
+			else if (*s == '\\')
+				fputs("\\\\", stdout);
+			else
+				printf("\\x%02x", *s);
+		}
+	}
+}
+
+/* A JSON string that is valid for any bytes: '"', '\\' and control
+ * characters escaped (\u00XX, DEL and C1 included, which JSON allows raw but
+ * a terminal does not), valid UTF-8 as it is, and each byte that is not
+ * UTF-8 as U+FFFD, as a decoder with errors=replace would show it. */
+void pl_json_str(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
 	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
+	while (*s) {
+		unsigned long cp;
+		size_t n = utf8_seq(s, &cp);
+		if (!n) {
+			fputs("\\ufffd", stdout);
+			s++;
+		} else if (cp == '"' || cp == '\\') {
+			printf("\\%c", (int)cp);
+			s++;
+		} else if (is_control(cp)) {
+			printf("\\u%04lx", cp);
+			s += n;
+		} else {
+			fwrite(s, 1, n, stdout);
+			s += n;
+		}
 	}
 	putchar('"');
+}
+
+/* status and stop: -f FILE or the operand, once; -- before a FILE that
+ * starts with '-'. Options may follow FILE (getopt permutes). */
+static int parse_look(const char *cmd, int argc, char **argv, const char *shorts,
+		      const struct option *opts, int (*opt)(void *arg, int c, const char *word),
+		      void *arg, const char **file)
+{
+	*file = NULL;
+	getopt_restart();
+	for (;;) {
+		const char *word = next_word(argc, argv);
+		int c = getopt_long(argc, argv, shorts, opts, NULL);
+		if (c == -1)
+			break;
+		if (c == 'f') {
+			if (set_file(cmd, optarg, file))
+				return PL_EX_USAGE;
+			continue;
+		}
+		if (c == '?' || c == ':')
+			return getopt_error(cmd, word, c);
+		int r = opt(arg, c, word);
+		if (r >= 0)
+			return r;
+	}
+	for (; optind < argc; optind++)
+		if (set_file(cmd, argv[optind], file))
+			return PL_EX_USAGE;
+	if (!*file)
+		return usage_error(cmd, "missing FILE", NULL);
+	return check_name(*file) ? PL_EX_USAGE : -1;
+}
+
+struct status_opts {
+	int quiet, json;
+};
+
+static int status_opt(void *arg, int c, const char *word)
+{
+	struct status_opts *o = arg;
+	(void)word;
+	if (c == 'h') {
+		fputs(usage_status, stdout);
+		return 0;
+	}
+	if (c == 'q')
+		o->quiet = 1;
+	else
+		o->json = 1;
+	return -1;
 }
 
 static int cmd_status(int argc, char **argv)
 {
-	int quiet = 0, json = 0;
+	static const struct option opts[] = {
+	    {"quiet", no_argument, NULL, 'q'}, {"json", no_argument, NULL, OPT_JSON},
+	    {"file", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct status_opts o = {0, 0};
 	const char *file = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			fputs(usage_status, stdout);
-			return 0;
-		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-			quiet = 1;
-		} else if (strcmp(a, "--json") == 0) {
-			json = 1;
-		} else if (strcmp(a, "-f") == 0 || strcmp(a, "--file") == 0) {
-			if (!argv[i + 1])
-				return usage_error("status", "missing FILE after", a);
-			file = argv[++i];
-		} else if (file_operand("status", a, &file)) {
-			return PL_EX_USAGE;
-		}
-	}
-	if (!file)
-		return usage_error("status", "missing FILE", NULL);
+	int r = parse_look("status", argc, argv, ":f:qh", opts, status_opt, &o, &file);
+	if (r >= 0 || !file) /* file is set whenever parsing goes on */
+		return r >= 0 ? r : PL_EX_USAGE;
+	int quiet = o.quiet, json = o.json;
 	struct pl_config cfg;
 	default_config(&cfg);
 	if (resolve(&cfg, file, 0))
@@ -498,6 +825,7 @@ static int cmd_status(int argc, char **argv)
 			printf("%ld", (long)p.pid);
 		else
 			printf("null");
+		printf(",\"outside_namespace\":%s", p.outside ? "true" : "false");
 		printf(",\"command\":");
 		if (p.state == 0 && *cmd)
 			pl_json_str(cmd);
@@ -511,15 +839,23 @@ static int cmd_status(int argc, char **argv)
 	}
 	if (quiet)
 		return p.state;
+	put_text(cfg.path);
 	switch (p.state) {
 	case 0:
-		if (p.pid <= 0) {
-			printf("%s: running (PID unknown)\n", cfg.path);
+		if (p.outside) {
+			printf(": running outside this PID namespace (holder not visible here)\n");
 			break;
 		}
-		printf("%s: running as PID %ld", cfg.path, (long)p.pid);
-		if (*cmd)
-			printf(" (%s)", cmd);
+		if (p.pid <= 0) {
+			printf(": running (PID unknown)\n");
+			break;
+		}
+		printf(": running as PID %ld", (long)p.pid);
+		if (*cmd) {
+			printf(" (");
+			put_text(cmd);
+			printf(")");
+		}
 		if (started >= 0) {
 			char when[64];
 			time_t t = (time_t)started;
@@ -533,15 +869,15 @@ static int cmd_status(int argc, char **argv)
 		break;
 	case 1:
 		if (p.pid > 0)
-			printf("%s: not running (stale PID file names PID %ld)\n", cfg.path, (long)p.pid);
+			printf(": not running (stale PID file names PID %ld)\n", (long)p.pid);
 		else
-			printf("%s: not running (stale PID file)\n", cfg.path);
+			printf(": not running (stale PID file)\n");
 		break;
 	case 3:
-		printf("%s: not running\n", cfg.path);
+		printf(": not running\n");
 		break;
 	default:
-		printf("%s: unknown: %s\n", cfg.path, p.why ? p.why : "");
+		printf(": unknown: %s\n", p.why ? p.why : "");
 	}
 	return p.state;
 }
@@ -557,11 +893,11 @@ static void nap(long ms)
 /* Polls until nothing holds (dev, ino) or the deadline passes. Polling is
  * fine here: stop is not on anyone's start-up path, and looking must never
  * take the lock a restarting instance is about to take. */
-static int wait_free(int fd, const struct stat *st, long long timeout_ns)
+static int wait_free(int fd, const struct probe *p, long long timeout_ns)
 {
 	long long deadline = plat_now_ns() + timeout_ns;
 	for (;;) {
-		if (plat_is_locked(fd, st->st_dev, st->st_ino) == 0)
+		if (plat_is_locked(fd, p->dev, p->ino) == 0)
 			return 0;
 		if (plat_now_ns() >= deadline)
 			return -1;
@@ -569,66 +905,173 @@ static int wait_free(int fd, const struct stat *st, long long timeout_ns)
 	}
 }
 
+/* SPEC section 5: once the lock is free, stop removes the file the stopped
+ * instance left, so that status says 3, not 1, also when the program died of
+ * the signal or its launcher left the file stale. Safely: only the inode
+ * probed (lstat before open, nothing but a regular file opened), only while
+ * holding its lock (a starter that opened this inode re-checks the path
+ * after locking and retries: guarantee 1; one that holds it keeps its file),
+ * only a file that looks like a PID file with one link (guarantee 9: anything
+ * else is left intact), and only if the path still names it. 0 removed or
+ * left on purpose, -1 (errno) could not remove. */
+static int remove_pidfile(const char *path, const struct probe *p)
+{
+	struct stat lst, st;
+	if (lstat(path, &lst) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISREG(lst.st_mode) || lst.st_dev != p->dev || lst.st_ino != p->ino)
+		return 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno == ENOENT || errno == ELOOP ? 0 : -1;
+	int r = 0;
+	if (fstat(fd, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino && st.st_nlink == 1 &&
+	    flock(fd, LOCK_EX | LOCK_NB) == 0 && (st.st_size == 0 || pl_read_pid_once(fd) > 0) &&
+	    lstat(path, &lst) == 0 && lst.st_dev == p->dev && lst.st_ino == p->ino &&
+	    unlink(path) < 0 && errno != ENOENT)
+		r = -1;
+	int e = errno;
+	close(fd); /* releases our lock, after the unlink */
+	errno = e;
+	return r;
+}
+
+static int ancestor_holder(void *arg, pid_t pid)
+{
+	if (!pl_is_ancestor(pid))
+		return 0;
+	*(pid_t *)arg = pid;
+	return 1;
+}
+
+struct stop_opts {
+	int signo, quiet;
+	long long timeout;
+};
+
+static int stop_opt(void *arg, int c, const char *word)
+{
+	struct stop_opts *o = arg;
+	char buf[3];
+	switch (c) {
+	case 'h':
+		fputs(usage_stop, stdout);
+		return 0;
+	case 'q':
+		o->quiet = 1;
+		return -1;
+	case 's':
+		if (pl_parse_signal(optarg, &o->signo))
+			return usage_error("stop", "expected a signal name or number for",
+					   opt_word(word, c, buf));
+		return -1;
+	default: /* 't' */
+		if (pl_parse_duration(optarg, &o->timeout))
+			return usage_error("stop", "expected seconds (such as 5 or 0.5) for",
+					   opt_word(word, c, buf));
+		return -1;
+	}
+}
+
+/* One line about the instance, unless -q. */
+static void stop_say(const struct stop_opts *o, const char *path, const char *what, pid_t pid)
+{
+	if (o->quiet)
+		return;
+	fprintf(stderr, "pidlock: %s: %s", path, what);
+	if (pid > 0)
+		fprintf(stderr, " (PID %ld)", (long)pid);
+	fputc('\n', stderr);
+}
+
 static int cmd_stop(int argc, char **argv)
 {
-	int signo = SIGTERM, m;
-	long long timeout = 10 * 1000000000LL;
-	const char *file = NULL, *v;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			fputs(usage_stop, stdout);
-			return 0;
-		} else if ((v = opt_value(argv, &i, "-s", "--signal", &m)) || m) {
-			if (!v || pl_parse_signal(v, &signo))
-				return usage_error("stop", "invalid signal for", a);
-		} else if ((v = opt_value(argv, &i, "-t", "--timeout", &m)) || m) {
-			if (!v || pl_parse_duration(v, &timeout))
-				return usage_error("stop", "invalid duration for", a);
-		} else if ((v = opt_value(argv, &i, "-f", "--file", &m)) || m) {
-			if (!v)
-				return usage_error("stop", "missing FILE after", a);
-			file = v;
-		} else if (file_operand("stop", a, &file)) {
-			return PL_EX_USAGE;
-		}
-	}
-	if (!file)
-		return usage_error("stop", "missing FILE", NULL);
+	static const struct option opts[] = {
+	    {"signal", required_argument, NULL, 's'}, {"timeout", required_argument, NULL, 't'},
+	    {"quiet", no_argument, NULL, 'q'},        {"file", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	struct stop_opts o = {SIGTERM, 0, 10 * 1000000000LL};
+	const char *file = NULL;
+	int r = parse_look("stop", argc, argv, ":f:s:t:qh", opts, stop_opt, &o, &file);
+	if (r >= 0 || !file) /* file is set whenever parsing goes on */
+		return r >= 0 ? r : PL_EX_USAGE;
 	struct pl_config cfg;
 	default_config(&cfg);
 	if (resolve(&cfg, file, 0))
 		return 1;
 	if (pl_is_cluster(file)) /* ends the holder's session; the holder is fenced */
-		return pl_cluster_stop(&cfg, timeout);
+		return pl_cluster_stop(&cfg, o.timeout);
 	struct probe p;
 	int fd;
 	probe(&cfg, &p, &fd);
-	if (p.state == 1 || p.state == 3)
+	if (p.state == 3)
 		return 0; /* nothing holds it: already stopped */
 	if (p.state == 4) {
 		fprintf(stderr, "pidlock: %s: %s\n", cfg.path, p.why ? p.why : "unknown state");
 		return 1;
 	}
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
+	if (p.state == 0 && p.outside) { /* guarantee 15: never "not running", never signalled */
 		close(fd);
+		stop_say(&o, cfg.path,
+			 "held by a process outside this PID namespace; not signalled", 0);
 		return 1;
 	}
-	pid_t self = getpid();
-	int sent = pl_signal_holders(st.st_dev, st.st_ino, self, signo, 0, cfg.path);
-	if (wait_free(fd, &st, sent ? timeout : 0) == 0) {
+	if (p.state == 0) {
+		/* From a tree-scope descendant, the holders include this
+		 * command's own ancestors: signalling them would end the caller. */
+		pid_t self = getpid(), anc = 0;
+		int found = plat_each_holder(p.dev, p.ino, self, ancestor_holder, &anc);
+		if (found < 0) {
+			close(fd);
+			fprintf(stderr, "pidlock: %s: cannot examine the processes: %s\n", cfg.path,
+				strerror(errno));
+			return 1;
+		}
+		if (anc > 0) {
+			close(fd);
+			stop_say(&o, cfg.path,
+				 "not stopped: this command descends from the holder (tree scope)", anc);
+			return 1;
+		}
+		int sent = pl_signal_holders(p.dev, p.ino, self, o.signo, 0, cfg.path);
+		int sig_err = errno; /* why a holder could not be signalled, if none was */
+		if (sent >= 0 && wait_free(fd, &p, sent ? o.timeout : 0) < 0) {
+			int killed = pl_signal_holders(p.dev, p.ino, self, SIGKILL, 0, cfg.path);
+			if (killed == 0)
+				sig_err = errno;
+			sent = killed < 0 ? -1 : sent + killed;
+			if (sent >= 0 && wait_free(fd, &p, sent ? 5 * 1000000000LL : 0) < 0) {
+				close(fd);
+				if (sent)
+					stop_say(&o, cfg.path, "could not stop the holder", 0);
+				else if (sig_err == EMFILE || sig_err == ENFILE || sig_err == ENOMEM)
+					fprintf(stderr, /* not about the instance: never quiet */
+						"pidlock: %s: could not stop the holder: out of "
+						"descriptors or memory to verify it\n",
+						cfg.path);
+				else
+					stop_say(&o, cfg.path,
+						 "could not stop the holder: no verified process to "
+						 "signal (permissions?)",
+						 0);
+				return 1;
+			}
+		}
+		if (sent < 0) {
+			int e = errno;
+			close(fd);
+			fprintf(stderr, "pidlock: %s: cannot examine the processes: %s\n", cfg.path,
+				strerror(e));
+			return 1;
+		}
 		close(fd);
-		return 0;
 	}
-	sent += pl_signal_holders(st.st_dev, st.st_ino, self, SIGKILL, 0, cfg.path);
-	int r = wait_free(fd, &st, sent ? 5 * 1000000000LL : 0);
-	close(fd);
-	if (r == 0)
-		return 0;
-	fprintf(stderr, "pidlock: %s: could not stop %s\n", cfg.path,
-		sent ? "the holder" : "the holder: no verified process to signal (permissions?)");
-	return 1;
+	/* The lock is free: the stopped instance's file, or a stale one. */
+	if (remove_pidfile(cfg.path, &p) < 0 && !o.quiet)
+		fprintf(stderr, "pidlock: %s: stopped, but the PID file stays: %s\n", cfg.path,
+			strerror(errno));
+	return 0;
 }
 
 int main(int argc, char **argv, char **envp)

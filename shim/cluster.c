@@ -179,6 +179,37 @@ int64_t pl_cluster_key(const char *name)
 	return k;
 }
 
+/* 1 if the query parameter q (up to e) is the password: libpq percent-decodes
+ * a key before it looks it up, so pass%77ord= and %70assword= name it too
+ * (issue 11). Compared without regard to case: hiding a parameter libpq would
+ * refuse anyway costs nothing. */
+static int is_password_param(const char *q, const char *e)
+{
+	static const char key[] = "password";
+	size_t k = 0;
+	for (; q < e && *q != '='; k++) {
+		int c = (unsigned char)*q++;
+		if (c == '%' && e - q >= 2) {
+			int v = 0;
+			for (int i = 0; i < 2; i++, q++) {
+				int h = (unsigned char)*q;
+				v = v * 16 + (h >= '0' && h <= '9'   ? h - '0'
+					      : h >= 'a' && h <= 'f' ? h - 'a' + 10
+					      : h >= 'A' && h <= 'F' ? h - 'A' + 10
+								     : -256);
+			}
+			if (v < 0)
+				return 0; /* not an escape libpq would accept */
+			c = v;
+		}
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (k >= sizeof(key) - 1 || c != key[k])
+			return 0;
+	}
+	return q < e && k == sizeof(key) - 1;
+}
+
 /* The URI as shown in messages: user:password@ becomes user@, and any
  * password=... parameter of the query string is left out. -1 if too long. */
 static int display_uri(const char *uri, char *out, size_t n)
@@ -216,7 +247,7 @@ static int display_uri(const char *uri, char *out, size_t n)
 		while (q < qend) {
 			const char *amp = memchr(q, '&', (size_t)(qend - q));
 			const char *e = amp ? amp : qend;
-			if (!((size_t)(e - q) >= 9 && strncmp(q, "password=", 9) == 0)) {
+			if (!is_password_param(q, e)) {
 				PUT(&sep, 1);
 				PUT(q, (size_t)(e - q));
 				sep = '&';

@@ -189,3 +189,18 @@ void pl_msg_holder(struct pl_msg *m, pid_t pid)
 		pl_msg_str(m, ")");
 	}
 }
+
+/* Walks up from the calling process. Bounded: /proc read while processes
+ * are reparented cannot make a cycle, but the bound costs nothing. */
+int pl_is_ancestor(pid_t pid)
+{
+	pid_t p = getpid();
+	for (int i = 0; i < 4096 && p > 0; i++) {
+		if (p == pid)
+			return 1;
+		if (p == 1)
+			break;
+		p = plat_parent(p);
+	}
+	return 0;
+}

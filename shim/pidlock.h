@@ -260,4 +260,10 @@ void __gcov_reset(void);
 #define PL_COVERAGE_RESET() ((void)0)
 #endif
 
+/* ---- holder.c, added for the command and replace mode ---- */
+/* 1 if pid is the calling process or one of its ancestors (walking the
+ * parents up to init), else 0: a tree-scope descendant must never signal the
+ * holder it descends from (issue 11). */
+int pl_is_ancestor(pid_t pid);
+
 #endif

@@ -399,12 +399,12 @@ assert d["status"] == 0, d
 	wait_status "$H"
 	[ "$status" -eq 143 ] || fail "stopped holder status $status, expected 143 (TERM)"
 	pl_run "$PIDLOCK" status "$PF"
-	[ "$status" -eq 1 ] || [ "$status" -eq 3 ] || fail "status after stop: $status"
+	assert_status 3 # stop removed the file (SPEC section 5)
 
 	# Nothing running: 0 (stale file, then no file).
+	echo 1 >"$PF"
 	pl_run "$PIDLOCK" stop "$PF"
 	assert_status 0
-	rm -f "$PF"
 	pl_run "$PIDLOCK" stop "$PF"
 	assert_status 0
 
@@ -428,7 +428,7 @@ assert d["status"] == 0, d
 	kill -0 "$s" || fail "stop signalled the unrelated PID $s"
 	proc_alive "$s" || fail "the unrelated sleep $s is gone"
 	pl_run "$PIDLOCK" status "$PF"
-	assert_status 1
+	assert_status 3 # the stale file is gone, the process left alone
 }
 
 @test "cli: --help on every subcommand, --version, usage errors exit 64 with one hint line" {
