@@ -165,18 +165,6 @@ int pl_signal_holders(dev_t dev, ino_t ino, pid_t self, int signo, int verbose, 
 	return s.sent;
 }
 
-int pl_is_ancestor(pid_t pid)
-{
-	/* Bounded: a parent chain longer than this is not a process tree. */
-	pid_t p = getppid();
-	for (int depth = 0; p > 1 && depth < 4096; depth++) {
-		if (p == pid)
-			return 1;
-		p = plat_parent(p);
-	}
-	return p == pid && pid > 0;
-}
-
 void pl_msg_holder(struct pl_msg *m, pid_t pid)
 {
 	char cmd[256];

@@ -183,9 +183,6 @@ pid_t pl_top_holder(dev_t dev, ino_t ino, pid_t self);
  * Returns how many, or -1 (errno) if the processes could not be examined. */
 int pl_signal_holders(dev_t dev, ino_t ino, pid_t self, int signo, int verbose,
 		      const char *path);
-/* 1 if pid is an ancestor of the calling process (a tree-scope descendant
- * must never signal the tree it belongs to). */
-int pl_is_ancestor(pid_t pid);
 /* "PID N (cmdline)" appended to m. */
 void pl_msg_holder(struct pl_msg *m, pid_t pid);
 
