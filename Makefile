@@ -3,6 +3,10 @@ CC ?= cc
 PREFIX ?= /usr/local
 DESTDIR ?=
 CFLAGS ?= -O2 -g
+# Where the objects go: build/ for the native build; other C libraries and
+# architectures get their own folder (make BUILD=build/musl CC=musl-gcc,
+# docs/platforms.md), so no build ever clobbers another.
+BUILD ?= build
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wconversion
 # _GNU_SOURCE for RTLD_NEXT, close_range and getauxval; hidden visibility so
 # only the interposed functions are exported (checked by check-exports).
@@ -30,27 +34,27 @@ SHIM_SRC := $(CORE) shim/preload.c shim/interpose.c
 CLI_SRC := $(CORE) shim/cli.c
 HDR := $(wildcard shim/*.h)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
-HELPERS := $(patsubst tests/helpers/%.c,build/helpers/%,$(HELPER_SRC))
+HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
 
-all: build/$(LIBNAME) build/pidlock
+all: $(BUILD)/$(LIBNAME) $(BUILD)/pidlock
 
-build/$(LIBNAME): $(SHIM_SRC) $(HDR) shim/exports.map | build
+$(BUILD)/$(LIBNAME): $(SHIM_SRC) $(HDR) shim/exports.map | $(BUILD)
 	$(CC) $(PL_CFLAGS) $(CFLAGS) $(SHLIB_FLAGS) $(LDFLAGS) -o $@ $(SHIM_SRC) $(LIBDL)
 
-build/pidlock: $(CLI_SRC) $(HDR) | build
+$(BUILD)/pidlock: $(CLI_SRC) $(HDR) | $(BUILD)
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -DPL_COMMAND -DPL_LIBDIR='"$(PREFIX)/lib/pidlock"' -o $@ $(CLI_SRC) $(LIBDL)
 
-build/libempty.so: tests/empty.c | build
+$(BUILD)/libempty.so: tests/empty.c | $(BUILD)
 	$(CC) $(WARN) -fPIC -shared $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-build/helpers/%: tests/helpers/%.c tests/helpers/common.h | build
-	@mkdir -p build/helpers
+$(BUILD)/helpers/%: tests/helpers/%.c tests/helpers/common.h | $(BUILD)
+	@mkdir -p $(BUILD)/helpers
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
-helpers: $(HELPERS) build/libempty.so
+helpers: $(HELPERS) $(BUILD)/libempty.so
 
-build:
-	mkdir -p build
+$(BUILD):
+	mkdir -p $(BUILD)
 
 test: all helpers
 	sh scripts/test-deps.sh
@@ -59,8 +63,8 @@ test: all helpers
 demo: all
 	sh scripts/demo.sh
 
-check-exports: build/$(LIBNAME)
-	sh scripts/check-exports.sh build/$(LIBNAME)
+check-exports: $(BUILD)/$(LIBNAME)
+	sh scripts/check-exports.sh $(BUILD)/$(LIBNAME)
 
 # Quality gates (issue 5). Each script installs its own Debian packages when
 # run as root, builds what it needs under build/, and runs unattended.
