@@ -33,6 +33,8 @@ CORE := shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/cluster.c shim/p
 SHIM_SRC := $(CORE) shim/preload.c shim/interpose.c
 CLI_SRC := $(CORE) shim/cli.c
 HDR := $(wildcard shim/*.h)
+# The command alone reads ELF headers: which library fits the program (issue 14).
+CLI_SRC += shim/elf.c
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
 
