@@ -114,3 +114,25 @@ macos-check:
 	sh scripts/macos-check.sh --strict
 
 .PHONY: macos-check
+
+# Other platforms of SPEC section 8 (docs/platforms.md), each built in a
+# folder of its own so that none clobbers the native build/.
+musl:
+	$(MAKE) BUILD=build/musl CC=musl-gcc all helpers
+
+arm64:
+	$(MAKE) BUILD=build/arm64 CC=aarch64-linux-gnu-gcc all helpers
+
+# Installs the library of the build in BUILD beside the native one, in the
+# folder where `pidlock run` looks for it for programs of that platform:
+#   make musl && make install-platform-lib BUILD=build/musl LIBSUB=musl
+# LIBSUB: musl, glibc, arm64, arm64-musl... (docs/platforms.md). No rule
+# builds the library here: that needs the platform's CC, not this one.
+install-platform-lib:
+	@test -n "$(LIBSUB)" || { echo "install-platform-lib: set LIBSUB (musl, arm64...)" >&2; exit 1; }
+	@test -f $(BUILD)/$(LIBNAME) || { echo "install-platform-lib: no $(BUILD)/$(LIBNAME): build it first" >&2; exit 1; }
+	install -d $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBSUB)
+	install -m 0644 $(BUILD)/$(LIBNAME) $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBSUB)/.$(LIBNAME).new
+	mv -f $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBSUB)/.$(LIBNAME).new $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBSUB)/$(LIBNAME)
+
+.PHONY: musl arm64 install-platform-lib
