@@ -97,9 +97,14 @@ static int fz_openat(int dirfd, const char *path, int flags, ...)
 static int fz_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
 	(void)dirfd;
-	(void)path;
 	(void)flags;
 	memset(st, 0, sizeof(*st));
+	/* The harness plays the initial PID namespace, where /proc/locks is the
+	 * whole answer (plat_pidns_nested). */
+	if (strcmp(path, "/proc/self/ns/pid") == 0) {
+		st->st_ino = 0xEFFFFFFCU;
+		return 0;
+	}
 	st->st_mode = S_IFREG | 0644;
 	st->st_dev = FZ_DEV;
 	st->st_ino = FZ_INO;

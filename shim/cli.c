@@ -110,14 +110,14 @@ static int file_operand(const char *cmd, const char *a, const char **file)
 }
 
 /* Resolves FILE for status/stop the way the shim does for PIDLOCK_FILE. */
-static int resolve(struct pl_config *cfg, const char *file)
+static int resolve(struct pl_config *cfg, const char *file, int create)
 {
 	cfg->file = file;
 	if (!*file) {
 		fprintf(stderr, "pidlock: empty FILE\n");
 		return PL_EX_USAGE;
 	}
-	return pl_resolve_path(cfg, getenv("XDG_RUNTIME_DIR"), geteuid());
+	return pl_resolve_path(cfg, getenv("XDG_RUNTIME_DIR"), geteuid(), create);
 }
 
 /* ---- run ---- */
@@ -343,7 +343,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	if ((err = find_library(cmd[0], prog, lib, sizeof(lib))))
 		return err;
-	int r = resolve(&cfg, file);
+	int r = resolve(&cfg, file, 1);
 	struct pl_lock lk = {-1, 0, 0};
 	if (!r && pl_is_cluster(file)) {
 		char what[256] = ""; /* the holder advertises COMMAND, not this command line */
@@ -471,7 +471,7 @@ static int cmd_status(int argc, char **argv)
 		return usage_error("status", "missing FILE", NULL);
 	struct pl_config cfg;
 	default_config(&cfg);
-	if (resolve(&cfg, file))
+	if (resolve(&cfg, file, 0))
 		return 4;
 	if (pl_is_cluster(file))
 		return pl_cluster_status(&cfg, quiet, json);
@@ -595,7 +595,7 @@ static int cmd_stop(int argc, char **argv)
 		return usage_error("stop", "missing FILE", NULL);
 	struct pl_config cfg;
 	default_config(&cfg);
-	if (resolve(&cfg, file))
+	if (resolve(&cfg, file, 0))
 		return 1;
 	if (pl_is_cluster(file)) /* ends the holder's session; the holder is fenced */
 		return pl_cluster_stop(&cfg, timeout);

@@ -54,6 +54,8 @@ int pl_parse_duration(const char *s, long long *ns)
 {
 	long long sec = 0, frac = 0, scale = 100000000LL;
 	int digits = 0, intdigits = 0;
+	for (; *s == '0'; s++)
+		digits++; /* leading zeros are no part of the magnitude */
 	for (; *s >= '0' && *s <= '9'; s++, digits++) {
 		if (++intdigits > 10)
 			return -1;
@@ -100,6 +102,12 @@ int pl_parse_signal(const char *s, int *signo)
 	if (pl_parse_uint(s, PL_SIG_MAX, &n) == 0) {
 		if (n == 0)
 			return -1; /* signal 0 stops nothing */
+#ifdef SIGRTMIN
+		/* Between the classic signals and SIGRTMIN lie the C library's own
+		 * (glibc keeps 32 and 33 for its threads): never a program's. */
+		if (n >= 32 && n < (unsigned long)SIGRTMIN)
+			return -1;
+#endif
 		*signo = (int)n;
 		return 0;
 	}
@@ -295,6 +303,19 @@ int pl_config_load(const struct pl_env *e, struct pl_config *cfg)
 		return bad(cfg, e->verbose, "expected 1/0, true/false, yes/no or on/off");
 	if (cfg->file && !*cfg->file)
 		return bad(cfg, e->file, "empty; expected a path or a NAME");
+	if (cfg->file && !pl_is_cluster(cfg->file)) {
+		size_t len = pl_len(cfg->file);
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)cfg->file[i] < 0x20 || cfg->file[i] == 0x7f)
+				return bad(cfg, e->file, "holds a control character; expected a path or a NAME");
+		if (cfg->file[len - 1] == '/')
+			return bad(cfg, e->file, "ends with '/'; expected a file, not a directory");
+		size_t blank = 0;
+		while (cfg->file[blank] == ' ')
+			blank++;
+		if (blank == len)
+			return bad(cfg, e->file, "blank; expected a path or a NAME");
+	}
 	return 0;
 }
 
@@ -333,8 +354,13 @@ static int private_dir(struct pl_config *cfg, const char *dir, uid_t euid)
 		pl_msg_str(&m, strerror(err));
 		return pl_fail(&m, cfg, PL_EX_CANTCREAT);
 	}
-	if (pl_lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != euid ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+	/* Made under a umask such as 0277 it would be 0500, unusable: it is
+	 * ours (checked below), so give it the mode it is meant to have. */
+	int found = pl_lstat(dir, &st) == 0;
+	if (found && S_ISDIR(st.st_mode) && st.st_uid == euid && (st.st_mode & 0700) != 0700 &&
+	    chmod(dir, 0700) == 0)
+		st.st_mode = (st.st_mode & ~(mode_t)0777) | 0700;
+	if (!found || !S_ISDIR(st.st_mode) || st.st_uid != euid || (st.st_mode & (S_IWGRP | S_IWOTH))) {
 		pl_msg_init(&m);
 		pl_msg_str(&m, dir);
 		pl_msg_str(&m, ": not a private directory of UID ");
@@ -345,7 +371,58 @@ static int private_dir(struct pl_config *cfg, const char *dir, uid_t euid)
 	return 0;
 }
 
-int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid)
+/* cfg->path = cfg->file made absolute (a daemon's chdir("/") must not
+ * move its PID file) and normalised: no "." or ".." components, no double
+ * slashes. Taking ".." by name is exact here because no component may be a
+ * symbolic link (lock.c refuses them). */
+static int absolute(struct pl_config *cfg)
+{
+	char *out = cfg->path;
+	size_t len = 0;
+	if (cfg->file[0] != '/') {
+		if (!getcwd(out, PATH_MAX)) {
+			struct pl_msg m;
+			pl_msg_init(&m);
+			pl_msg_strn(&m, cfg->file, 200);
+			pl_msg_str(&m, ": cannot make the path absolute: ");
+			pl_msg_str(&m, strerror(errno));
+			return pl_fail(&m, cfg, PL_EX_CANTCREAT);
+		}
+		len = pl_len(out);
+		if (len == 1)
+			len = 0; /* "/" itself: components add their own slash */
+	}
+	const char *p = cfg->file;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		const char *e = p;
+		while (*e && *e != '/')
+			e++;
+		size_t n = (size_t)(e - p);
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (len && out[len - 1] != '/')
+				len--;
+			if (len)
+				len--;
+		} else {
+			if (len + 1 + n >= PATH_MAX)
+				return too_long(cfg);
+			out[len++] = '/';
+			memmove(out + len, p, n);
+			len += n;
+		}
+		p = e;
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	return 0;
+}
+
+int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid, int create)
 {
 	size_t len = 0;
 	cfg->path[0] = '\0';
@@ -354,11 +431,8 @@ int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid)
 	const char *c = cfg->file;
 	while (*c && *c != '/')
 		c++;
-	if (*c) { /* a path, not a NAME */
-		if (put(cfg->path, &len, cfg->file))
-			return too_long(cfg);
-		return 0;
-	}
+	if (*c) /* a path, not a NAME */
+		return absolute(cfg);
 	if (strcmp(cfg->file, ".") == 0 || strcmp(cfg->file, "..") == 0) {
 		struct pl_msg m;
 		pl_msg_init(&m);
@@ -375,7 +449,7 @@ int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid)
 		pl_fmt_num(num, (long long)euid);
 		if (put(cfg->path, &len, "/tmp/pidlock-") || put(cfg->path, &len, num))
 			return too_long(cfg);
-		int r = private_dir(cfg, cfg->path, euid);
+		int r = create ? private_dir(cfg, cfg->path, euid) : 0;
 		if (r)
 			return r;
 		put(cfg->path, &len, "/");

@@ -48,6 +48,12 @@ static void nap_ms(long ms)
 		;
 }
 
+static int first_holder(void *arg, pid_t pid)
+{
+	*(pid_t *)arg = pid;
+	return 1;
+}
+
 pid_t pl_find_holder(int fd, dev_t dev, ino_t ino, pid_t self)
 {
 	/* The holder writes its PID right after locking; a reader that arrives
@@ -60,8 +66,10 @@ pid_t pl_find_holder(int fd, dev_t dev, ino_t ino, pid_t self)
 			return named;
 		nap_ms(5);
 	}
-	pid_t any;
-	if (plat_find_holders(dev, ino, self, &any, 1) == 1)
+	pid_t any = 0;
+	if (plat_each_holder(dev, ino, self, first_holder, &any) < 0)
+		return -1;
+	if (any > 0)
 		return any;
 	/* Unverifiable (another user's process without permission to look):
 	 * still worth naming in a message, never worth signalling. */
@@ -70,45 +78,103 @@ pid_t pl_find_holder(int fd, dev_t dev, ino_t ino, pid_t self)
 	return 0;
 }
 
-pid_t pl_newest_holder(dev_t dev, ino_t ino, pid_t self)
+/* The holders and their parents, for choosing the one to name. Naming is a
+ * courtesy (signalling is not bounded: pl_signal_holders), so a fixed table
+ * is enough: past it, the first holders seen are the candidates. */
+#define PL_NAMING_MAX 1024
+struct family {
+	pid_t pid[PL_NAMING_MAX], parent[PL_NAMING_MAX];
+	int n;
+};
+
+static int add_member(void *arg, pid_t pid)
 {
-	pid_t pids[PL_MAX_HOLDERS];
-	int n = plat_find_holders(dev, ino, self, pids, PL_MAX_HOLDERS);
+	struct family *f = arg;
+	f->pid[f->n] = pid;
+	f->parent[f->n] = plat_parent(pid);
+	return ++f->n == PL_NAMING_MAX;
+}
+
+/* The PID file names the process a user would signal: among the holders
+ * other than `self`, one whose parent is not among them (the master of a
+ * prefork server, never one of its workers; the daemon after a double
+ * fork). Where the leaving process had several such children (an in-place
+ * upgrade: the new master beside the old workers), the one with the most
+ * holders below it; then the lowest PID, so that every copy that looks
+ * chooses alike. Start times are no help: they tick in 10 ms and a master
+ * and its first worker often share one. */
+pid_t pl_top_holder(dev_t dev, ino_t ino, pid_t self)
+{
+	static struct family f; /* 8 KiB: off the stack of an exiting program */
+	f.n = 0;
+	if (plat_each_holder(dev, ino, self, add_member, &f) <= 0)
+		return 0;
 	pid_t best = 0;
-	long long best_t = -1;
-	for (int i = 0; i < n; i++) {
-		long long t = plat_start_time_ms(pids[i]);
-		if (t > best_t || (t == best_t && pids[i] > best)) {
-			best = pids[i];
-			best_t = t;
+	int best_kids = -1;
+	for (int i = 0; i < f.n; i++) {
+		int top = 1, kids = 0;
+		for (int j = 0; j < f.n; j++) {
+			if (f.pid[j] == f.parent[i])
+				top = 0;
+			if (f.parent[j] == f.pid[i])
+				kids++;
+		}
+		if (top && (kids > best_kids || (kids == best_kids && f.pid[i] < best))) {
+			best = f.pid[i];
+			best_kids = kids;
 		}
 	}
 	return best;
 }
 
+struct signaller {
+	dev_t dev;
+	ino_t ino;
+	int signo, verbose, sent;
+	const char *path;
+};
+
+/* Signals each holder as the scan finds it, so that there is no limit on how
+ * many get the first signal (a prefork server with hundreds of workers). */
+static int signal_one(void *arg, pid_t pid)
+{
+	struct signaller *s = arg;
+	struct pl_msg m;
+	if (s->verbose) { /* built before the signal: afterwards the command line is gone */
+		const char *name = pl_signal_name(s->signo);
+		pl_msg_init(&m);
+		pl_msg_str(&m, s->path);
+		pl_msg_str(&m, ": sending SIG");
+		pl_msg_str(&m, name ? name : "?");
+		pl_msg_str(&m, " to ");
+		pl_msg_holder(&m, pid);
+	}
+	if (plat_signal_verified(pid, s->dev, s->ino, s->signo) == 0) {
+		s->sent++;
+		if (s->verbose)
+			pl_msg_send(&m);
+	}
+	return 0;
+}
+
 int pl_signal_holders(dev_t dev, ino_t ino, pid_t self, int signo, int verbose, const char *path)
 {
-	pid_t pids[PL_MAX_HOLDERS];
-	int n = plat_find_holders(dev, ino, self, pids, PL_MAX_HOLDERS);
-	int sent = 0;
-	for (int i = 0; i < n; i++) {
-		struct pl_msg m;
-		if (verbose) { /* built before the signal: afterwards the command line is gone */
-			const char *name = pl_signal_name(signo);
-			pl_msg_init(&m);
-			pl_msg_str(&m, path);
-			pl_msg_str(&m, ": sending SIG");
-			pl_msg_str(&m, name ? name : "?");
-			pl_msg_str(&m, " to ");
-			pl_msg_holder(&m, pids[i]);
-		}
-		if (plat_signal_verified(pids[i], dev, ino, signo) == 0) {
-			sent++;
-			if (verbose)
-				pl_msg_send(&m);
-		}
+	struct signaller s = {dev, ino, signo, verbose, 0, path};
+	if (plat_each_holder(dev, ino, self, signal_one, &s) < 0)
+		return -1;
+	return s.sent;
+}
+
+int pl_is_ancestor(pid_t pid)
+{
+	/* Bounded: a parent chain longer than this is not a process tree. */
+	pid_t p = getppid();
+	for (int depth = 0; p > 1 && depth < 4096; depth++) {
+		if (p == pid)
+			return 1;
+		p = plat_parent(p);
 	}
-	return sent;
+	return p == pid && pid > 0;
 }
 
 void pl_msg_holder(struct pl_msg *m, pid_t pid)

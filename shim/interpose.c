@@ -211,7 +211,7 @@ INTERPOSE(setsid)
  * Python's os._exit). The kernel releases the lock either way. */
 PL_EXPORT void WRAP(_exit)(int status)
 {
-	pl_release(1);
+	pl_release();
 	PL_COVERAGE_DUMP();
 	REAL(_exit)(status);
 	__builtin_unreachable();
@@ -220,7 +220,7 @@ INTERPOSE(_exit)
 
 PL_EXPORT void WRAP(_Exit)(int status)
 {
-	pl_release(1);
+	pl_release();
 	PL_COVERAGE_DUMP();
 	REAL(_Exit)(status);
 	__builtin_unreachable();

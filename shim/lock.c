@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static void say_path(struct pl_msg *m, const char *path, const char *what)
@@ -49,29 +50,127 @@ static const char *kind_of(mode_t mode)
 	return "is not a regular file";
 }
 
-/* Opens the PID file without following a link and without hanging on a FIFO,
- * and refuses anything a careful daemon would not trust. Returns the
- * descriptor (>= 3), or -status after printing one line. */
+/* Who, besides the caller and root, could change entries of a directory:
+ * its owner if that is someone else, its group, everyone. */
+static int writable_by_others(const struct stat *st, uid_t euid)
+{
+	return (st->st_uid != euid && st->st_uid != 0) || (st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* Guarantee 9 for the directories of the path (cfg->path is absolute and
+ * normalised by config.c). O_NOFOLLOW guards only the last component: a
+ * user who can write some directory of the path could replace a component
+ * with a link (or a directory of their own) and steer root's writes and its
+ * unlink at exit to a file elsewhere. So, from the top: no component may be
+ * a link, and no directory may be writable by anyone but the caller and
+ * root, unless it is sticky (like /tmp), where others cannot rename or
+ * remove what is not theirs, and then what comes next must be the
+ * caller's own (or, for a directory, root's). Once every directory passes,
+ * nobody else can change the path under us, so the later open, the re-check
+ * after locking and the unlink at exit all name the same file. One lstat
+ * per directory; the root directory is taken as it is.
+ * Returns 0 (sets *sticky when the file must be the caller's own), 1 when
+ * a component is missing (the open reports it), or -status after a line. */
+static int check_dirs(const struct pl_config *cfg, uid_t euid, int *sticky)
+{
+	char dir[PATH_MAX];
+	const char *path = cfg->path;
+	int owner_must_be_ours = 0;
+	*sticky = 0;
+	for (size_t i = 1; path[i]; i++) {
+		if (path[i] != '/')
+			continue;
+		memmove(dir, path, i);
+		dir[i] = '\0';
+		struct stat st;
+		if (pl_lstat(dir, &st) < 0)
+			return 1;
+		struct pl_msg m;
+		const char *why = NULL;
+		if (S_ISLNK(st.st_mode))
+			why = ": a directory of the path is a symbolic link; not following it";
+		else if (!S_ISDIR(st.st_mode))
+			return 1; /* ENOTDIR from the open */
+		else if (owner_must_be_ours && st.st_uid != euid && st.st_uid != 0)
+			why = ": belongs to another user inside a shared sticky directory; refusing it";
+		else if (writable_by_others(&st, euid) && !(st.st_mode & S_ISVTX))
+			why = ": a directory of the path is writable by another user; refusing "
+			      "the unsafe path";
+		if (why) {
+			pl_msg_init(&m);
+			pl_msg_str(&m, dir);
+			pl_msg_str(&m, why);
+			pl_msg_str(&m, " (PID file ");
+			pl_msg_str(&m, path);
+			pl_msg_str(&m, ")");
+			return -pl_fail(&m, cfg, PL_EX_CANTCREAT);
+		}
+		owner_must_be_ours = writable_by_others(&st, euid);
+	}
+	*sticky = owner_must_be_ours;
+	return 0;
+}
+
+/* A PID file holds digits and newlines, and little of them ("PID\n"; while
+ * a holder rewrites a longer number, briefly "45\n78\n"). Anything else at
+ * the path is somebody's data, never to be rewritten or deleted. */
+static int looks_like_pid_file(int fd, off_t size)
+{
+	char buf[64];
+	if (size == 0)
+		return 1;
+	if (size > (off_t)sizeof(buf))
+		return 0;
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		return 0;
+	for (ssize_t i = 0; i < n; i++)
+		if ((buf[i] < '0' || buf[i] > '9') && buf[i] != '\n')
+			return 0;
+	return 1;
+}
+
+/* Opens the PID file: never follows a link, never opens anything but a
+ * regular file (a FIFO's blocked writer stays blocked, a device's open
+ * routine never runs), and refuses anything a careful daemon would not
+ * trust. The common case is a file that the last holder removed: one
+ * O_CREAT|O_EXCL call. An existing one is looked at first (lstat), opened
+ * only if regular, and must be the inode looked at. Returns the descriptor
+ * (>= 3), 0 to try again (the file changed under us), or -status. */
 static int open_checked(const struct pl_config *cfg, uid_t euid, struct stat *st)
 {
-	int flags = O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+	int sticky, r = check_dirs(cfg, euid, &sticky);
+	if (r < 0)
+		return r;
+	int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
 	/* Process scope: programs we execute must not inherit the lock. An exec
 	 * of the instance itself clears the flag for that one call (interpose.c). */
 	if (cfg->scope == PL_SCOPE_PROCESS)
 		flags |= O_CLOEXEC;
-	int fd;
+	struct stat lst;
+	int created = 1, fd;
 	do
-		fd = pl_open(cfg->path, flags, 0644);
+		fd = pl_open(cfg->path, flags | O_CREAT | O_EXCL, 0644);
 	while (fd < 0 && errno == EINTR);
+	if (fd < 0 && errno == EEXIST) {
+		created = 0;
+		if (pl_lstat(cfg->path, &lst) < 0)
+			return errno == ENOENT ? 0 : -file_error(cfg, "cannot stat", errno, PL_EX_CANTCREAT);
+		if (S_ISLNK(lst.st_mode))
+			return -file_error(cfg, "is a symbolic link; not following it", 0, PL_EX_CANTCREAT);
+		if (!S_ISREG(lst.st_mode))
+			return -file_error(cfg, kind_of(lst.st_mode), 0, PL_EX_CANTCREAT);
+		do
+			fd = pl_open(cfg->path, flags, 0);
+		while (fd < 0 && errno == EINTR);
+		if (fd < 0 && errno == ENOENT)
+			return 0; /* removed meanwhile */
+	}
 	if (fd < 0) {
 		int err = errno;
-		struct stat lst;
 		if (err == ELOOP || err == EMLINK) /* EMLINK: O_NOFOLLOW on FreeBSD */
 			return -file_error(cfg, "is a symbolic link; not following it", 0,
 					   PL_EX_CANTCREAT);
-		if ((err == EISDIR || err == ENXIO || err == EOPNOTSUPP) &&
-		    pl_lstat(cfg->path, &lst) == 0)
-			return -file_error(cfg, kind_of(lst.st_mode), 0, PL_EX_CANTCREAT);
 		if (err == EMFILE || err == ENFILE || err == ENOMEM)
 			return -file_error(cfg, "cannot open", err, PL_EX_OSERR);
 		return -file_error(cfg, "cannot open", err, PL_EX_CANTCREAT);
@@ -79,21 +178,32 @@ static int open_checked(const struct pl_config *cfg, uid_t euid, struct stat *st
 	const char *why = NULL;
 	if (pl_fstat(fd, st) < 0)
 		why = "cannot stat";
+	else if (!created && (st->st_dev != lst.st_dev || st->st_ino != lst.st_ino))
+		why = ""; /* replaced between the look and the open: again */
 	else if (!S_ISREG(st->st_mode))
 		why = kind_of(st->st_mode);
 	else if (st->st_mode & (S_IWGRP | S_IWOTH))
 		why = "is writable by group or others; refusing it";
-	else if (st->st_uid != euid && st->st_uid != 0)
+	else if (st->st_uid != euid && (st->st_uid != 0 || sticky))
 		why = "is owned by another user; refusing it";
+	else if (st->st_nlink > 1)
+		why = "has more than one hard link; refusing it";
+	else if (!created && !looks_like_pid_file(fd, st->st_size))
+		why = "is not a PID file (it holds something other than a process ID); "
+		      "refusing to overwrite it";
 	if (why) {
-		close(fd);
-		return -file_error(cfg, why, 0, PL_EX_CANTCREAT);
+		pl_close_lock(fd);
+		return *why ? -file_error(cfg, why, 0, PL_EX_CANTCREAT) : 0;
 	}
+	/* Created under a umask such as 0277, the file would be 0400: a holder
+	 * could not reopen it at exit and it would lock its owner out. */
+	if (created && (st->st_mode & 0600) != 0600)
+		fchmod(fd, (st->st_mode & 0777) | 0600);
 	if (fd < 3) {
 		/* Started with stdin/stdout/stderr closed: do not sit on a standard
 		 * descriptor the program will open for itself. */
 		int hi = fcntl(fd, cfg->scope == PL_SCOPE_PROCESS ? F_DUPFD_CLOEXEC : F_DUPFD, 3);
-		close(fd);
+		pl_close_lock(fd);
 		if (hi < 0)
 			return -file_error(cfg, "cannot move descriptor", errno, PL_EX_OSERR);
 		fd = hi;
@@ -125,16 +235,28 @@ int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size)
 	return 0;
 }
 
-static void on_alarm(int sig)
+/* Set by the handler when a SIGALRM that is not our own timer's arrives
+ * during a timed wait (kill -ALRM from outside): it is delivered again, to
+ * the program's own disposition, once the wait is over. */
+static volatile sig_atomic_t foreign_alarm;
+
+static void on_alarm(int sig, siginfo_t *si, void *ctx)
 {
-	(void)sig; /* only there to interrupt flock() */
+	(void)sig;
+	(void)ctx;
+	/* setitimer's expiry comes from the kernel (SI_KERNEL); kill, sigqueue
+	 * and tgkill from a process. Either way flock() returns EINTR. */
+	if (si && si->si_code != SI_KERNEL)
+		foreign_alarm = 1;
 }
 
 /* flock(LOCK_EX) that gives up after timeout_ns: the waiter sleeps in the
  * kernel and is woken the moment the holder's descriptor goes away, with no
  * polling interval. SIGALRM only bounds the wait; it repeats every 100 ms so
  * an alarm that lands just before flock() enters the kernel cannot make us
- * block forever. The program's handler, mask and timer are restored. */
+ * block forever. The program's handler, mask and timer are restored: an
+ * inherited timer keeps its schedule (less the time we waited; one already
+ * due fires at once), and a SIGALRM sent from outside is not swallowed. */
 static int flock_timed(int fd, long long timeout_ns)
 {
 	int r;
@@ -144,7 +266,7 @@ static int flock_timed(int fd, long long timeout_ns)
 		while (r < 0 && errno == EINTR);
 		return r;
 	}
-	long long deadline = plat_now_ns() + timeout_ns;
+	long long start = plat_now_ns(), deadline = start + timeout_ns;
 	struct sigaction sa;
 	struct pl_sigaction old_sa;
 	struct itimerval it, old_it;
@@ -152,8 +274,10 @@ static int flock_timed(int fd, long long timeout_ns)
 	sigset_t set, old_set;
 	memset(&old_it, 0, sizeof(old_it));
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
+	sa.sa_sigaction = on_alarm;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
+	foreign_alarm = 0;
 	pl_sigaction_get(SIGALRM, &old_sa);
 	sigaction(SIGALRM, &sa, NULL);
 	sigemptyset(&set);
@@ -161,7 +285,7 @@ static int flock_timed(int fd, long long timeout_ns)
 	sigprocmask(SIG_UNBLOCK, &set, &old_set);
 	for (;;) {
 		long long left = deadline - plat_now_ns();
-		if (left <= 0) {
+		if (left <= 0 || foreign_alarm) {
 			r = flock(fd, LOCK_EX | LOCK_NB);
 			break;
 		}
@@ -180,21 +304,31 @@ static int flock_timed(int fd, long long timeout_ns)
 			break;
 	}
 	int err = errno;
-	/* A program timer inherited across exec keeps (roughly) its schedule. */
-	if (old_it.it_value.tv_sec || old_it.it_value.tv_usec)
+	if (old_it.it_value.tv_sec || old_it.it_value.tv_usec) {
+		long long due = (long long)old_it.it_value.tv_sec * 1000000000LL +
+				(long long)old_it.it_value.tv_usec * 1000LL - (plat_now_ns() - start);
+		if (due < 1000)
+			due = 1000; /* already due: fire now, to the program's handler */
+		old_it.it_value.tv_sec = (time_t)(due / 1000000000LL);
+		old_it.it_value.tv_usec = (suseconds_t)(due % 1000000000LL / 1000);
 		setitimer(ITIMER_REAL, &old_it, NULL);
-	sigprocmask(SIG_SETMASK, &old_set, NULL);
+	}
 	pl_sigaction_set(SIGALRM, &old_sa);
+	if (foreign_alarm) /* pending until the mask below lets it through */
+		pl_raise(SIGALRM);
+	sigprocmask(SIG_SETMASK, &old_set, NULL);
 	errno = err;
 	return r;
 }
+
+static void append_unseen(struct pl_msg *m);
 
 static void append_holder(struct pl_msg *m, pid_t pid)
 {
 	if (pid > 0)
 		pl_msg_holder(m, pid);
 	else
-		pl_msg_str(m, "another process (PID unknown)");
+		append_unseen(m);
 }
 
 static void say_holder(struct pl_msg *m, const struct pl_config *cfg, const char *what, pid_t pid)
@@ -213,6 +347,36 @@ static int conflict(const struct pl_config *cfg, const char *what, pid_t pid)
 	return PL_HELD_ELSEWHERE;
 }
 
+static int scan_error(const struct pl_config *cfg, int err)
+{
+	struct pl_msg m;
+	say_path(&m, cfg->path, "cannot examine the processes that hold the lock: ");
+	pl_msg_str(&m, strerror(err));
+	return pl_fail(&m, cfg, PL_EX_OSERR);
+}
+
+/* A busy lock with no holder to be seen: inside a PID namespace, a holder
+ * outside it (a volume shared between containers); anywhere, a prober such
+ * as `pidlock status` in a container, which holds a shared lock for an
+ * instant (platform_linux.c, hidden_lock). Tries again for ~200 ms before
+ * believing the lock is held. 0 when the lock was taken meanwhile. */
+static int unseen_holder(int fd)
+{
+	for (int i = 0; i < 20; i++) {
+		if (pl_flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+static void append_unseen(struct pl_msg *m)
+{
+	pl_msg_str(m, plat_pidns_nested() ? "a process outside this PID namespace (not visible here)"
+					  : "another process (PID unknown)");
+}
+
 /* The lock is busy: wait, replace, or report. Returns 0 when locked. */
 static int contend(const struct pl_config *cfg, int fd, const struct stat *st, pid_t self)
 {
@@ -220,6 +384,10 @@ static int contend(const struct pl_config *cfg, int fd, const struct stat *st, p
 	 * cannot see that file_error's status is positive (so -status < 0). */
 	/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
 	pid_t holder = pl_find_holder(fd, st->st_dev, st->st_ino, self);
+	if (holder < 0)
+		return scan_error(cfg, errno);
+	if (holder == 0 && unseen_holder(fd) == 0)
+		return 0;
 	long long t0 = plat_now_ns();
 	struct pl_msg m;
 	if (cfg->mode == PL_MODE_FAIL)
@@ -243,16 +411,26 @@ static int contend(const struct pl_config *cfg, int fd, const struct stat *st, p
 		return PL_HELD_ELSEWHERE;
 	}
 	/* Replace: identity before force, for every holder (a prefork master and
-	 * its workers all share the lock). */
-	pl_signal_holders(st->st_dev, st->st_ino, self, cfg->signo, cfg->verbose, cfg->path);
+	 * its workers all share the lock). A holder we cannot see is never
+	 * signalled, and neither is one of our own ancestors (a tree-scope
+	 * descendant asking to replace its own tree). */
+	if (holder == 0)
+		return conflict(cfg, "cannot replace: held by ", 0);
+	if (pl_is_ancestor(holder))
+		return conflict(cfg, "cannot replace an ancestor of this process: ", holder);
+	if (pl_signal_holders(st->st_dev, st->st_ino, self, cfg->signo, cfg->verbose, cfg->path) < 0)
+		return scan_error(cfg, errno);
 	if (flock_timed(fd, cfg->timeout_ns) == 0)
 		goto locked;
-	pl_signal_holders(st->st_dev, st->st_ino, self, SIGKILL, cfg->verbose, cfg->path);
+	if (pl_signal_holders(st->st_dev, st->st_ino, self, SIGKILL, cfg->verbose, cfg->path) < 0)
+		return scan_error(cfg, errno);
 	/* SIGKILL cannot be ignored; a few seconds covers a process in
 	 * uninterruptible sleep on a slow disk. */
 	if (flock_timed(fd, 5 * 1000000000LL) == 0)
 		goto locked;
 	holder = pl_find_holder(fd, st->st_dev, st->st_ino, self);
+	if (holder < 0)
+		return scan_error(cfg, errno);
 	return conflict(cfg, "could not replace ", holder);
 locked:
 	if (cfg->verbose) {
@@ -265,6 +443,15 @@ locked:
 	return 0;
 }
 
+/* RLIMIT_FSIZE below the PID line's length (ulimit -f 0) would make the
+ * write raise SIGXFSZ and kill the program before main with 153. Ask first:
+ * one system call, and the refusal gets its own status and line. */
+static int write_would_exceed_limit(size_t n)
+{
+	unsigned long long lim[2];
+	return pl_prlimit_fsize(lim) == 0 && lim[0] < (unsigned long long)n;
+}
+
 int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_t self)
 {
 	/* Each round that finds the path no longer naming the locked inode means
@@ -275,13 +462,13 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 		int fd = open_checked(cfg, euid, &st);
 		if (fd < 0)
 			return -fd;
-		int waited = 0;
+		if (fd == 0)
+			continue;
 		if (pl_flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			waited = 1;
 			int r = errno == EWOULDBLOCK ? contend(cfg, fd, &st, self)
 						     : file_error(cfg, "cannot lock", errno, PL_EX_OSERR);
 			if (r) {
-				close(fd);
+				pl_close_lock(fd);
 				return r;
 			}
 		}
@@ -292,44 +479,32 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 		/* The holder before us may have removed the file at its exit, or
 		 * replaced it, after we opened it: the lock we hold is then on an
 		 * inode nobody else will ever open. Only the inode the path names
-		 * counts (FreeBSD flopen(3) does the same). */
-		if (!pl_path_is_lock(cfg->path, lk)) {
-			close(fd);
+		 * counts (FreeBSD flopen(3) does the same). The same look gives the
+		 * size as it is now that we hold the lock: a starter that crashed
+		 * between our open and our lock may have left a longer number. */
+		struct stat now;
+		if (pl_lstat(cfg->path, &now) < 0 || now.st_dev != lk->dev || now.st_ino != lk->ino) {
+			pl_close_lock(fd);
 			lk->fd = -1;
 			continue;
 		}
-		/* After waiting, the size seen at open is stale. */
-		if (waited && pl_fstat(fd, &st) < 0)
-			st.st_size = -1;
-		if (pl_write_pid(lk, self, st.st_size) < 0) {
+		char line[24];
+		size_t n = pl_fmt_num(line, (long long)self) + 1;
+		if (write_would_exceed_limit(n)) {
+			pl_close_lock(fd);
+			lk->fd = -1;
+			return file_error(cfg, "cannot write the PID: the file size limit (ulimit -f) is too small",
+					  0, PL_EX_CANTCREAT);
+		}
+		if (pl_write_pid(lk, self, now.st_size) < 0) {
 			int err = errno;
-			close(fd);
+			pl_close_lock(fd);
 			lk->fd = -1;
 			return file_error(cfg, "cannot write", err, PL_EX_CANTCREAT);
 		}
 		return 0;
 	}
 	return file_error(cfg, "keeps being replaced while locking", 0, PL_EX_OSERR);
-}
-
-/* Serialises the exit paths of processes that share one lock: a byte-range
- * lock on a descriptor of our own. OFD locks where the system has them (they
- * are not dropped by closing another descriptor of the file); classic POSIX
- * record locks elsewhere, which is harmless here: the process is exiting. */
-static void exit_mutex(int fd)
-{
-	struct flock fl;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_len = 1;
-#ifdef F_OFD_SETLKW
-	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0 && errno == EINTR)
-		;
-#else
-	while (fcntl(fd, F_SETLKW, &fl) < 0 && errno == EINTR)
-		;
-#endif
 }
 
 static void say_released(const struct pl_config *cfg, pid_t self)
@@ -342,58 +517,103 @@ static void say_released(const struct pl_config *cfg, pid_t self)
 	}
 }
 
-/* Fork copies share the lock (one open file description). When one of them
+/* If the file names `self` or a process that no longer holds the lock,
+ * writes the holder a user would signal (pl_top_holder) through fd. */
+static void name_successor(const struct pl_config *cfg, const struct pl_lock *lk, int fd,
+			   pid_t self)
+{
+	struct pl_lock via = {fd, lk->dev, lk->ino};
+	pid_t named = pl_read_pid_once(fd);
+	if (named > 0 && named != self && plat_holds(named, lk->dev, lk->ino))
+		return;
+	pid_t next = pl_top_holder(lk->dev, lk->ino, self);
+	if (next <= 0 || next == named)
+		return;
+	pl_write_pid(&via, next, -1);
+	if (cfg->verbose) {
+		struct pl_msg m;
+		say_path(&m, cfg->path, "handed to ");
+		pl_msg_holder(&m, next);
+		pl_msg_send(&m);
+	}
+}
+
+/* A second open file description of the locked inode, for proving at exit
+ * that no copy holds the lock any more (flock on it fails while the shared
+ * one is locked). Read-write where allowed, so that the name can be
+ * repaired; read-only suffices for the proof (a daemon that dropped its
+ * privileges may no longer write a root-owned file). The path's directories
+ * were checked at start, so the path still leads where it did; the inode is
+ * checked anyway. -1 if the path no longer names the locked inode. */
+static int reopen(const struct pl_config *cfg, const struct pl_lock *lk, int *writable)
+{
+	int flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+	struct stat st;
+	*writable = 1;
+	int fd = pl_open(cfg->path, flags | O_RDWR, 0);
+	if (fd < 0 && errno == EACCES) {
+		*writable = 0;
+		fd = pl_open(cfg->path, flags | O_RDONLY, 0);
+	}
+	if (fd >= 0 && (pl_fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino)) {
+		pl_close_lock(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Copies of the instance share the lock (one open file description: fork
+ * copies, daemons, in tree scope executed descendants). When one of them
  * leaves (exits, or executes another program in process scope), the file
  * must keep naming a live holder, and must be removed only when no copy holds
  * the lock any more: removing it while a late-forked daemon still holds the
- * old inode would let a second instance lock a new file. A /proc snapshot
- * alone cannot decide that (a double fork races with the scan), so:
- *  - leaving holders take turns (exit_mutex);
- *  - in its turn, a process repairs the name if the file names itself or a
- *    process that no longer holds the lock, writing it while still holding;
- *  - it then drops its own share inside its turn, so a later scan never sees
- *    a process that has already had its turn;
- *  - and it removes the file only if a lock on a descriptor of its own
- *    succeeds, which proves no copy holds the shared one.
+ * old inode would let a second instance lock a new file. Nothing here waits
+ * for anything another process could hold (guarantee 12: a reader's POSIX
+ * or OFD lock on the file, or the program's own, stalls nobody):
+ *  1. while still holding, repair the name if the file names this process
+ *     or one that no longer holds: written through the lock's own
+ *     descriptor, which stays writable after a privilege drop;
+ *  2. open a descriptor of our own on the inode, then drop our share;
+ *  3. a non-blocking lock on our own descriptor succeeds only when no copy
+ *     holds the shared one: then, and only while holding it, remove the
+ *     file (if the path still names the inode);
+ *  4. otherwise, copies remain; two leaving at once may each have named the
+ *     other in step 1, so look again (no longer holding: the name is only
+ *     corrected toward a process that does hold) and write the name anew.
+ * exiting: keep the lock of step 3 until the process is gone, so that no new
+ * instance starts while the rest of its exit runs.
  * may_keep: an exec that may keep the lock if the file names this process
  * (an exec of the instance itself); returns 1 when it does. */
 static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self,
-			int may_keep)
+			int may_keep, int exiting)
 {
-	struct stat st;
-	int fd = open(cfg->path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd >= 0 && (pl_fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino)) {
-		close(fd); /* removed or replaced: nothing of ours to tidy */
-		fd = -1;
-	}
-	if (fd >= 0)
-		exit_mutex(fd);
-	pid_t named = pl_read_pid_once(lk->fd);
-	if (may_keep && named == self) {
-		if (fd >= 0)
-			close(fd);
+	if (may_keep && pl_read_pid_once(lk->fd) == self)
 		return 1;
+	if (pl_is_cluster(cfg->file)) { /* the server frees the lock with the session */
+		pl_close_lock(lk->fd);
+		return 0;
 	}
-	if (fd >= 0 && (named == self || named <= 0 || !plat_holds(named, lk->dev, lk->ino))) {
-		pid_t next = pl_newest_holder(lk->dev, lk->ino, self);
-		if (next > 0 && next != named) {
-			pl_write_pid(lk, next, -1);
-			if (cfg->verbose) {
-				struct pl_msg m;
-				say_path(&m, cfg->path, "handed to ");
-				pl_msg_holder(&m, next);
-				pl_msg_send(&m);
-			}
-		}
-	}
+	name_successor(cfg, lk, lk->fd, self);
+	int writable, fd = reopen(cfg, lk, &writable);
 	pl_close_lock(lk->fd);
-	if (fd >= 0) {
-		if (pl_flock(fd, LOCK_EX | LOCK_NB) == 0 && pl_path_is_lock(cfg->path, lk)) {
+	if (fd < 0)
+		return 0;
+	if (pl_flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		if (pl_path_is_lock(cfg->path, lk)) {
 			pl_unlink(cfg->path);
 			say_released(cfg, self);
 		}
-		close(fd);
+		if (exiting)
+			return 0; /* released by the kernel at the very end */
+	} else if (writable) {
+		for (int i = 0; i < 3; i++) {
+			pid_t named = pl_read_pid_once(fd);
+			if (named > 0 && plat_holds(named, lk->dev, lk->ino))
+				break;
+			name_successor(cfg, lk, fd, self);
+		}
 	}
+	pl_close_lock(fd);
 	return 0;
 }
 
@@ -403,13 +623,17 @@ int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t se
 	 * nobody leaves; only the new image's knowledge of it is at stake. */
 	if (cfg->scope == PL_SCOPE_TREE)
 		return pl_read_pid_once(lk->fd) == self;
-	return leave_shared(cfg, lk, self, may_keep);
+	return leave_shared(cfg, lk, self, may_keep, 0);
 }
 
 void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared)
 {
-	if (shared) {
-		leave_shared(cfg, lk, self, 0);
+	if (pl_is_cluster(cfg->file)) /* the server frees it with the session, at death */
+		return;
+	/* Children we never saw being made (raw clone, clone3) may hold a share
+	 * too: with any child alive, take the careful path. */
+	if (shared || pl_has_children()) {
+		leave_shared(cfg, lk, self, 0, 1);
 		return;
 	}
 	/* Remove only while still locked and only the inode we locked: a waiter

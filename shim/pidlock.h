@@ -44,7 +44,6 @@
 #define PL_EX_CONFIG 78
 
 #define PL_FOREVER (-1LL) /* timeout: no limit */
-#define PL_MAX_HOLDERS 256 /* processes sharing one lock that we track at once */
 
 /* In the order config.c's words list them. */
 enum pl_mode { PL_MODE_FAIL, PL_MODE_WAIT, PL_MODE_REPLACE };
@@ -116,8 +115,10 @@ void pl_env_scan(char **envp, struct pl_env *e);
 const char *pl_env_value(char **entry); /* the part after '=', or NULL */
 /* Fills cfg from e. Returns 0, or the exit status after printing one line. */
 int pl_config_load(const struct pl_env *e, struct pl_config *cfg);
-/* Resolves cfg->file (path or bare NAME) into cfg->path. 0 or exit status. */
-int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid);
+/* Resolves cfg->file (path or bare NAME) into cfg->path. 0 or exit status.
+ * create: make the private per-user directory if a NAME needs it (a
+ * starting instance does; a look such as `pidlock status` must not). */
+int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid, int create);
 /* Sends m (with the PIDLOCK_ON_ERROR=run note when it applies); returns status. */
 int pl_fail(struct pl_msg *m, const struct pl_config *cfg, int status);
 
@@ -162,13 +163,19 @@ int pl_cluster_stop(const struct pl_config *cfg, long long timeout_ns);  /* 0 or
 pid_t pl_read_pid_once(int fd);
 /* The PID of a live, verified holder of the lock on (dev, ino), other than
  * `self`: the one named in the file if it holds it (retrying briefly while a
- * new holder has locked but not yet written), else any. 0 if none. */
+ * new holder has locked but not yet written), else any. 0 if none, -1
+ * (errno) if the processes could not be examined (out of descriptors). */
 pid_t pl_find_holder(int fd, dev_t dev, ino_t ino, pid_t self);
-/* The most recently started holder other than self, or 0. */
-pid_t pl_newest_holder(dev_t dev, ino_t ino, pid_t self);
-/* Signals every verified holder of (dev, ino) except `self`. Returns how many. */
+/* The holder other than self that the PID file should name (the top of the
+ * holders' process tree: a master, not a worker), or 0. */
+pid_t pl_top_holder(dev_t dev, ino_t ino, pid_t self);
+/* Signals every verified holder of (dev, ino) except `self`, however many.
+ * Returns how many, or -1 (errno) if the processes could not be examined. */
 int pl_signal_holders(dev_t dev, ino_t ino, pid_t self, int signo, int verbose,
 		      const char *path);
+/* 1 if pid is an ancestor of the calling process (a tree-scope descendant
+ * must never signal the tree it belongs to). */
+int pl_is_ancestor(pid_t pid);
 /* "PID N (cmdline)" appended to m. */
 void pl_msg_holder(struct pl_msg *m, pid_t pid);
 
@@ -180,8 +187,15 @@ int plat_secure(void); /* setuid or otherwise secure-execution process */
 char **plat_environ(void);
 /* 1 if pid is alive, not a zombie, and has a descriptor open on (dev, ino). */
 int plat_holds(pid_t pid, dev_t dev, ino_t ino);
-/* Fills out with up to max PIDs that hold (dev, ino), except `self`. Count. */
-int plat_find_holders(dev_t dev, ino_t ino, pid_t self, pid_t *out, int max);
+/* Calls fn(arg, pid) for each process other than `self` that holds (dev,
+ * ino), until fn returns non-zero. Returns how many it found, or -1 (errno)
+ * when out of descriptors or memory: "cannot tell" is never "none". */
+int plat_each_holder(dev_t dev, ino_t ino, pid_t self, int (*fn)(void *arg, pid_t pid), void *arg);
+/* The parent of pid, or 0 if unknown. */
+pid_t plat_parent(pid_t pid);
+/* 1 inside a PID namespace other than the initial one (a container), where
+ * the kernel's lock listing omits locks whose taker is not visible. */
+int plat_pidns_nested(void);
 /* Command line with spaces for NULs, at most n-1 bytes. Length, 0 if unknown. */
 size_t plat_cmdline(pid_t pid, char *buf, size_t n);
 /* Start time of pid in milliseconds since the Unix epoch, or -1. */
@@ -191,7 +205,8 @@ long long plat_start_time_ms(pid_t pid);
 int plat_signal_verified(pid_t pid, dev_t dev, ino_t ino, int signo);
 long long plat_now_ns(void); /* monotonic clock */
 /* 1 if some process holds an flock on (dev, ino), 0 if not, -1 if unknown.
- * Never takes the lock, not even for an instant (guarantee 11). */
+ * Never takes the lock, except in a nested PID namespace where nothing else
+ * can tell (then a shared request for an instant, which starters tolerate). */
 int plat_is_locked(int fd, dev_t dev, ino_t ino);
 /* Absolute path of the running executable into buf; length or 0. */
 size_t plat_self_exe(char *buf, size_t n);
@@ -217,9 +232,9 @@ struct pl_state {
 	char held[sizeof(PL_ENV_HELD) + PATH_MAX]; /* "PIDLOCK_HELD=path" */
 };
 extern struct pl_state pl_state;
-/* The exit path: tidy the file if this process speaks for the instance.
- * check_pid: compare getpid() (needed where a vfork child may be the caller). */
-void pl_release(int check_pid);
+/* The exit path: tidy the file if this process is the one the state
+ * describes (not a vfork child or a copy made behind our back). */
+void pl_release(void);
 
 /* The coverage build (scripts/coverage.sh, -DPL_COVERAGE) writes its counts
  * when a process exits; _exit and a successful exec skip that, so the paths

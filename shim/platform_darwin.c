@@ -166,14 +166,12 @@ int plat_holds(pid_t pid, dev_t dev, ino_t ino)
 	return has_vnode(pid, bi.pbi_nfiles, dev, ino);
 }
 
-int plat_find_holders(dev_t dev, ino_t ino, pid_t self, pid_t *out, int max)
+int plat_each_holder(dev_t dev, ino_t ino, pid_t self, int (*fn)(void *, pid_t), void *arg)
 {
 	int *pids;
 	size_t need, mapped;
 	int n, i, count = 0;
 
-	if (max <= 0)
-		return 0;
 	/* proc_listallpids answers the number of PIDs it stored (not bytes).
 	 * A full buffer may mean a cut list, and the cut falls on the oldest
 	 * processes, which is where a long-running holder is: ask for the size
@@ -184,23 +182,39 @@ int plat_find_holders(dev_t dev, ino_t ino, pid_t self, pid_t *out, int max)
 	if (n >= DARWIN_PIDS) {
 		n = proc_listallpids(NULL, 0);
 		if (n <= 0)
-			return 0;
+			return -1;
 		need = ((size_t)n + 64) * sizeof *pids;
 		if (need > (size_t)INT_MAX)
-			return 0;
+			return -1;
 		pids = scratch_get(NULL, 0, need, &mapped);
 		if (pids == NULL)
-			return 0;
+			return -1;
 		n = proc_listallpids(pids, (int)need);
 	}
-	for (i = 0; i < n && count < max; i++) {
+	for (i = 0; i < n; i++) {
 		if (pids[i] <= 0 || pids[i] == self)
 			continue;
-		if (plat_holds(pids[i], dev, ino))
-			out[count++] = pids[i];
+		if (plat_holds(pids[i], dev, ino)) {
+			count++;
+			if (fn(arg, pids[i]))
+				break;
+		}
 	}
 	scratch_put(pids, mapped);
 	return count;
+}
+
+pid_t plat_parent(pid_t pid)
+{
+	struct proc_bsdinfo bi;
+
+	return bsdinfo(pid, &bi) ? (pid_t)bi.pbi_ppid : 0;
+}
+
+/* No PID namespaces on macOS. */
+int plat_pidns_nested(void)
+{
+	return 0;
 }
 
 /* Appends s (its NUL not included) to buf, which has room for n-1 bytes and
@@ -272,7 +286,7 @@ out:
 
 /* pbi_start_tvsec/tvusec: the kernel's p_start, wall-clock time of the fork
  * (as ps -o lstart shows it). Milliseconds tell apart two holders started in
- * the same second (pl_newest_holder). */
+ * the same second. */
 long long plat_start_time_ms(pid_t pid)
 {
 	struct proc_bsdinfo bi;

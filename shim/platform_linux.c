@@ -131,6 +131,25 @@ static size_t read_small(const char *path, char *buf, size_t size)
 	return len;
 }
 
+static int out_of_resources(void)
+{
+	return errno == EMFILE || errno == ENFILE || errno == ENOMEM;
+}
+
+/* A decimal field of 1 to 15 digits, or -1: ample for clock ticks since boot
+ * and for the boot time in seconds, and "* 1000" cannot overflow. */
+static long long dec_field(const char *p)
+{
+	long long v = 0;
+	int n = 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (++n > 15)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return n ? v : -1;
+}
+
 /* getdents64 through syscall(): opendir() would allocate. */
 struct pl_dirent {
 	uint64_t ino;
@@ -181,7 +200,7 @@ struct fd_probe {
 /* An open descriptor on the inode is not enough: a waiter has one too. The
  * fdinfo file lists the flock held through that open file description
  * ("lock: ... FLOCK ADVISORY WRITE ..."); a blocked waiter's request is not
- * listed there. */
+ * listed there. Returns 1, 0, or -1 when out of descriptors or memory. */
 static int fd_holds(void *arg, const char *name)
 {
 	struct fd_probe *p = arg;
@@ -197,38 +216,51 @@ static int fd_holds(void *arg, const char *name)
 	}
 	path[n] = '\0';
 	if (!read_small(path, info, sizeof(info)))
-		return 0;
+		return out_of_resources() ? -1 : 0;
 	for (char *l = strstr(info, "lock:"); l; l = strstr(l + 1, "lock:")) {
 		char *eol = strchr(l, '\n');
 		char *fl = strstr(l, "FLOCK");
-		if (fl && (!eol || fl < eol) && !(strstr(l, "->") && strstr(l, "->") < fl))
+		char *wr = strstr(l, " WRITE ");
+		/* Held (no "->"), a flock, exclusive: pidlock's holders take
+		 * LOCK_EX; a reader's `flock -s` is not an instance. */
+		if (fl && (!eol || fl < eol) && !(strstr(l, "->") && strstr(l, "->") < fl) && wr &&
+		    (!eol || wr < eol))
 			return 1;
 	}
 	return 0;
 }
 
-int plat_holds(pid_t pid, dev_t dev, ino_t ino)
+/* 1 if pid holds the lock, 0 if not, -1 (errno) if we ran out of descriptors
+ * or memory while looking: "cannot tell" must never read as "not held". */
+static int holds(pid_t pid, dev_t dev, ino_t ino)
 {
 	char path[64];
 	struct fd_probe p = {-1, pid, dev, ino};
-	int r = 0;
 	/* A zombie's descriptors are closed before it becomes one, so holding a
 	 * descriptor implies alive and not a zombie. */
 	proc_path(path, pid, "fd");
 	p.fd_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (p.fd_dir >= 0) {
-		r = each_number(p.fd_dir, fd_holds, &p);
-		close(p.fd_dir);
-	}
+	if (p.fd_dir < 0)
+		return out_of_resources() ? -1 : 0;
+	int r = each_number(p.fd_dir, fd_holds, &p);
+	int err = errno;
+	close(p.fd_dir);
+	errno = err;
 	return r;
+}
+
+int plat_holds(pid_t pid, dev_t dev, ino_t ino)
+{
+	return holds(pid, dev, ino) > 0;
 }
 
 struct holder_scan {
 	dev_t dev;
 	ino_t ino;
 	pid_t self;
-	pid_t *out;
-	int max, n;
+	int (*fn)(void *, pid_t);
+	void *arg;
+	int n, failed;
 };
 
 static int scan_pid(void *arg, const char *name)
@@ -237,20 +269,56 @@ static int scan_pid(void *arg, const char *name)
 	unsigned long v;
 	if (pl_parse_uint(name, 0x7fffffffUL, &v) || (pid_t)v == s->self)
 		return 0;
-	if (plat_holds((pid_t)v, s->dev, s->ino))
-		s->out[s->n++] = (pid_t)v;
-	return s->n >= s->max;
+	int h = holds((pid_t)v, s->dev, s->ino);
+	if (h < 0) {
+		s->failed = errno;
+		return 1;
+	}
+	if (!h)
+		return 0;
+	s->n++;
+	return s->fn(s->arg, (pid_t)v);
 }
 
-int plat_find_holders(dev_t dev, ino_t ino, pid_t self, pid_t *out, int max)
+int plat_each_holder(dev_t dev, ino_t ino, pid_t self, int (*fn)(void *, pid_t), void *arg)
 {
-	struct holder_scan s = {dev, ino, self, out, max, 0};
+	struct holder_scan s = {dev, ino, self, fn, arg, 0, 0};
 	int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
-		return 0;
+		return -1;
 	each_number(dir, scan_pid, &s);
 	close(dir);
+	if (s.failed) {
+		errno = s.failed;
+		return -1;
+	}
 	return s.n;
+}
+
+pid_t plat_parent(pid_t pid)
+{
+	char path[64], buf[1024];
+	proc_path(path, pid, "stat");
+	if (!read_small(path, buf, sizeof(buf)))
+		return 0;
+	/* "pid (comm) S ppid ...": fields counted from the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return 0;
+	long long v = dec_field(p + 4);
+	return v > 0 && v <= 0x7fffffff ? (pid_t)v : 0;
+}
+
+/* The initial PID namespace has a fixed inode number (PROC_PID_INIT_INO in
+ * the kernel's include/linux/proc_ns.h). Elsewhere /proc/locks hides every
+ * lock whose taker is not visible here (fs/locks.c, locks_show): a daemon
+ * whose launcher has exited, or a holder in another container. */
+int plat_pidns_nested(void)
+{
+	struct stat st;
+	if (pl_fstatat(AT_FDCWD, "/proc/self/ns/pid", &st) < 0)
+		return 1; /* cannot tell: assume the listing may hide locks */
+	return st.st_ino != 0xEFFFFFFCU;
 }
 
 size_t plat_cmdline(pid_t pid, char *buf, size_t n)
@@ -265,20 +333,6 @@ size_t plat_cmdline(pid_t pid, char *buf, size_t n)
 			buf[i] = ' ';
 	buf[len] = '\0';
 	return len;
-}
-
-/* A decimal field of 1 to 15 digits, or -1: ample for clock ticks since boot
- * and for the boot time in seconds, and "* 1000" cannot overflow. */
-static long long dec_field(const char *p)
-{
-	long long v = 0;
-	int n = 0;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (++n > 15)
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	return n ? v : -1;
 }
 
 long long plat_start_time_ms(pid_t pid)
@@ -350,11 +404,36 @@ static size_t put_hex(char *out, unsigned int v)
 	return n;
 }
 
+static int any_holder(void *arg, pid_t pid)
+{
+	(void)arg;
+	(void)pid;
+	return 1;
+}
+
+/* In a nested PID namespace the listing omits a lock whose taker we cannot
+ * see: the daemon that outlived its launcher, or a process in another
+ * container sharing the volume. A visible holder settles it; otherwise the
+ * lock itself is asked with a shared, non-blocking request, given back at
+ * once. A starter that meets that instant retries (lock.c, contend). */
+static int hidden_lock(int fd, dev_t dev, ino_t ino)
+{
+	int n = plat_each_holder(dev, ino, 0, any_holder, NULL);
+	if (n != 0)
+		return n > 0 ? 1 : -1;
+	if (fd < 0)
+		return -1;
+	if (pl_flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		pl_flock(fd, LOCK_UN);
+		return 0;
+	}
+	return errno == EWOULDBLOCK ? 1 : -1;
+}
+
 int plat_is_locked(int fd, dev_t dev, ino_t ino)
 {
 	/* /proc/locks lists every lock with "MAJ:MIN:INODE" (hex device
 	 * numbers); a blocked request is shown with "->" and is not a holder. */
-	(void)fd;
 	char buf[8192];
 	int f = open("/proc/locks", O_RDONLY | O_CLOEXEC);
 	if (f < 0)
@@ -388,7 +467,9 @@ int plat_is_locked(int fd, dev_t dev, ino_t ino)
 		memmove(buf, line, keep);
 	}
 	close(f);
-	return found;
+	if (found || !plat_pidns_nested())
+		return found;
+	return hidden_lock(fd, dev, ino);
 }
 
 size_t plat_self_exe(char *buf, size_t n)

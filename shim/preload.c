@@ -8,6 +8,7 @@
 #include "sys.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +34,15 @@ static void env_remove(char **envp, const char *entry)
 	}
 }
 
+static int is_file_entry(const char *s)
+{
+	static const char name[] = PL_ENV_FILE "=";
+	for (size_t i = 0; i < sizeof(name) - 1; i++)
+		if (s[i] != name[i])
+			return 0;
+	return 1;
+}
+
 /* PIDLOCK_FILE becomes PIDLOCK_HELD in this process's environment, so that
  * the programs it starts (system, popen, posix_spawn, subprocess, node's
  * spawn, which all copy this environment) see no FILE and pass through with no
@@ -45,8 +55,18 @@ static void env_mark_held(char **envp, struct pl_env *e)
 	memmove(pl_state.held, PL_ENV_HELD "=", n + 1);
 	memmove(pl_state.held + n + 1, pl_state.cfg.path, pl_len(pl_state.cfg.path) + 1);
 	char *old = e->held ? *e->held : NULL;
-	if (e->file)
+	if (e->file) {
 		*e->file = pl_state.held;
+		/* A second PIDLOCK_FILE= entry (an environment built by hand) would
+		 * reach every child, which would then be refused as a second
+		 * instance: only one entry, now PIDLOCK_HELD, may remain. */
+		for (char **p = e->file + 1; *p;) {
+			if (is_file_entry(*p))
+				env_remove(envp, *p);
+			else
+				p++;
+		}
+	}
 	if (old && old != pl_state.held)
 		env_remove(envp, old); /* our parent's mark, from another lock */
 }
@@ -81,8 +101,18 @@ static int adopt(const struct pl_env *e, const char *token)
 	const char *path = pl_env_value(e->held);
 	if (!path || parse_token(token, v) || v[1] > 0x7fffffff || strlen(path) >= PATH_MAX)
 		return 0;
-	if ((pid_t)v[0] != pl_getpid() || pl_fstat((int)v[1], &st) < 0 || (unsigned long long)st.st_dev != v[2] ||
+	int fd = (int)v[1];
+	if ((pid_t)v[0] != pl_getpid() || pl_fstat(fd, &st) < 0 || (unsigned long long)st.st_dev != v[2] ||
 	    (unsigned long long)st.st_ino != v[3])
+		return 0;
+	/* Only a descriptor that really holds the lock is adopted: a token made
+	 * by hand on a read-only descriptor must not make this process "hold"
+	 * and remove the real holder's file at exit. LOCK_EX|LOCK_NB on the
+	 * holder's own open file description is a no-op; on any other it fails
+	 * while the holder lives. The path must still name that inode. */
+	if (!pl_is_cluster(path) &&
+	    ((fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR || pl_flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+	     !S_ISREG(st.st_mode) || !pl_path_is_lock(path, &(struct pl_lock){fd, st.st_dev, st.st_ino})))
 		return 0;
 	if (pl_config_load(e, &pl_state.cfg))
 		return 0;
@@ -119,7 +149,7 @@ static void start(char **envp, struct pl_env *e)
 	uid_t euid = plat_euid();
 	int r = pl_config_load(e, cfg);
 	if (!r)
-		r = pl_resolve_path(cfg, pl_env_value(e->xdg), euid);
+		r = pl_resolve_path(cfg, pl_env_value(e->xdg), euid, 1);
 	pid_t self = pl_getpid();
 	if (!r) /* cluster mode allocates (libpq); the local path does not */
 		r = pl_is_cluster(cfg->file) ? pl_cluster_acquire(cfg, &pl_state.lk, self, NULL)
@@ -152,9 +182,11 @@ static void start(char **envp, struct pl_env *e)
 #ifdef __GLIBC__
 __attribute__((constructor)) static void pl_init(int argc, char **argv, char **envp0)
 {
-	(void)argc;
-	(void)argv;
-	plat_startup(envp0);
+	/* At start-up envp0 is the kernel's array, right after argv on the
+	 * stack, with the auxiliary vector after its end. Loaded later by
+	 * dlopen(), envp0 is whatever `environ` is then, possibly an array that
+	 * setenv() allocated, with nothing after it: do not read past it. */
+	plat_startup(argv && argc >= 0 && envp0 == argv + argc + 1 ? envp0 : NULL);
 #else
 __attribute__((constructor)) static void pl_init(void)
 {
@@ -173,17 +205,16 @@ __attribute__((constructor)) static void pl_init(void)
 	errno = saved;
 }
 
-void pl_release(int check_pid)
+void pl_release(void)
 {
 	if (!pl_state.active)
 		return;
-	pid_t self = pl_state.pid;
-	if (check_pid || pl_state.shared) {
-		/* A vfork() child shares our memory but is not the instance. */
-		self = getpid();
-		if (self != pl_state.pid)
-			return;
-	}
+	/* Only the process the state describes tidies: a vfork() child shares
+	 * our memory, and a child made by _Fork, raw clone or clone3 has a copy
+	 * of it that still names its parent; either may run exit handlers. */
+	pid_t self = pl_getpid();
+	if (self != pl_state.pid)
+		return;
 	int saved = errno;
 	pl_state.active = 0;
 	pl_tidy(&pl_state.cfg, &pl_state.lk, self, pl_state.shared);
@@ -191,9 +222,15 @@ void pl_release(int check_pid)
 }
 
 /* Runs after the program's own atexit handlers (the dynamic linker's handler
- * that calls library destructors was registered before main), so the lock is
- * held for all of the program's clean-up. */
+ * that calls library destructors was registered before main). The C
+ * library flushes stdio only after every destructor: flushing here first
+ * means the file is removed, and a new instance may start, only once the
+ * program's last output has been written, even when that write blocks on a
+ * full pipe (guarantee 13). exit() would flush the same buffers next. */
 __attribute__((destructor)) static void pl_fini(void)
 {
-	pl_release(0);
+	if (!pl_state.active)
+		return;
+	fflush(NULL);
+	pl_release();
 }

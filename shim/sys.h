@@ -16,7 +16,10 @@
 #include <unistd.h>
 
 #if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 /* glibc >= 2.34 keeps, at the base symbol version, the dl* and pthread
  * functions that used to live in libdl and libpthread. Binding to those
@@ -75,6 +78,23 @@ static inline int pl_close_lock(int fd)
 {
 	return (int)syscall(SYS_close, fd);
 }
+static inline int pl_raise(int sig)
+{
+	return (int)syscall(SYS_kill, syscall(SYS_getpid), sig);
+}
+/* The soft and hard RLIMIT_FSIZE of this process. */
+static inline int pl_prlimit_fsize(unsigned long long lim[2])
+{
+	return (int)syscall(SYS_prlimit64, 0, RLIMIT_FSIZE, NULL, lim);
+}
+/* 1 if this process has a child (alive, or a zombie not yet reaped), of any
+ * kind (__WALL: also clone children with another exit signal). WNOWAIT
+ * leaves a zombie for the program to reap. */
+static inline int pl_has_children(void)
+{
+	siginfo_t si;
+	return syscall(SYS_waitid, P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL, NULL) == 0;
+}
 /* The signal action exactly as the kernel keeps it. glibc's sigaction()
  * always adds SA_RESTORER when it sets an action, so restoring a saved
  * default through it would leave the flags changed (guarantee 10). */
@@ -94,6 +114,26 @@ static inline int pl_sigaction_set(int sig, const struct pl_sigaction *act)
 }
 #else
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+static inline int pl_raise(int sig)
+{
+	return kill(getpid(), sig);
+}
+static inline int pl_prlimit_fsize(unsigned long long lim[2])
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_FSIZE, &rl) < 0)
+		return -1;
+	lim[0] = rl.rlim_cur == RLIM_INFINITY ? ~0ULL : (unsigned long long)rl.rlim_cur;
+	lim[1] = rl.rlim_max == RLIM_INFINITY ? ~0ULL : (unsigned long long)rl.rlim_max;
+	return 0;
+}
+static inline int pl_has_children(void)
+{
+	siginfo_t si;
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
 struct pl_sigaction {
 	struct sigaction sa;
 };
