@@ -105,7 +105,7 @@ static int add_member(void *arg, pid_t pid)
  * and its first worker often share one. */
 pid_t pl_top_holder(dev_t dev, ino_t ino, pid_t self)
 {
-	static struct family f; /* 8 KiB: off the stack of an exiting program */
+	struct family f; /* 8 KiB of stack: a .bss table would cost every process an mmap */
 	f.n = 0;
 	if (plat_each_holder(dev, ino, self, add_member, &f) <= 0)
 		return 0;

@@ -256,7 +256,7 @@ static size_t exec_slots(char *const *envp)
 	if (envp)
 		while (envp[n])
 			n++;
-	return n + 2;
+	return n + 4; /* the token, PIDLOCK_HELD and the preload variable, NULL */
 }
 
 static int has_prefix(const char *s, const char *name)
@@ -265,23 +265,70 @@ static int has_prefix(const char *s, const char *name)
 	return strncmp(s, name, n) == 0 && s[n] == '=';
 }
 
-/* Keeps the descriptor open across this exec and, if the program kept our
- * variables, tells the new image which descriptor it is. A program that
- * stripped PIDLOCK_* (env -i) still keeps the lock through the descriptor. */
-static char *const *exec_begin(char *const *envp, char **out, size_t slots, char *tok)
+/* "LD_PRELOAD=" naming this library ahead of what `old` (an entry of the
+ * new environment, or NULL) lists, into buf; NULL when it cannot be done. */
+static char *preload_entry(char *buf, size_t size, const char *old)
+{
+	Dl_info info;
+	if (!dladdr((void *)&pl_state, &info) || !info.dli_fname || !*info.dli_fname)
+		return NULL;
+	const char *lib = info.dli_fname, *rest = old ? old + sizeof(PL_PRELOAD_VAR) : NULL;
+	if (rest && strstr(rest, lib))
+		return (char *)old; /* already there */
+	size_t pre = sizeof(PL_PRELOAD_VAR), ll = strlen(lib), rl = rest ? strlen(rest) : 0;
+	if (pre + ll + 1 + rl + 1 > size)
+		return NULL;
+	memmove(buf, PL_PRELOAD_VAR "=", pre);
+	memmove(buf + pre, lib, ll);
+	size_t n = pre + ll;
+	if (rl) {
+		buf[n++] = ':';
+		memmove(buf + n, rest, rl);
+		n += rl;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Keeps the descriptor open across this exec and tells the new image which
+ * descriptor it is. A program that stripped our variables (env -i,
+ * execle(..., NULL)) gets them back, with the library in its preload list:
+ * otherwise the new image would not know the descriptor, could not mark it
+ * close-on-exec, and in process scope every program it starts would hold
+ * the lock. Where that cannot be done, the descriptor stays close-on-exec
+ * (process scope): the lock ends with this image rather than leak. */
+static char *const *exec_begin(char *const *envp, char **out, size_t slots, char *tok, char *pre,
+			       size_t pre_size)
 {
 	if (!slots)
 		return envp;
-	fcntl(pl_state.lk.fd, F_SETFD, 0);
-	pl_state.exec_pending = 1;
-	size_t j = 0;
+	size_t j = 0, pre_at = (size_t)-1;
 	int ours = 0;
 	for (size_t i = 0; envp && envp[i]; i++) {
 		if (has_prefix(envp[i], PL_ENV_EXEC))
 			continue;
 		ours |= has_prefix(envp[i], PL_ENV_HELD) || has_prefix(envp[i], PL_ENV_FILE);
+		if (has_prefix(envp[i], PL_PRELOAD_VAR))
+			pre_at = j;
 		out[j++] = envp[i];
 	}
+	if (!ours) {
+		char *entry = preload_entry(pre, pre_size, pre_at == (size_t)-1 ? NULL : out[pre_at]);
+		if (!entry && pl_state.cfg.scope == PL_SCOPE_PROCESS) {
+			out[j] = NULL;
+			return out;
+		}
+		if (entry && pre_at != (size_t)-1)
+			out[pre_at] = entry;
+		else if (entry)
+			out[j++] = entry;
+		out[j++] = pl_state.held[0] ? pl_state.held : NULL;
+		if (!out[j - 1])
+			j--;
+		ours = 1;
+	}
+	fcntl(pl_state.lk.fd, F_SETFD, 0);
+	pl_state.exec_pending = 1;
 	if (ours) {
 		unsigned long long v[5] = {(unsigned long long)pl_state.pid,
 					   (unsigned long long)pl_state.lk.fd,
@@ -320,7 +367,8 @@ static void exec_end(size_t slots)
 		size_t slots_ = exec_slots(envp);                                                  \
 		char *buf_[slots_ ? slots_ : 1];                                                   \
 		char tok_[TOKEN_MAX];                                                              \
-		char *const *ENV = exec_begin((envp), buf_, slots_, tok_);                         \
+		char pre_[slots_ ? sizeof(PL_PRELOAD_VAR) + 2 * PATH_MAX : 1];                     \
+		char *const *ENV = exec_begin((envp), buf_, slots_, tok_, pre_, sizeof(pre_));     \
 		PL_COVERAGE_DUMP();                                                                \
 		int r_ = (CALL);                                                                   \
 		PL_COVERAGE_RESET();                                                               \

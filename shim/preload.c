@@ -49,11 +49,18 @@ static int is_file_entry(const char *s)
  * system call. Swapping one pointer to our own buffer needs no memory, and
  * every later copy of the environment (Python's os.environ is made after
  * this) sees the change. */
-static void env_mark_held(char **envp, struct pl_env *e)
+/* "PIDLOCK_HELD=path" in our own buffer, for the environment and for an
+ * exec whose environment was stripped of it (interpose.c). */
+static void set_held(void)
 {
 	size_t n = sizeof(PL_ENV_HELD) - 1;
 	memmove(pl_state.held, PL_ENV_HELD "=", n + 1);
 	memmove(pl_state.held + n + 1, pl_state.cfg.path, pl_len(pl_state.cfg.path) + 1);
+}
+
+static void env_mark_held(char **envp, struct pl_env *e)
+{
+	set_held();
 	char *old = e->held ? *e->held : NULL;
 	if (e->file) {
 		*e->file = pl_state.held;
@@ -117,6 +124,7 @@ static int adopt(const struct pl_env *e, const char *token)
 	if (pl_config_load(e, &pl_state.cfg))
 		return 0;
 	memmove(pl_state.cfg.path, path, strlen(path) + 1);
+	set_held();
 	if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
 		fcntl((int)v[1], F_SETFD, FD_CLOEXEC);
 	pl_state.lk.fd = (int)v[1];
