@@ -47,6 +47,13 @@ setup_file() {
 			return 1
 		fi
 	done
+	# An x86_64 library with nothing in it, for qemu itself in the arm64
+	# exec test: the plain compiler's, whatever build the suite runs against.
+	mkdir -p "$BATS_FILE_TMPDIR/x86"
+	cc -shared -fPIC -o "$BATS_FILE_TMPDIR/x86/libpidlock.so" -x c /dev/null || {
+		echo "platforms: cannot build an empty x86_64 library with cc" >&2
+		return 1
+	}
 }
 
 # PLAT_FILE= (empty) leaves PIDLOCK_FILE out of the next plat_cmd.
@@ -203,10 +210,8 @@ check_exec() {
 # to an x86_64 stand-in (the empty library) for qemu itself.
 @test "arm64: a program that executes itself (through qemu) keeps the lock, same PID before and after" {
 	local prog="$PLAT_BUILDS/arm64/helpers/plprog"
-	mkdir "$T/x86"
-	ln -s "$BUILD/libempty.so" "$T/x86/libpidlock.so"
 	check_exec arm64 env "PIDLOCK_FILE=$PF" LD_PRELOAD=libpidlock.so \
-		"LD_LIBRARY_PATH=$PLAT_BUILDS/arm64:$T/x86" qemu-aarch64 -L "$SYSROOT" \
+		"LD_LIBRARY_PATH=$PLAT_BUILDS/arm64:$BATS_FILE_TMPDIR/x86" qemu-aarch64 -L "$SYSROOT" \
 		"$prog" writepid "$T/before" waitfor "$T/go1" \
 		exec "$(command -v qemu-aarch64)" -L "$SYSROOT" \
 		"$prog" writepid "$T/after" env waitfor "$T/go2" exit 0
@@ -522,16 +527,21 @@ stop_holder() {
 	stop_holder "$H"
 }
 
-@test "pidlock run: a musl program gets the musl library (build/musl), a glibc one the glibc library" {
+# The command with its library and the musl one in musl/ beside it, as in
+# build/ (a copy: the suite may run against another build, build/cov...).
+@test "pidlock run: a musl program gets the musl library (musl/ beside it), a glibc one the glibc library" {
 	local musl glibc
-	musl="$(realpath "$PLAT_BUILDS/musl/libpidlock.so")"
-	glibc="$(realpath "$SHIM")"
-	pl_run "$PIDLOCK" run -f "$PF" -- "$PLAT_BUILDS/musl/helpers/plprog" mapped "$musl" env
+	mkdir -p "$T/bin/musl"
+	cp "$PIDLOCK" "$SHIM" "$T/bin/"
+	cp "$PLAT_BUILDS/musl/libpidlock.so" "$T/bin/musl/"
+	musl="$T/bin/musl/libpidlock.so"
+	glibc="$T/bin/libpidlock.so"
+	pl_run "$T/bin/pidlock" run -f "$PF" -- "$PLAT_BUILDS/musl/helpers/plprog" mapped "$musl" env
 	assert_status 0
 	assert_no_stderr
 	grep -qx "mapped yes" "$T/out" || fail "the musl library is not loaded: $(cat "$T/out")"
 	grep -qx "PIDLOCK_HELD=$PF" "$T/out" || fail "not under the lock: $(cat "$T/out")"
-	pl_run "$PIDLOCK" run -f "$PF" -- "$PLPROG" mapped "$glibc" env
+	pl_run "$T/bin/pidlock" run -f "$PF" -- "$PLPROG" mapped "$glibc" env
 	assert_status 0
 	assert_no_stderr
 	grep -qx "mapped yes" "$T/out" || fail "the glibc library is not loaded: $(cat "$T/out")"
