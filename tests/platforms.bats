@@ -374,6 +374,33 @@ musl_syscalls() {
 	diff -u "$T/empty.calls" "$T/shim.calls" || fail "the inert shim added system calls"
 }
 
+# musl's loader ignores LD_PRELOAD in a secure-execution process, so the
+# shim reaches a setuid musl program only as a DT_NEEDED library. There its
+# constructor (no arguments on musl) must still see AT_SECURE, through
+# getauxval, and stay inert: no lock, no file, no message. The PID file's
+# folder is writable by the user, so a shim that missed AT_SECURE would make it.
+@test "musl: in a setuid program (AT_SECURE via getauxval) the linked-in shim takes no lock and makes no file" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to make a setuid program"
+	mkdir "$T/su" "$T/pf"
+	chmod 1777 "$T/pf"
+	cp "$PLAT_BUILDS/musl/libpidlock.so" "$T/su/"
+	musl-gcc -std=c11 -D_GNU_SOURCE -O2 -o "$T/su/plprog" "$BATS_TEST_DIRNAME/helpers/plprog.c" \
+		-L"$T/su" -lpidlock -Wl,-rpath,"$T/su" || fail "cannot link plprog with the musl library"
+	chmod 4755 "$T/su/plprog"
+	pl_run setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env PIDLOCK_FILE="$T/pf/x.pid" PIDLOCK_VERBOSE=1 "$T/su/plprog" secure mapped "$T/su/libpidlock.so" print ran
+	assert_status 0
+	assert_no_stderr
+	[ "$(cat "$T/out")" = $'secure 1\nmapped yes\nran' ] || fail "setuid run printed: $(cat "$T/out")"
+	[ ! -e "$T/pf/x.pid" ] || fail "the shim took the lock in a secure process"
+	# The control: run by its owner the program is not secure, and the same
+	# shim takes the lock.
+	pl_run env PIDLOCK_FILE="$T/pf/x.pid" PIDLOCK_VERBOSE=1 "$T/su/plprog" secure exit 0
+	assert_status 0
+	grep -qx "secure 0" "$T/out" || fail "control printed: $(cat "$T/out")"
+	assert_err_matches "x.pid: acquired by PID"
+}
+
 check_wait() {
 	mkdir "$T/w"
 	plat_holder "$1" waitfor "$T/go" exit 0
