@@ -3,6 +3,10 @@ CC ?= cc
 PREFIX ?= /usr/local
 DESTDIR ?=
 CFLAGS ?= -O2 -g
+# Where the objects go: build/ for the native build; other C libraries and
+# architectures get their own folder (make BUILD=build/musl CC=musl-gcc,
+# docs/platforms.md), so no build ever clobbers another.
+BUILD ?= build
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wconversion
 # _GNU_SOURCE for RTLD_NEXT, close_range and getauxval; hidden visibility so
 # only the interposed functions are exported (checked by check-exports).
@@ -29,28 +33,30 @@ CORE := shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/cluster.c shim/p
 SHIM_SRC := $(CORE) shim/preload.c shim/interpose.c
 CLI_SRC := $(CORE) shim/cli.c
 HDR := $(wildcard shim/*.h)
+# The command alone reads ELF headers: which library fits the program (issue 14).
+CLI_SRC += shim/elf.c
 HELPER_SRC := $(wildcard tests/helpers/*.c)
-HELPERS := $(patsubst tests/helpers/%.c,build/helpers/%,$(HELPER_SRC))
+HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
 
-all: build/$(LIBNAME) build/pidlock
+all: $(BUILD)/$(LIBNAME) $(BUILD)/pidlock
 
-build/$(LIBNAME): $(SHIM_SRC) $(HDR) shim/exports.map | build
+$(BUILD)/$(LIBNAME): $(SHIM_SRC) $(HDR) shim/exports.map | $(BUILD)
 	$(CC) $(PL_CFLAGS) $(CFLAGS) $(SHLIB_FLAGS) $(LDFLAGS) -o $@ $(SHIM_SRC) $(LIBDL)
 
-build/pidlock: $(CLI_SRC) $(HDR) | build
+$(BUILD)/pidlock: $(CLI_SRC) $(HDR) | $(BUILD)
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -DPL_COMMAND -DPL_LIBDIR='"$(PREFIX)/lib/pidlock"' -o $@ $(CLI_SRC) $(LIBDL)
 
-build/libempty.so: tests/empty.c | build
+$(BUILD)/libempty.so: tests/empty.c | $(BUILD)
 	$(CC) $(WARN) -fPIC -shared $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-build/helpers/%: tests/helpers/%.c tests/helpers/common.h | build
-	@mkdir -p build/helpers
+$(BUILD)/helpers/%: tests/helpers/%.c tests/helpers/common.h | $(BUILD)
+	@mkdir -p $(BUILD)/helpers
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
-helpers: $(HELPERS) build/libempty.so
+helpers: $(HELPERS) $(BUILD)/libempty.so
 
-build:
-	mkdir -p build
+$(BUILD):
+	mkdir -p $(BUILD)
 
 test: all helpers
 	sh scripts/test-deps.sh
@@ -59,8 +65,8 @@ test: all helpers
 demo: all
 	sh scripts/demo.sh
 
-check-exports: build/$(LIBNAME)
-	sh scripts/check-exports.sh build/$(LIBNAME)
+check-exports: $(BUILD)/$(LIBNAME)
+	sh scripts/check-exports.sh $(BUILD)/$(LIBNAME)
 
 # Quality gates (issue 5). Each script installs its own Debian packages when
 # run as root, builds what it needs under build/, and runs unattended.
@@ -108,3 +114,25 @@ macos-check:
 	sh scripts/macos-check.sh --strict
 
 .PHONY: macos-check
+
+# Other platforms of SPEC section 8 (docs/platforms.md), each built in a
+# folder of its own so that none clobbers the native build/.
+musl:
+	$(MAKE) BUILD=build/musl CC=musl-gcc all helpers
+
+arm64:
+	$(MAKE) BUILD=build/arm64 CC=aarch64-linux-gnu-gcc all helpers
+
+# Installs the library of the build in BUILD beside the native one, in the
+# folder where `pidlock run` looks for it for programs of that platform:
+#   make musl && make install-platform-lib BUILD=build/musl LIBSUB=musl
+# LIBSUB: musl, glibc, arm64, arm64-musl... (docs/platforms.md). No rule
+# builds the library here: that needs the platform's CC, not this one.
+install-platform-lib:
+	@test -n "$(LIBSUB)" || { echo "install-platform-lib: set LIBSUB (musl, arm64...)" >&2; exit 1; }
+	@test -f $(BUILD)/$(LIBNAME) || { echo "install-platform-lib: no $(BUILD)/$(LIBNAME): build it first" >&2; exit 1; }
+	install -d $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBSUB)
+	install -m 0644 $(BUILD)/$(LIBNAME) $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBSUB)/.$(LIBNAME).new
+	mv -f $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBSUB)/.$(LIBNAME).new $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBSUB)/$(LIBNAME)
+
+.PHONY: musl arm64 install-platform-lib

@@ -19,6 +19,13 @@ command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/n
 command -v psql >/dev/null 2>&1 || need="$need postgresql-client"
 ldconfig -p 2>/dev/null | grep -q 'libpq\.so\.5 ' || need="$need libpq5"
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
+# The other platforms (tests/platforms.bats, SPEC section 8): musl, and arm64
+# cross-built and run under qemu-user with Debian's arm64 C library.
+command -v musl-gcc >/dev/null 2>&1 || need="$need musl-tools"
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-aarch64-linux-gnu"
+[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] && [ -e /usr/aarch64-linux-gnu/include/stdio.h ] ||
+	need="$need libc6-dev-arm64-cross"
+command -v qemu-aarch64 >/dev/null 2>&1 || need="$need qemu-user"
 
 [ -n "$need" ] || exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -345,33 +345,10 @@ static const char *unreachable_reason(const char *path)
 				     ((st.st_mode & S_ISGID) && st.st_gid != getegid())))
 		return "is setuid or setgid, so the pidlock library cannot enter it";
 #ifdef __linux__
-	unsigned char h[64];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	ssize_t n = pread(fd, h, sizeof(h), 0);
-	const char *why = NULL;
-	if (n == 64 && memcmp(h, "\177ELF", 4) == 0 && h[4] == 2 && h[5] == 1) {
-		/* 64-bit little-endian ELF: walk the program headers. */
-		unsigned long long phoff = 0;
-		for (int i = 7; i >= 0; i--)
-			phoff = phoff << 8 | h[32 + i];
-		unsigned int phentsize = (unsigned int)(h[54] | h[55] << 8);
-		unsigned int phnum = (unsigned int)(h[56] | h[57] << 8);
-		int interp = 0;
-		for (unsigned int i = 0; i < phnum && i < 256; i++) {
-			unsigned char ph[4];
-			if (pread(fd, ph, 4, (off_t)(phoff + (unsigned long long)i * phentsize)) != 4)
-				break;
-			if (((unsigned int)ph[0] | (unsigned int)ph[1] << 8 | (unsigned int)ph[2] << 16 |
-			     (unsigned int)ph[3] << 24) == 3)
-				interp = 1; /* PT_INTERP */
-		}
-		if (!interp)
-			why = "is statically linked, so the pidlock library cannot enter it";
-	}
-	close(fd);
-	return why;
+	struct pl_elf e;
+	if (pl_elf_read(path, &e) == 0 && e.is_elf && !e.dynamic)
+		return "is statically linked, so the pidlock library cannot enter it";
+	return NULL;
 #elif defined(__APPLE__)
 	/* System Integrity Protection strips DYLD_* when a restricted binary
 	 * starts (/bin/sh, /usr/bin/python3), and for all its descendants. */
@@ -384,32 +361,56 @@ static const char *unreachable_reason(const char *path)
 #endif
 }
 
-/* The library next to this command (build tree), or installed beside it
- * (PREFIX/bin and PREFIX/lib/pidlock), or where `make install` put it. */
-static int find_library(char *out, size_t n)
+/* The library for PROG: next to this command (build tree), or installed
+ * beside it (PREFIX/bin and PREFIX/lib/pidlock), or where `make install` put
+ * it. A dynamically linked program whose loader or machine is not this
+ * command's needs the library built for it, from a folder of its own under
+ * those (docs/platforms.md): musl/ for musl's loader (glibc/ for glibc's when
+ * this command is musl's), the machine's name for another machine (arm64/,
+ * arm64-musl/). A loader given a library it cannot use runs the program
+ * without it (glibc) or crashes (musl), so with no such library the program
+ * is refused. 0, or the exit status after a one-line message. */
+static int find_library(const char *name, const char *prog, char *out, size_t n)
 {
-	char exe[PATH_MAX];
-	if (plat_self_exe(exe, sizeof(exe))) {
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			static const char *const rel[] = {"/" PL_LIBNAME, "/../lib/pidlock/" PL_LIBNAME};
-			for (int i = 0; i < 2; i++) {
-				if ((size_t)snprintf(out, n, "%s%s", exe, rel[i]) < n && access(out, R_OK) == 0) {
-					char real[PATH_MAX];
-					if (realpath(out, real)) {
-						size_t len = strlen(real);
-						if (len < n)
-							memcpy(out, real, len + 1);
-					}
-					return 0;
-				}
-			}
-		}
+	char exe[PATH_MAX] = "", sub[64] = "";
+	struct pl_elf self, target, lib;
+	int check = plat_self_exe(exe, sizeof(exe)) && pl_elf_read(exe, &self) == 0 && self.is_elf &&
+		    pl_elf_read(prog, &target) == 0 && target.is_elf && target.dynamic;
+	if (check && !pl_elf_same_machine(&self, &target)) {
+		const char *arch = pl_elf_arch(&target);
+		snprintf(sub, sizeof(sub), "%s%s/", arch ? arch : "unknown",
+			 pl_elf_is_musl(&target) ? "-musl" : "");
+	} else if (check && pl_elf_is_musl(&target) != pl_elf_is_musl(&self)) {
+		snprintf(sub, sizeof(sub), "%s/", pl_elf_is_musl(&target) ? "musl" : "glibc");
 	}
-	if ((size_t)snprintf(out, n, "%s/%s", PL_LIBDIR, PL_LIBNAME) < n && access(out, R_OK) == 0)
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	const char *const fmt[] = {"%s/%s" PL_LIBNAME, "%s/../lib/pidlock/%s" PL_LIBNAME, "%s/%s" PL_LIBNAME};
+	for (int i = 0; i < 3; i++) {
+		const char *dir = i == 2 ? PL_LIBDIR : exe;
+		if (!*dir || (size_t)snprintf(out, n, fmt[i], dir, sub) >= n || access(out, R_OK) != 0)
+			continue;
+		if (check && (pl_elf_read(out, &lib) != 0 || !pl_elf_same_machine(&lib, &target)))
+			continue;
+		char real[PATH_MAX];
+		if (i < 2 && realpath(out, real)) {
+			size_t len = strlen(real);
+			if (len < n)
+				memcpy(out, real, len + 1);
+		}
 		return 0;
-	return -1;
+	}
+	if (!*sub) {
+		fprintf(stderr, "pidlock: cannot find %s next to this command or in %s\n", PL_LIBNAME,
+			PL_LIBDIR);
+		return PL_EX_OSERR;
+	}
+	fprintf(stderr,
+		"pidlock: %s: its loader %s needs the pidlock library built for it, %s%s, which is "
+		"not installed (next to this command or in %s); not running it unguarded\n",
+		name, target.interp, sub, PL_LIBNAME, PL_LIBDIR);
+	return 126;
 }
 
 /* Prepends the library to the preload list once, keeping what was there. */
@@ -473,26 +474,23 @@ static int cmd_run(int argc, char **argv)
 	char **cmd = argv + i;
 
 	char lib[PATH_MAX], prog[PATH_MAX];
-	if (find_library(lib, sizeof(lib))) {
-		fprintf(stderr, "pidlock: cannot find %s next to this command or in %s\n", PL_LIBNAME,
-			PL_LIBDIR);
-		return PL_EX_OSERR;
+	int err = find_command(cmd[0], prog, sizeof(prog));
+	if (err) {
+		fprintf(stderr, "pidlock: %s: %s\n", cmd[0],
+			err == ENOENT ? "command not found" : strerror(err));
+		return err == ENOENT ? 127 : 126;
 	}
-	/* The loader would split the path and preload nothing (issue 11): the
-	 * program would run unguarded beside loader errors. An installation
-	 * problem, so 71 (EX_OSERR), before anything is locked or run. */
+	if ((err = find_library(cmd[0], prog, lib, sizeof(lib))))
+		return err;
+	/* The loader would split the path and preload nothing: the program
+	 * would run unguarded beside loader errors. An installation problem,
+	 * so 71 (EX_OSERR), before anything is locked or run. */
 	if (strpbrk(lib, PL_PRELOAD_SEPARATORS)) {
 		fprintf(stderr,
 			"pidlock: %s: cannot be preloaded: %s splits its list at spaces and colons; "
 			"install pidlock under a path without them\n",
 			lib, PL_PRELOAD_VAR);
 		return PL_EX_OSERR;
-	}
-	int err = find_command(cmd[0], prog, sizeof(prog));
-	if (err) {
-		fprintf(stderr, "pidlock: %s: %s\n", cmd[0],
-			err == ENOENT ? "command not found" : strerror(err));
-		return err == ENOENT ? 127 : 126;
 	}
 	r = resolve(&cfg, file, 1);
 	struct pl_lock lk = {-1, 0, 0};

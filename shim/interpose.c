@@ -142,6 +142,12 @@ PL_EXPORT int dup3(int oldfd, int newfd, int flags)
 /* close_range() and closefrom() exist on Linux (glibc >= 2.34) and FreeBSD,
  * not on macOS. The raw system call, made without libc, cannot be seen here:
  * that is a documented limit. */
+#ifndef CLOSE_RANGE_CLOEXEC
+/* The kernel's value (include/uapi/linux/close_range.h, Linux 5.11): musl
+ * 1.2.3 and glibc before 2.34 have no header that defines it, and a program
+ * built against them may still pass it through a newer libc's close_range. */
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 PL_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	unsigned int fd = (unsigned int)pl_state.lk.fd;

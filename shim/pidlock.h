@@ -263,4 +263,22 @@ void __gcov_reset(void);
  * holder it descends from (issue 11). */
 int pl_is_ancestor(pid_t pid);
 
+/* ---- elf.c: what kind of program a file is (pidlock run, issue 14) ---- */
+struct pl_elf {
+	int is_elf;           /* 0: not ELF (a script, Mach-O) or damaged headers */
+	int elf_class;        /* 1: 32-bit, 2: 64-bit */
+	int big_endian;
+	unsigned int machine; /* e_machine: 62 x86_64, 183 aarch64... */
+	int dynamic;          /* names a loader (PT_INTERP); 0: static */
+	char interp[256];     /* that loader's path, or "" */
+};
+/* Reads path's ELF header and PT_INTERP: 0 (is_elf says whether it was ELF),
+ * or -1 and errno when the file cannot be read. */
+int pl_elf_read(const char *path, struct pl_elf *e);
+int pl_elf_is_musl(const struct pl_elf *e); /* its loader is musl's */
+/* The folder name for libraries of e's machine ("arm64", "i386"...), or NULL. */
+const char *pl_elf_arch(const struct pl_elf *e);
+/* Same class, byte order and machine: one can preload a library of the other. */
+int pl_elf_same_machine(const struct pl_elf *a, const struct pl_elf *b);
+
 #endif

@@ -137,6 +137,7 @@ static int run_mode(const char *mode, int lockfd, const char *target)
 	}
 	if (strcmp(mode, "loop") == 0)
 		return do_loop(lockfd);
+#ifdef __GLIBC__ /* musl (1.2.3) has neither closefrom nor close_range */
 	if (strcmp(mode, "closefrom") == 0) {
 		closefrom(3);
 		return 0;
@@ -159,6 +160,7 @@ static int run_mode(const char *mode, int lockfd, const char *target)
 			return failf("close_range returned %d (%s)", r, strerror(errno));
 		return 0;
 	}
+#endif
 	if (strcmp(mode, "raw_close_range") == 0) {
 		long lr = syscall(SYS_close_range, 3U, ~0U, 0U);
 		if (lr != 0)
