@@ -401,7 +401,7 @@ static void exec_end(size_t slots)
 		size_t slots_ = exec_slots(envp);                                                  \
 		char *buf_[slots_ ? slots_ : 1];                                                   \
 		char tok_[TOKEN_MAX];                                                              \
-		char pre_[slots_ ? sizeof(PL_PRELOAD_VAR) + 2 * PATH_MAX : 1];                     \
+		char pre_[slots_ ? sizeof(PL_PRELOAD_VAR) + (size_t)2 * PATH_MAX : 1];                     \
 		char *const *ENV = exec_begin((envp), buf_, slots_, tok_, pre_, sizeof(pre_));     \
 		PL_COVERAGE_DUMP();                                                                \
 		int r_ = (CALL);                                                                   \

@@ -78,8 +78,8 @@ static int check_dirs(const struct pl_config *cfg, uid_t euid, int *sticky)
 	int owner_must_be_ours = 0;
 	*sticky = 0;
 	pl_copy(dir, path, pl_len(path) + 1);
-	for (size_t i = 1; dir[i]; i++) {
-		if (dir[i] != '/')
+	for (size_t i = 1; path[i]; i++) {
+		if (path[i] != '/')
 			continue;
 		dir[i] = '\0'; /* the prefix up to this component */
 		struct stat st;
