@@ -168,7 +168,14 @@ drop_attacker() {
 
 # Runs CMD... as the attacker, from / (its own cwd may be unreadable to it).
 as_attacker() {
-	(cd / && exec setpriv --reuid="$ATT_UID" --regid="$ATT_GID" --clear-groups "$@")
+	(as_attacker_exec "$@")
+}
+
+# The same, replacing the calling shell: for `as_attacker_exec CMD... &`,
+# whose $! is then CMD itself.
+as_attacker_exec() {
+	cd / || exit 1
+	exec setpriv --reuid="$ATT_UID" --regid="$ATT_GID" --clear-groups "$@"
 }
 
 # The attacker takes a read lock of KIND (posix: fcntl F_RDLCK as lockf
@@ -178,7 +185,7 @@ as_attacker() {
 start_reader_lock() {
 	local kind=$1 file=$2
 	[ -n "$ATTACKER" ] || make_attacker
-	as_attacker "$PYTHON" -I "$RDLOCK" "$kind" "$file" "$T/stop.$kind" 120 \
+	as_attacker_exec "$PYTHON" -I "$RDLOCK" "$kind" "$file" "$T/stop.$kind" 120 \
 		>"$T/rdlock.$kind.out" 2>"$T/rdlock.$kind.err" </dev/null 3>&- &
 	READER=$!
 	track_pid "$READER"
@@ -997,7 +1004,7 @@ contender() {
 	touch "$T/release"
 	for id in "${pids[@]}"; do
 		st=0
-		wait "$id" || st=$?
+		wait "$id" 2>/dev/null || st=$?
 		status_of[$id]=$st
 	done
 	disarm_watchdog
@@ -1044,7 +1051,7 @@ contender() {
 	barrier_open
 	for id in "${pids[@]}"; do
 		st=0
-		wait "$id" || st=$?
+		wait "$id" 2>/dev/null || st=$?
 		case "$st" in
 		0 | 75) ;;
 		*) other+=("$id:$st") ;;
@@ -1071,7 +1078,7 @@ contender() {
 	: >"$PF"
 	chmod 0644 "$PF"
 	make_attacker
-	as_attacker flock -o -s "$PF" sleep 60 </dev/null >/dev/null 2>&1 3>&- &
+	as_attacker_exec flock -o -s "$PF" sleep 60 </dev/null >/dev/null 2>&1 3>&- &
 	r=$!
 	track_pid "$r"
 	wait_until "lock_is_held '$PF'" 10 || fail "the other user's flock -s did not take the lock"
@@ -1092,7 +1099,7 @@ contender() {
 	arm_watchdog 60 "${pids[@]}"
 	for id in "${pids[@]}"; do
 		st=0
-		wait "$id" || st=$?
+		wait "$id" 2>/dev/null || st=$?
 		[ "$st" -eq 75 ] || bad+=("$id:$st")
 	done
 	disarm_watchdog
