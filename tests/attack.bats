@@ -102,6 +102,13 @@ bounded_wait() {
 	wait_status "$pid"
 }
 
+# pl_shim (plprog.bash), bounded: the command under the shim is ended after
+# 30 s (status 124, or 137 after 5 s more), so a start that hangs fails the
+# test instead of hanging it. Leading VAR=VALUE arguments go to env(1).
+shim_run() {
+	pl_run timeout -k 5 30 env "PIDLOCK_FILE=${PIDLOCK_FILE-$PF}" "LD_PRELOAD=$SHIM" "$@"
+}
+
 # Value of the first "KEY VALUE" line of report $1 for KEY $2.
 report_value() {
 	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
@@ -255,7 +262,7 @@ assert_names_component() {
 		"$T/top-hop/real/test.pid:top-hop"; do
 		comp=${pf##*:}
 		PF=${pf%:*}
-		pl_shim "$PLPROG" note "$T" exit 0
+		shim_run "$PLPROG" note "$T" exit 0
 		echo "$PF: status $status: $(cat "$T/err")"
 		assert_status 73
 		assert_names_component "$comp"
@@ -276,7 +283,7 @@ assert_names_component() {
 	as_attacker ln -s "$T/victim" "$T/pub/state-dir"
 	[ "$(stat -c %u "$T/pub/state-dir")" = "$ATT_UID" ]
 	PF="$T/pub/state-dir/test.pid"
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_names_component state-dir
 	assert_notes "$T" 0
@@ -291,7 +298,7 @@ assert_names_component() {
 	chown "$ATT_UID:$ATT_GID" "$T/svc-dir" "$T/own-dir"
 	# The other user's directory is the parent of the file.
 	PF="$T/svc-dir/test.pid"
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_names_component svc-dir
 	assert_notes "$T" 0
@@ -299,7 +306,7 @@ assert_names_component() {
 	# A root-owned PID file already there is left alone too.
 	precious_file "$PF" $'4242\n'
 	save_file "$PF" pf
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_names_component svc-dir
 	assert_untouched "$PF" pf
@@ -307,7 +314,7 @@ assert_names_component() {
 	# that user can rename away and replace.
 	mkdir -m 0755 "$T/own-dir/sub"
 	PF="$T/own-dir/sub/test.pid"
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_names_component own-dir
 	assert_notes "$T" 0
@@ -325,7 +332,7 @@ assert_names_component() {
 	local d
 	for d in open-dir grp-dir; do
 		PF="$T/$d/test.pid"
-		pl_shim "$PLPROG" note "$T" exit 0
+		shim_run "$PLPROG" note "$T" exit 0
 		echo "$d: status $status: $(cat "$T/err")"
 		assert_status 73
 		assert_names_component "$d"
@@ -340,21 +347,21 @@ assert_names_component() {
 	make_attacker
 	mkdir -m 1777 "$T/tmp-dir"
 	PF="$T/tmp-dir/test.pid"
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 0
 	assert_no_stderr
 	assert_notes "$T" 1
 	[ ! -e "$PF" ] || fail "the PID file was left after a clean exit"
 	# The caller's own file left by a crash: taken over.
 	precious_file "$PF" $'4242\n'
-	pl_shim "$PLPROG" writepid "$T/self" exit 0
+	shim_run "$PLPROG" writepid "$T/self" exit 0
 	assert_status 0
 	assert_no_stderr
 	[ ! -e "$PF" ]
 	# The other user's file in the same directory: refused, untouched.
 	as_attacker sh -c 'printf "4242\n" >"$1" && chmod 0644 "$1"' _ "$PF"
 	save_file "$PF" att
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_one_pidlock_line "$PF"
 	assert_untouched "$PF" att
@@ -453,7 +460,7 @@ assert_names_component() {
 	# main has returned; exit() is now blocked in the final flush.
 	wait_until "in_pipe_write $h" 10 || fail "flusher $h is not blocked writing to the pipe"
 	proc_alive "$h"
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 75
 	assert_one_pidlock_line "$PF" "PID $h"
 	assert_notes "$T" 0
@@ -465,7 +472,7 @@ assert_names_component() {
 	wait "$r" || true
 	[ "$(stat -c %s "$T/drained")" -eq 1048576 ] || fail "the reader got $(stat -c %s "$T/drained") bytes"
 	refute_lock_held "$PF"
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 0
 	assert_notes "$T" 1
 }
@@ -487,7 +494,7 @@ child_exits_parent_runs() {
 	[ -e "$PF" ] || fail "the $kind child's exit removed the running parent's PID file"
 	assert_pidfile_is "$PF" "$h"
 	lock_is_held "$PF" || fail "the lock is free while the parent runs"
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 75
 	assert_one_pidlock_line "$PF" "PID $h"
 	assert_notes "$T" 0
@@ -495,7 +502,7 @@ child_exits_parent_runs() {
 	bounded_wait "$h" 10 "kids $kind parent after SIGTERM"
 	assert_status 0
 	refute_lock_held "$PF"
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 0
 }
 
@@ -534,14 +541,14 @@ parent_exits_child_holds() {
 	track_pid "$child"
 	proc_alive "$child" || fail "the $kind child $child is not running"
 	lock_is_held "$PF" || fail "the parent's exit removed the PID file (or dropped the lock) while its $kind child holds the lock"
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 75
 	assert_one_pidlock_line "$PF"
 	assert_notes "$T" 0
 	touch "$T/go"
 	wait_until "! proc_alive $child" 10 || fail "the $kind child did not exit"
 	refute_lock_held "$PF"
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 0
 	assert_notes "$T" 1
 }
@@ -572,7 +579,7 @@ parent_exits_child_holds() {
 	echo "lock descriptor: $(report_value "$T/report" lockfd)"
 	lock_is_held "$PF" || fail "the parent's close-all loop dropped the lock after the vfork child's dup2"
 	assert_pidfile_is "$PF" "$h"
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 75
 	assert_one_pidlock_line "$PF" "PID $h"
 	assert_notes "$T" 0
@@ -607,7 +614,7 @@ setsid_case() {
 	# Control, no vfork child: the executed program does not hold the lock.
 	setsid_case -n
 	refute_lock_held "$PF"
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 0
 	kill -KILL "$CHILD"
 	# The same after a vfork child's setsid().
@@ -615,7 +622,7 @@ setsid_case() {
 	if lock_is_held "$PF"; then
 		fail "sleep, executed by a fork copy, holds the lock (comm: $(cat "/proc/$CHILD/comm"))"
 	fi
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 0
 	assert_notes "$T" 2
 }
@@ -721,7 +728,7 @@ in_pid_namespace() {
 	precious_file "$PF" $'4242\n'
 	ln "$PF" "$T/other-name"
 	save_file "$PF" pf
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_one_pidlock_line "$PF"
 	assert_notes "$T" 0
@@ -736,13 +743,13 @@ in_pid_namespace() {
 	chmod 0644 "$PF"
 	touch -d '2001-02-03 04:05:06' "$PF"
 	save_file "$PF" pf
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_one_pidlock_line "$PF"
 	assert_notes "$T" 0
 	assert_untouched "$PF" pf
 	# Nor in wait or replace mode (the file is not locked: nothing to wait for).
-	pl_shim PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=1 "$PLPROG" note "$T" exit 0
+	shim_run PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=1 "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_untouched "$PF" pf
 }
@@ -931,7 +938,7 @@ refute_opened() {
 		fi
 	done
 	# Control: with descriptors to spare, the same start replaces the holder.
-	pl_shim PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=5 "$PLPROG" note "$T" exit 0
+	shim_run PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=5 "$PLPROG" note "$T" exit 0
 	assert_status 0
 	assert_notes "$T" 1
 }
@@ -1110,7 +1117,7 @@ contender() {
 	kill -TERM "$r"
 	wait "$r" 2>/dev/null || true
 	wait_until "! lock_is_held '$PF'" 10
-	pl_shim "$PLPROG" note "$T" exit 0
+	shim_run "$PLPROG" note "$T" exit 0
 	assert_status 0
 	assert_notes "$T" 1
 }
