@@ -41,8 +41,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +58,16 @@
 #include "common.h"
 
 #define LIFE_SECS 30
+
+/* clone3's argument, version 0 (64 bytes), as in <linux/sched.h>, which not
+ * every C library's headers carry (musl's do not). The system call number is
+ * 435 on every architecture with the generic table, x86_64 included. */
+struct kids_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+#if !defined(SYS_clone3) && (defined(__x86_64__) || defined(__aarch64__))
+#define SYS_clone3 435
+#endif
 
 /* A child of the given kind: 0 in the child, its PID in the parent. Never
  * vfork here: a vfork child must not return from the function that made it. */
@@ -77,9 +87,9 @@ static pid_t make_child(const char *kind)
 		pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, 0UL, 0UL, 0UL);
 	} else if (strcmp(kind, "clone3") == 0) {
 #ifdef SYS_clone3
-		struct clone_args args;
+		struct kids_clone_args args;
 		memset(&args, 0, sizeof args);
-		args.exit_signal = (unsigned long long)SIGCHLD;
+		args.exit_signal = (uint64_t)SIGCHLD;
 		pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
 #else
 		errno = ENOSYS;
