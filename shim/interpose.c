@@ -207,6 +207,123 @@ PL_EXPORT pid_t _Fork(void)
 }
 #endif
 
+#if defined(__linux__) && defined(PL_RAW_SYSCALLS)
+#include <sched.h>
+#include <stdint.h>
+NEXT(clone);
+NEXT(vfork);
+
+/* The children a program makes without fork() must be known too, or they
+ * would tidy (remove the parent's file) at their exit, or the parent would
+ * remove the file at its exit while they still hold the lock. */
+
+/* clone() without CLONE_VM makes a copy like fork(). The child starts in
+ * our function, which records its PID before the program's function runs:
+ * the copy of pl_state the child has already names that function. */
+static int clone_child(void *arg)
+{
+	(void)arg;
+	pl_state.pid = pl_getpid();
+	return pl_state.clone_fn(pl_state.clone_arg);
+}
+
+PL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg);
+	void *ptid = va_arg(ap, void *), *tls = va_arg(ap, void *), *ctid = va_arg(ap, void *);
+	va_end(ap);
+	int (*real)(int (*)(void *), void *, int, void *, ...) = REAL(clone);
+	if (!pl_state.active || (flags & CLONE_VM) || in_foreign_child())
+		return real(fn, stack, flags, arg, ptid, tls, ctid);
+	pl_state.shared = 1;
+	pl_state.clone_fn = fn;
+	pl_state.clone_arg = arg;
+	return real(clone_child, stack, flags, NULL, ptid, tls, ctid);
+}
+
+/* syscall() itself: raw clone, clone3 and fork through libc's syscall()
+ * make copies (without CLONE_VM) the same way, and close or close_range
+ * made that way must not drop the lock. Everything else goes to the kernel
+ * unchanged. The library's own system calls never come here (sys.h). */
+static long fork_like(long n, long a)
+{
+	uint64_t flags;
+	if (n == SYS_clone)
+		flags = (uint64_t)a;
+	else if (n == SYS_clone3)
+		flags = a ? *(const uint64_t *)(uintptr_t)a : 0; /* struct clone_args: flags first */
+#ifdef SYS_fork
+	else if (n == SYS_fork)
+		flags = 0;
+#endif
+	else
+		return 0;
+	return !(flags & (CLONE_VM | CLONE_VFORK));
+}
+
+PL_EXPORT long syscall(long n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+	va_end(ap);
+	if (pl_state.active) {
+		if (n == SYS_close && is_lock_fd((int)a))
+			return 0;
+		if (n == SYS_close_range)
+			return close_range((unsigned int)a, (unsigned int)b, (int)c);
+		if (fork_like(n, a) && !in_foreign_child()) {
+			pl_state.shared = 1;
+			long r = pl_sysret(pl_sys6(n, a, b, c, d, e, f));
+			if (r == 0)
+				pl_state.pid = pl_getpid();
+			return r;
+		}
+	}
+	return pl_sysret(pl_sys6(n, a, b, c, d, e, f));
+}
+
+/* vfork(): the child shares our memory until it executes or exits, so its
+ * exit handlers (a child that calls exit(), which POSIX leaves undefined but
+ * programs do) would run our exit path on the parent's state. The exit path
+ * asks getpid() only once vfork() has been seen. The wrapper cannot be C: a
+ * vfork child must not return through a frame the parent will return
+ * through, so the real vfork is reached by a jump, from the program's own
+ * frame. */
+void *pl_vfork_prepare(void);
+__attribute__((used, visibility("hidden"))) void *pl_vfork_prepare(void)
+{
+	if (pl_state.active)
+		pl_state.vforked = 1;
+	return next_symbol(&next_vfork, "vfork");
+}
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	"vfork:\n"
+	"	sub $8, %rsp\n"
+	"	call pl_vfork_prepare\n"
+	"	add $8, %rsp\n"
+	"	jmp *%rax\n"
+	".size vfork, .-vfork\n");
+#else
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, %function\n"
+	"vfork:\n"
+	"	stp x29, x30, [sp, #-16]!\n"
+	"	mov x29, sp\n"
+	"	bl pl_vfork_prepare\n"
+	"	ldp x29, x30, [sp], #16\n"
+	"	br x0\n"
+	".size vfork, .-vfork\n");
+#endif
+#endif
+
 /* macOS marks daemon(3) deprecated; programs still call it. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"

@@ -637,9 +637,7 @@ void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, 
 {
 	if (pl_is_cluster(cfg->file)) /* the server frees it with the session, at death */
 		return;
-	/* Children we never saw being made (raw clone, clone3) may hold a share
-	 * too: with any child alive, take the careful path. */
-	if (shared || pl_has_children()) {
+	if (shared) {
 		leave_shared(cfg, lk, self, 0, 1);
 		return;
 	}

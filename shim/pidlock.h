@@ -234,6 +234,9 @@ struct pl_state {
 	pid_t pid;             /* this process, as of the last interposed fork */
 	pid_t instance;        /* the process that took (or adopted) the lock */
 	int detached;          /* a fork copy that daemonised (setsid, daemon) */
+	int vforked;           /* vfork() was called: a child may share this memory */
+	int (*clone_fn)(void *); /* clone(): the child's function, run by ours */
+	void *clone_arg;
 	struct pl_lock lk;
 	struct pl_config cfg;
 	char held[sizeof(PL_ENV_HELD) + PATH_MAX]; /* "PIDLOCK_HELD=path" */

@@ -98,7 +98,7 @@ long long plat_now_ns(void)
 	/* The raw system call: clock_gettime's vDSO speed does not matter on
 	 * the wait and replace paths, its symbol version costs every start. */
 	struct timespec ts;
-	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+	pl_sc(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -175,7 +175,7 @@ static int each_number(int dirfd, int (*fn)(void *, const char *), void *arg)
 {
 	char buf[4096] __attribute__((aligned(8)));
 	for (;;) {
-		long n = syscall(SYS_getdents64, dirfd, buf, sizeof(buf));
+		long n = pl_sc(SYS_getdents64, dirfd, buf, sizeof(buf));
 		if (n <= 0)
 			return 0;
 		for (long off = 0; off < n;) {
@@ -373,11 +373,11 @@ int plat_signal_verified(pid_t pid, dev_t dev, ino_t ino, int signo)
 #ifdef SYS_pidfd_open
 	/* A pidfd pins the process: once verified through it, the signal cannot
 	 * reach a process that reused the PID in between (Linux >= 5.3). */
-	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int pfd = (int)pl_sc(SYS_pidfd_open, pid, 0);
 	if (pfd >= 0) {
 		int r = -1;
 		if (plat_holds(pid, dev, ino))
-			r = (int)syscall(SYS_pidfd_send_signal, pfd, signo, NULL, 0);
+			r = (int)pl_sc(SYS_pidfd_send_signal, pfd, signo, NULL, 0);
 		close(pfd);
 		return r < 0 ? -1 : 0;
 	}

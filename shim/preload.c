@@ -217,11 +217,12 @@ void pl_release(void)
 {
 	if (!pl_state.active)
 		return;
-	/* Only the process the state describes tidies: a vfork() child shares
-	 * our memory, and a child made by _Fork, raw clone or clone3 has a copy
-	 * of it that still names its parent; either may run exit handlers. */
-	pid_t self = pl_getpid();
-	if (self != pl_state.pid)
+	/* Only the process the state describes tidies. Copies made by fork,
+	 * _Fork, clone, or clone/clone3/fork through syscall() record their own
+	 * PID (interpose.c); a vfork() child shares our memory and would find
+	 * ours here, so once vfork() has been seen the kernel is asked. */
+	pid_t self = pl_state.pid;
+	if (pl_state.vforked && pl_getpid() != self)
 		return;
 	int saved = errno;
 	pl_state.active = 0;

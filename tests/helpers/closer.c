@@ -12,7 +12,7 @@
  *   close_range    close_range(3, ~0U, 0), which must return 0
  *   close_range_fd close_range(lockfd, lockfd, 0), which must return 0
  *   close_range_cloexec  close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), 0
- *   raw_close_range      syscall(SYS_close_range, 3, ~0U, 0): bypasses libc
+ *   raw_close_range      syscall(SYS_close_range, 3, ~0U, 0): through libc's syscall()
  *   dup2           t = open(TARGET); dup2(t, lockfd) must return lockfd; lockfd
  *                  must then name TARGET; writes "written through fd N\n" to
  *                  lockfd and closes t
