@@ -75,6 +75,19 @@ static inline int pl_close_lock(int fd)
 {
 	return (int)syscall(SYS_close, fd);
 }
+/* The library's own fcntl(), for the same reason: a call to fcntl() from
+ * inside the library binds to the exported wrapper (interpose.c), which
+ * keeps the lock inheritable in tree scope, and which would cost a dlsym on
+ * its first use. pl_fcntl for the commands that take an int (or nothing),
+ * pl_fcntl_ptr for those that take a pointer. */
+static inline int pl_fcntl(int fd, int cmd, long arg)
+{
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+static inline int pl_fcntl_ptr(int fd, int cmd, void *arg)
+{
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
 /* The signal action exactly as the kernel keeps it. glibc's sigaction()
  * always adds SA_RESTORER when it sets an action, so restoring a saved
  * default through it would leave the flags changed (guarantee 10). */
@@ -114,6 +127,11 @@ static inline int pl_sigaction_set(int sig, const struct pl_sigaction *act)
 #define pl_pwrite pwrite
 #define pl_unlink unlink
 #define pl_close_lock close /* dyld never interposes an image's own calls */
+/* Same on macOS. On other Linux targets the library's calls reach the
+ * wrapper, which passes them through unchanged: the library never sets
+ * close-on-exec on the lock in tree scope. */
+#define pl_fcntl fcntl
+#define pl_fcntl_ptr fcntl
 #endif
 
 #endif
