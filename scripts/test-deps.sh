@@ -19,6 +19,11 @@ command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/n
 command -v psql >/dev/null 2>&1 || need="$need postgresql-client"
 ldconfig -p 2>/dev/null | grep -q 'libpq\.so\.5 ' || need="$need libpq5"
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
+# Real servers and launchers (tests/servers.bats); nginx is in /usr/sbin.
+for tool in nginx:nginx-light memcached:memcached gunicorn:gunicorn supervisord:supervisor \
+	npm:npm ss:iproute2; do
+	PATH="$PATH:/usr/sbin" command -v "${tool%%:*}" >/dev/null 2>&1 || need="$need ${tool#*:}"
+done
 
 [ -n "$need" ] || exit 0
 if [ "$(id -u)" != 0 ]; then
