@@ -513,3 +513,24 @@ names_plprog() {
 	assert_notes "$T" 0
 	assert_pidfile_is "$PF" "$holder"
 }
+
+@test "start-stop-daemon --start --exec pidlock -- run without --background: a refused start returns 75" {
+	local -a ssd=(start-stop-daemon --start --pidfile "$PF" --exec "$PIDLOCK" -- run -f "$PF" --
+		"$HELPERS/prefork" -o "$T/report" -w 2 -d -t 60)
+	pl_run timeout 20 "${ssd[@]}" 3>&-
+	assert_status 0
+	local master workers
+	master=$(awk '$1 == "master" { print $2 }' "$T/report")
+	workers=$(awk '$1 == "worker" { printf "%s ", $2 }' "$T/report")
+	# shellcheck disable=SC2086
+	track_all "$master" $workers
+	rm -f "$T/report"
+	# start-stop-daemon executes pidlock in its own process: pidlock's status is its status.
+	pl_run timeout 20 "${ssd[@]}" 3>&-
+	assert_status 75
+	assert_one_pidlock_line "$PF: already running as PID"
+	[ ! -e "$T/report" ] || fail "a second server started"
+	pl_run timeout 30 "$PIDLOCK" stop "$PF"
+	assert_status 0
+	assert_all_gone "$master $workers"
+}
