@@ -370,6 +370,67 @@ prefork_starts() {
 	wait_until "! listening $port" 10 || fail "port $port still in use after the stop"
 }
 
+# A program that marks the lock's descriptor close-on-exec ($2: "ioctl",
+# Python's os.set_inheritable, or "fcntl"), prints what F_GETFD then says,
+# takes a POSIX lock on another file (a fcntl command with a pointer), then
+# starts `sleep 30` and prints its PID.
+cloexec_prog() {
+	cat >"$T/cloexec.py" <<-'EOF2'
+		import fcntl, os, subprocess, sys
+		pf, how, other = sys.argv[1:4]
+		def target(n):
+		    try:
+		        return os.readlink("/proc/self/fd/" + n)
+		    except OSError:
+		        return None
+		fd = next(int(n) for n in os.listdir("/proc/self/fd") if target(n) == pf)
+		if how == "ioctl":
+		    os.set_inheritable(fd, False)  # ioctl(fd, FIOCLEX) in CPython
+		else:
+		    fcntl.fcntl(fd, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
+		print("cloexec", fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC, flush=True)
+		with open(other, "w") as f:
+		    fcntl.lockf(f, fcntl.LOCK_EX)
+		child = subprocess.Popen(["sleep", "30"], close_fds=False)
+		print("child", child.pid, flush=True)
+		child.wait()
+	EOF2
+}
+
+@test "tree scope: fcntl(F_SETFD, FD_CLOEXEC) and ioctl(FIOCLEX) on the lock leave it inheritable; process scope unchanged" {
+	local how scope prog child want
+	cloexec_prog
+	for scope in tree process; do
+		for how in ioctl fcntl; do
+			rm -f "$T/cloexec.out"
+			"$PIDLOCK" run --scope "$scope" -f "$PF" -- python3 "$T/cloexec.py" "$PF" "$how" \
+				"$T/other" >"$T/cloexec.out" 2>&1 </dev/null 3>&- &
+			prog=$!
+			track_pid "$prog"
+			wait_until "grep -qs '^child ' '$T/cloexec.out'" 20 ||
+				fail "$scope/$how: no child: $(cat "$T/cloexec.out")"
+			child=$(awk '$1 == "child" { print $2 }' "$T/cloexec.out")
+			track_pid "$child"
+			# The truth: what exec will do with the descriptor.
+			want=1
+			[ "$scope" = process ] || want=0
+			grep -qx "cloexec $want" "$T/cloexec.out" ||
+				fail "$scope/$how: F_GETFD should say $want: $(cat "$T/cloexec.out")"
+			if [ "$scope" = tree ]; then
+				holders "$PF" | grep -qx "$child" || fail "$scope/$how: the child $child does not hold the lock"
+			else
+				! holders "$PF" | grep -qx "$child" || fail "$scope/$how: the child $child holds the lock"
+			fi
+			pl_run timeout 30 "$PIDLOCK" stop "$PF"
+			assert_status 0
+			assert_all_gone "$prog"
+			[ "$scope" = process ] || assert_all_gone "$child"
+			kill "$child" 2>/dev/null || true
+			TRACKED=()
+		done
+	done
+}
+
 # ---- supervisord ----
 
 @test "supervisord program with pidlock run: a copy started by hand is refused (75), supervisorctl stop frees the lock" {
