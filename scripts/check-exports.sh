@@ -2,7 +2,7 @@
 # Fails if the library exports any symbol beyond the interposed functions.
 set -eu
 lib="$1"
-allowed="close dup2 dup3 close_range closefrom fork _Fork vfork clone syscall daemon setsid _exit _Exit execve execv execvp execvpe
+allowed="close dup2 dup3 close_range closefrom fcntl fcntl64 ioctl fork _Fork vfork clone syscall daemon setsid _exit _Exit execve execv execvp execvpe
 execveat fexecve execl execlp execle"
 bad=""
 for sym in $(nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//'); do

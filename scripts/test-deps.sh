@@ -26,6 +26,11 @@ command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-aarch64-linu
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] && [ -e /usr/aarch64-linux-gnu/include/stdio.h ] ||
 	need="$need libc6-dev-arm64-cross"
 command -v qemu-aarch64 >/dev/null 2>&1 || need="$need qemu-user"
+# Real servers and launchers (tests/servers.bats); nginx is in /usr/sbin.
+for tool in nginx:nginx-light memcached:memcached gunicorn:gunicorn supervisord:supervisor \
+	npm:npm ss:iproute2; do
+	PATH="$PATH:/usr/sbin" command -v "${tool%%:*}" >/dev/null 2>&1 || need="$need ${tool#*:}"
+done
 
 [ -n "$need" ] || exit 0
 if [ "$(id -u)" != 0 ]; then

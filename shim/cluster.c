@@ -653,11 +653,11 @@ int pl_cluster_watch(int fd, pid_t self, int may_thread)
 {
 	/* The owner names the instance (see the top of this file), and is where
 	 * SIGIO goes. */
-	if (fcntl(fd, F_SETOWN, self) < 0)
+	if (pl_fcntl(fd, F_SETOWN, self) < 0)
 		return -1;
 	if (sigio_kills()) {
-		int fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_ASYNC) < 0)
+		int fl = pl_fcntl(fd, F_GETFL, 0);
+		if (fl < 0 || pl_fcntl(fd, F_SETFL, fl | O_ASYNC) < 0)
 			return -1;
 	} else if (may_thread && start_watcher(fd) < 0) {
 		return -1;
@@ -762,14 +762,14 @@ int pl_cluster_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t se
 	if (fd < 3) {
 		/* Started with a standard descriptor closed: keep off 0-2. libpq
 		 * keeps the old number, but we never use the connection again. */
-		int hi_fd = fcntl(fd, F_DUPFD, 3);
+		int hi_fd = pl_fcntl(fd, F_DUPFD, 3);
 		if (hi_fd < 0)
 			return lost(cfg, c, "cannot move descriptor");
 		close(fd);
 		fd = hi_fd;
 	}
 	/* libpq sets close-on-exec; tree scope lets executed programs keep it. */
-	fcntl(fd, F_SETFD, cfg->scope == PL_SCOPE_PROCESS ? FD_CLOEXEC : 0);
+	pl_fcntl(fd, F_SETFD, cfg->scope == PL_SCOPE_PROCESS ? FD_CLOEXEC : 0);
 	struct stat sb;
 	if (pl_fstat(fd, &sb) < 0 || pl_cluster_watch(fd, self, cmdline == NULL) < 0) {
 		say(&m, cfg, "the session ended while taking the lock");

@@ -6,6 +6,7 @@
  * really holds the lock on this inode (platform layer).
  */
 #include "pidlock.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,7 @@ pid_t pl_read_pid_once(int fd)
 		n = pread(fd, buf, sizeof(buf) - 1, 0);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && errno == ESPIPE) { /* cluster mode: a socket; its owner (cluster.c) */
-		int owner = fcntl(fd, F_GETOWN);
+		int owner = pl_fcntl(fd, F_GETOWN, 0);
 		return owner > 0 ? (pid_t)owner : 0;
 	}
 	if (n <= 0)

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 
@@ -100,7 +101,7 @@ INTERPOSE(close)
 static int move_lock_fd(void)
 {
 	int cmd = pl_state.cfg.scope == PL_SCOPE_PROCESS ? F_DUPFD_CLOEXEC : F_DUPFD;
-	int fd = fcntl(pl_state.lk.fd, cmd, 3);
+	int fd = pl_fcntl(pl_state.lk.fd, cmd, 3);
 	if (fd < 0)
 		return -1;
 	pl_state.lk.fd = fd;
@@ -175,6 +176,93 @@ PL_EXPORT void closefrom(int lowfd)
 	REAL(closefrom)(fd + 1);
 }
 #endif
+
+/* ---- close-on-exec in tree scope (guarantee 5) ---- */
+
+/* In tree scope every program the instance executes must inherit the lock,
+ * whatever the instance does to the descriptor. node (libuv) marks each
+ * inherited descriptor close-on-exec at start-up, with fcntl(F_SETFD) or
+ * ioctl(FIOCLEX), so `npm run start` would hand the lock to none of its
+ * children and `pidlock stop` would leave the real server running (issue 12).
+ * As with close(), the program never opened this descriptor and is told its
+ * call succeeded. In process scope the flag is already set: nothing to do. */
+static int keep_inheritable(int fd)
+{
+	return is_lock_fd(fd) && pl_state.cfg.scope == PL_SCOPE_TREE;
+}
+
+#ifndef __APPLE__
+NEXT(fcntl);
+NEXT(ioctl);
+#endif
+
+/* F_SETFD on the lock clears FD_CLOEXEC from the flags it sets. F_GETFD
+ * reports the truth (no FD_CLOEXEC) rather than what the program asked for:
+ * it is what exec will do, no program we know of fails when the flag did not
+ * stick (libuv reads it only to skip a redundant set), and a shadow flag
+ * would be one more state to carry across fork and exec.
+ *
+ * fcntl is variadic and most commands pass an int or a pointer, some nothing.
+ * F_SETFD's argument is an int; for every other command the third argument
+ * is read as a pointer-sized integer and passed on unchanged, as glibc and
+ * musl do in their own fcntl (with no argument it reads an unused register
+ * or stack slot, never dereferenced). */
+static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, va_list ap)
+{
+	if (cmd == F_SETFD) {
+		int flags = va_arg(ap, int);
+		if (keep_inheritable(fd))
+			flags &= ~FD_CLOEXEC;
+		return real(fd, cmd, flags);
+	}
+	return real(fd, cmd, va_arg(ap, unsigned long));
+}
+
+PL_EXPORT int WRAP(fcntl)(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	int r = fcntl_common(REAL(fcntl), fd, cmd, ap);
+	va_end(ap);
+	return r;
+}
+INTERPOSE(fcntl)
+
+/* glibc >= 2.28 has fcntl64 too, and programs built with
+ * _FILE_OFFSET_BITS=64 call it under that name (64-bit systems included). */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 28)) &&            \
+	!defined(__USE_FILE_OFFSET64)
+NEXT(fcntl64);
+PL_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	int r = fcntl_common(REAL(fcntl64), fd, cmd, ap);
+	va_end(ap);
+	return r;
+}
+#endif
+
+/* The request's type differs: unsigned long in glibc and macOS, int in musl
+ * and POSIX. FIOCLEX on the lock: success, and nothing done. The argument,
+ * when there is one, is a pointer or an int, passed on as glibc does. */
+#if defined(__GLIBC__) || defined(__APPLE__)
+typedef unsigned long pl_ioctl_req;
+#else
+typedef int pl_ioctl_req;
+#endif
+
+PL_EXPORT int WRAP(ioctl)(int fd, pl_ioctl_req req, ...)
+{
+	if (req == FIOCLEX && keep_inheritable(fd))
+		return 0;
+	va_list ap;
+	va_start(ap, req);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return REAL(ioctl)(fd, req, arg);
+}
+INTERPOSE(ioctl)
 
 /* ---- fork and daemonising (guarantee 6) ---- */
 
@@ -478,7 +566,7 @@ static char *const *exec_begin(char *const *envp, char **out, size_t slots, char
 			j--;
 		ours = 1;
 	}
-	fcntl(pl_state.lk.fd, F_SETFD, 0);
+	pl_fcntl(pl_state.lk.fd, F_SETFD, 0);
 	pl_state.exec_pending = 1;
 	if (ours) {
 		unsigned long long v[5] = {(unsigned long long)pl_state.pid,
@@ -507,7 +595,7 @@ static void exec_end(size_t slots)
 	int saved = errno;
 	pl_state.exec_pending = 0;
 	if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
-		fcntl(pl_state.lk.fd, F_SETFD, FD_CLOEXEC);
+		pl_fcntl(pl_state.lk.fd, F_SETFD, FD_CLOEXEC);
 	errno = saved;
 }
 

@@ -204,7 +204,7 @@ static int open_checked(const struct pl_config *cfg, uid_t euid, struct stat *st
 	if (fd < 3) {
 		/* Started with stdin/stdout/stderr closed: do not sit on a standard
 		 * descriptor the program will open for itself. */
-		int hi = fcntl(fd, cfg->scope == PL_SCOPE_PROCESS ? F_DUPFD_CLOEXEC : F_DUPFD, 3);
+		int hi = pl_fcntl(fd, cfg->scope == PL_SCOPE_PROCESS ? F_DUPFD_CLOEXEC : F_DUPFD, 3);
 		pl_close_lock(fd);
 		if (hi < 0)
 			return -file_error(cfg, "cannot move descriptor", errno, PL_EX_OSERR);
@@ -229,7 +229,7 @@ int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size)
 	 * never an empty file (truncating first would show one). */
 	ssize_t w = pl_pwrite(lk->fd, buf, n, 0);
 	if (w < 0 && errno == ESPIPE) /* cluster mode: the socket's owner names the instance */
-		return fcntl(lk->fd, F_SETOWN, pid) < 0 ? -1 : 0;
+		return pl_fcntl(lk->fd, F_SETOWN, pid) < 0 ? -1 : 0;
 	if (w != (ssize_t)n)
 		return -1;
 	if ((old_size < 0 || old_size > (off_t)n) && ftruncate(lk->fd, (off_t)n) < 0)

@@ -126,7 +126,7 @@ static int adopt(const struct pl_env *e, const char *token)
 	memmove(pl_state.cfg.path, path, strlen(path) + 1);
 	set_held();
 	if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
-		fcntl((int)v[1], F_SETFD, FD_CLOEXEC);
+		pl_fcntl((int)v[1], F_SETFD, FD_CLOEXEC);
 	pl_state.lk.fd = (int)v[1];
 	pl_state.lk.dev = st.st_dev;
 	pl_state.lk.ino = st.st_ino;

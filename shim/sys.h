@@ -138,6 +138,19 @@ static inline int pl_prlimit_fsize(unsigned long long lim[2])
 {
 	return (int)pl_sc(SYS_prlimit64, 0, RLIMIT_FSIZE, NULL, lim);
 }
+/* The library's own fcntl(), for the same reason: a call to fcntl() from
+ * inside the library binds to the exported wrapper (interpose.c), which
+ * keeps the lock inheritable in tree scope, and which would cost a dlsym on
+ * its first use. pl_fcntl for the commands that take an int (or nothing),
+ * pl_fcntl_ptr for those that take a pointer. */
+static inline int pl_fcntl(int fd, int cmd, long arg)
+{
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+static inline int pl_fcntl_ptr(int fd, int cmd, void *arg)
+{
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
 /* The signal action exactly as the kernel keeps it. glibc's sigaction()
  * always adds SA_RESTORER when it sets an action, so restoring a saved
  * default through it would leave the flags changed (guarantee 10). */
@@ -208,6 +221,11 @@ static inline int pl_sigaction_ignore(int sig, struct pl_sigaction *old)
 #ifdef __linux__
 #define pl_sc syscall
 #endif
+/* Same on macOS. On other Linux targets the library's calls reach the
+ * wrapper, which passes them through unchanged: the library never sets
+ * close-on-exec on the lock in tree scope. */
+#define pl_fcntl fcntl
+#define pl_fcntl_ptr fcntl
 #endif
 
 #endif
