@@ -531,7 +531,7 @@ static int cmd_run(int argc, char **argv)
 	err = errno;
 	fprintf(stderr, "pidlock: %s: %s\n", cmd[0], strerror(err));
 	if (lk.fd >= 0)
-		pl_tidy(&cfg, &lk, getpid(), 0);
+		pl_tidy(&cfg, &lk, getpid(), 0, 0);
 	return err == ENOENT ? 127 : 126;
 }
 

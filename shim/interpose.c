@@ -274,8 +274,12 @@ PL_EXPORT pid_t WRAP(fork)(void)
 	 * removing the file. */
 	pl_state.shared = 1;
 	pid_t r = REAL(fork)();
-	if (r == 0)
+	if (r == 0) {
 		pl_state.pid = pl_getpid();
+		pl_state.child = 0;
+	} else if (r > 0) {
+		pl_state.child = r;
+	}
 	return r;
 }
 INTERPOSE(fork)
@@ -289,8 +293,12 @@ PL_EXPORT pid_t _Fork(void)
 		return REAL(_Fork)();
 	pl_state.shared = 1;
 	pid_t r = REAL(_Fork)();
-	if (r == 0)
+	if (r == 0) {
 		pl_state.pid = pl_getpid();
+		pl_state.child = 0;
+	} else if (r > 0) {
+		pl_state.child = r;
+	}
 	return r;
 }
 #endif
@@ -312,6 +320,7 @@ static int clone_child(void *arg)
 {
 	(void)arg;
 	pl_state.pid = pl_getpid();
+	pl_state.child = 0;
 	return pl_state.clone_fn(pl_state.clone_arg);
 }
 
@@ -327,7 +336,10 @@ PL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	pl_state.shared = 1;
 	pl_state.clone_fn = fn;
 	pl_state.clone_arg = arg;
-	return real(clone_child, stack, flags, NULL, ptid, tls, ctid);
+	int r = real(clone_child, stack, flags, NULL, ptid, tls, ctid);
+	if (r > 0)
+		pl_state.child = r;
+	return r;
 }
 
 /* syscall() itself: raw clone, clone3 and fork through libc's syscall()
@@ -365,8 +377,12 @@ PL_EXPORT long syscall(long n, ...)
 		if (fork_like(n, a) && !in_foreign_child()) {
 			pl_state.shared = 1;
 			long r = pl_sysret(pl_sys6(n, a, b, c, d, e, f));
-			if (r == 0)
+			if (r == 0) {
 				pl_state.pid = pl_getpid();
+				pl_state.child = 0;
+			} else if (r > 0) {
+				pl_state.child = (pid_t)r;
+			}
 			return r;
 		}
 	}
@@ -486,7 +502,8 @@ static size_t exec_slots(char *const *envp)
 	 * daemonised and now speaks for the instance (a daemon re-executing
 	 * itself). */
 	int may_keep = self == pl_state.instance || pl_state.detached;
-	if (pl_state.shared && !pl_exec_turn(&pl_state.cfg, &pl_state.lk, self, may_keep)) {
+	if (pl_state.shared &&
+	    !pl_exec_turn(&pl_state.cfg, &pl_state.lk, self, may_keep, pl_state.child)) {
 		if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
 			pl_state.active = 0; /* our share was closed */
 		return 0;

@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -526,14 +527,26 @@ static void say_released(const struct pl_config *cfg, pid_t self)
 
 /* If the file names `self` or a process that no longer holds the lock,
  * writes the holder a user would signal (pl_top_holder) through fd. */
+static int child_running(pid_t child)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	return child > 0 && waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       si.si_pid == 0;
+}
+
 static void name_successor(const struct pl_config *cfg, const struct pl_lock *lk, int fd,
-			   pid_t self)
+			   pid_t self, pid_t child)
 {
 	struct pl_lock via = {fd, lk->dev, lk->ino};
 	pid_t named = pl_read_pid_once(fd);
-	if (named > 0 && named != self && plat_holds(named, lk->dev, lk->ino))
+	/* A named process we may not look at (a root master seen from a worker
+	 * that runs as nobody) is left named while it lives. */
+	if (named > 0 && named != self && plat_may_hold(named, lk->dev, lk->ino))
 		return;
 	pid_t next = pl_top_holder(lk->dev, lk->ino, self);
+	if (next <= 0 && child_running(child))
+		next = child; /* our own copy, invisible since we dropped privileges */
 	if (next <= 0 || next == named)
 		return;
 	pl_write_pid(&via, next, -1);
@@ -592,7 +605,7 @@ static int reopen(const struct pl_config *cfg, const struct pl_lock *lk, int *wr
  * may_keep: an exec that may keep the lock if the file names this process
  * (an exec of the instance itself); returns 1 when it does. */
 static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self,
-			int may_keep, int exiting)
+			int may_keep, int exiting, pid_t child)
 {
 	if (may_keep && pl_read_pid_once(lk->fd) == self)
 		return 1;
@@ -600,7 +613,7 @@ static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, p
 		pl_close_lock(lk->fd);
 		return 0;
 	}
-	name_successor(cfg, lk, lk->fd, self);
+	name_successor(cfg, lk, lk->fd, self, child);
 	int writable, fd = reopen(cfg, lk, &writable);
 	pl_close_lock(lk->fd);
 	if (fd < 0)
@@ -615,30 +628,32 @@ static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, p
 	} else if (writable) {
 		for (int i = 0; i < 3; i++) {
 			pid_t named = pl_read_pid_once(fd);
-			if (named > 0 && plat_holds(named, lk->dev, lk->ino))
+			if (named > 0 && plat_may_hold(named, lk->dev, lk->ino))
 				break;
-			name_successor(cfg, lk, fd, self);
+			name_successor(cfg, lk, fd, self, child);
 		}
 	}
 	pl_close_lock(fd);
 	return 0;
 }
 
-int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int may_keep)
+int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int may_keep,
+		 pid_t child)
 {
 	/* Tree scope: every executed program keeps its inherited share, so
 	 * nobody leaves; only the new image's knowledge of it is at stake. */
 	if (cfg->scope == PL_SCOPE_TREE)
 		return pl_read_pid_once(lk->fd) == self;
-	return leave_shared(cfg, lk, self, may_keep, 0);
+	return leave_shared(cfg, lk, self, may_keep, 0, child);
 }
 
-void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared)
+void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared,
+	     pid_t child)
 {
 	if (pl_is_cluster(cfg->file)) /* the server frees it with the session, at death */
 		return;
 	if (shared) {
-		leave_shared(cfg, lk, self, 0, 1);
+		leave_shared(cfg, lk, self, 0, 1, child);
 		return;
 	}
 	/* Remove only while still locked and only the inode we locked: a waiter

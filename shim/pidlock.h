@@ -141,14 +141,19 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 /* Writes "PID\n"; old_size is the file's size if known, else -1. */
 int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size);
 /* At the end of a holder's life: if the file names this process, hand it to
- * another process sharing the lock, or remove it while still locked. */
-void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared);
+ * another process sharing the lock, or remove it while still locked.
+ * child: the last copy this process made, named when no holder can be seen
+ * (a process that dropped its privileges may no longer look at its own
+ * daemon), or 0. */
+void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared,
+	     pid_t child);
 /* An exec in a process that shares the lock with fork copies. If may_keep
  * and the file names this process, it is an exec of the instance itself and
  * keeps the lock (returns 1). Otherwise, in process scope, the process
  * leaves the holders as an exiting one does (hands the name on, or removes
  * the file if it was the last) and its share is closed (returns 0). */
-int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int may_keep);
+int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int may_keep,
+		 pid_t child);
 /* 1 if the path still names the locked inode. */
 int pl_path_is_lock(const char *path, const struct pl_lock *lk);
 
@@ -194,6 +199,10 @@ int plat_secure(void); /* setuid or otherwise secure-execution process */
 char **plat_environ(void);
 /* 1 if pid is alive, not a zombie, and has a descriptor open on (dev, ino). */
 int plat_holds(pid_t pid, dev_t dev, ino_t ino);
+/* As plat_holds, but also 1 when pid is alive and we may not look at its
+ * descriptors (another user's process): for leaving a name alone, never
+ * for signalling. */
+int plat_may_hold(pid_t pid, dev_t dev, ino_t ino);
 /* Calls fn(arg, pid) for each process other than `self` that holds (dev,
  * ino), until fn returns non-zero. Returns how many it found, or -1 (errno)
  * when out of descriptors or memory: "cannot tell" is never "none". */
@@ -235,6 +244,7 @@ struct pl_state {
 	pid_t instance;        /* the process that took (or adopted) the lock */
 	int detached;          /* a fork copy that daemonised (setsid, daemon) */
 	int vforked;           /* vfork() was called: a child may share this memory */
+	pid_t child;           /* the last copy this process made (fork, clone...) */
 	int (*clone_fn)(void *); /* clone(): the child's function, run by ours */
 	void *clone_arg;
 	struct pl_lock lk;

@@ -204,6 +204,14 @@ int plat_each_holder(dev_t dev, ino_t ino, pid_t self, int (*fn)(void *, pid_t),
 	return count;
 }
 
+int plat_may_hold(pid_t pid, dev_t dev, ino_t ino)
+{
+	if (plat_holds(pid, dev, ino))
+		return 1;
+	/* Another user's process: proc_info will not list its descriptors. */
+	return kill(pid, 0) < 0 && errno == EPERM;
+}
+
 pid_t plat_parent(pid_t pid)
 {
 	struct proc_bsdinfo bi;

@@ -241,7 +241,7 @@ static int holds(pid_t pid, dev_t dev, ino_t ino)
 	proc_path(path, pid, "fd");
 	p.fd_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (p.fd_dir < 0)
-		return out_of_resources() ? -1 : 0;
+		return out_of_resources() ? -1 : (errno == EACCES || errno == EPERM) ? -2 : 0;
 	int r = each_number(p.fd_dir, fd_holds, &p);
 	int err = errno;
 	close(p.fd_dir);
@@ -252,6 +252,14 @@ static int holds(pid_t pid, dev_t dev, ino_t ino)
 int plat_holds(pid_t pid, dev_t dev, ino_t ino)
 {
 	return holds(pid, dev, ino) > 0;
+}
+
+int plat_may_hold(pid_t pid, dev_t dev, ino_t ino)
+{
+	int r = holds(pid, dev, ino);
+	if (r == -2) /* another user's, or not dumpable: alive is all we learn */
+		return kill(pid, 0) == 0 || errno == EPERM;
+	return r != 0;
 }
 
 struct holder_scan {
@@ -270,6 +278,8 @@ static int scan_pid(void *arg, const char *name)
 	if (pl_parse_uint(name, 0x7fffffffUL, &v) || (pid_t)v == s->self)
 		return 0;
 	int h = holds((pid_t)v, s->dev, s->ino);
+	if (h == -2)
+		return 0; /* cannot look: never named, never signalled */
 	if (h < 0) {
 		s->failed = errno;
 		return 1;

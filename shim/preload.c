@@ -118,7 +118,7 @@ static int adopt(const struct pl_env *e, const char *token)
 	 * holder's own open file description is a no-op; on any other it fails
 	 * while the holder lives. The path must still name that inode. */
 	if (!pl_is_cluster(path) &&
-	    ((fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR || pl_flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+	    ((pl_fcntl(fd, F_GETFL, 0) & O_ACCMODE) != O_RDWR || pl_flock(fd, LOCK_EX | LOCK_NB) < 0 ||
 	     !S_ISREG(st.st_mode) || !pl_path_is_lock(path, &(struct pl_lock){fd, st.st_dev, st.st_ino})))
 		return 0;
 	if (pl_config_load(e, &pl_state.cfg))
@@ -226,7 +226,7 @@ void pl_release(void)
 		return;
 	int saved = errno;
 	pl_state.active = 0;
-	pl_tidy(&pl_state.cfg, &pl_state.lk, self, pl_state.shared);
+	pl_tidy(&pl_state.cfg, &pl_state.lk, self, pl_state.shared, pl_state.child);
 	errno = saved;
 }
 

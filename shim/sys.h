@@ -145,11 +145,11 @@ static inline int pl_prlimit_fsize(unsigned long long lim[2])
  * pl_fcntl_ptr for those that take a pointer. */
 static inline int pl_fcntl(int fd, int cmd, long arg)
 {
-	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+	return (int)pl_sc(SYS_fcntl, fd, cmd, arg);
 }
 static inline int pl_fcntl_ptr(int fd, int cmd, void *arg)
 {
-	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+	return (int)pl_sc(SYS_fcntl, fd, cmd, arg);
 }
 /* The signal action exactly as the kernel keeps it. glibc's sigaction()
  * always adds SA_RESTORER when it sets an action, so restoring a saved
