@@ -249,8 +249,13 @@ static void on_alarm(int sig, siginfo_t *si, void *ctx)
 	(void)ctx;
 	/* setitimer's expiry comes from the kernel (SI_KERNEL); kill, sigqueue
 	 * and tgkill from a process. Either way flock() returns EINTR. */
+#ifdef SI_KERNEL
 	if (si && si->si_code != SI_KERNEL)
 		foreign_alarm = 1;
+#else /* macOS: the timer's signal says neither SI_USER nor SI_QUEUE */
+	if (si && (si->si_code == SI_USER || si->si_code == SI_QUEUE))
+		foreign_alarm = 1;
+#endif
 }
 
 /* flock(LOCK_EX) that gives up after timeout_ns: the waiter sleeps in the
