@@ -121,12 +121,17 @@ install: all
 	install -m 0755 build/pidlock $(DESTDIR)$(PREFIX)/bin/pidlock
 	install -m 0644 docs/pidlock.1 $(DESTDIR)$(PREFIX)/share/man/man1/pidlock.1
 
+# The Debian package pidlock_VERSION_ARCH.deb, with dpkg-deb (the script
+# says why not debhelper): apt-get install ./pidlock_*.deb.
+deb:
+	sh scripts/mkdeb.sh
+
 clean:
 	rm -rf build
 
 FORCE:
 
-.PHONY: FORCE all helpers test demo check-exports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
+.PHONY: FORCE deb all helpers test demo check-exports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
 
 # Cross-compiles the library and the command for macOS (arm64, x86_64) with Zig.
 macos-check:
