@@ -111,5 +111,7 @@ chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
 find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 deb=$out/pidlock_${version}_$arch.deb
+# One package in OUTDIR, so that apt-get install ./pidlock_*.deb means this one.
+rm -f "$out"/pidlock_*_"$arch".deb
 dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
 echo "mkdeb: $deb"

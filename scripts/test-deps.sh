@@ -26,6 +26,13 @@ command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-aarch64-linu
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] && [ -e /usr/aarch64-linux-gnu/include/stdio.h ] ||
 	need="$need libc6-dev-arm64-cross"
 command -v qemu-aarch64 >/dev/null 2>&1 || need="$need qemu-user"
+# The Debian package and the completions (tests/package.bats): make deb
+# needs dpkg-dev (dpkg-shlibdeps, dpkg-buildflags), then lintian; the zsh
+# and fish completions are checked by zsh and fish themselves.
+command -v dpkg-shlibdeps >/dev/null 2>&1 || need="$need dpkg-dev"
+command -v lintian >/dev/null 2>&1 || need="$need lintian"
+command -v zsh >/dev/null 2>&1 || need="$need zsh"
+command -v fish >/dev/null 2>&1 || need="$need fish"
 
 [ -n "$need" ] || exit 0
 if [ "$(id -u)" != 0 ]; then
