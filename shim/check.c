@@ -183,6 +183,7 @@ static int ck_env_program(const char *args, char *out, size_t n)
 
 /* ---- the program itself ---- */
 
+#ifndef __APPLE__
 /* 1 for glibc's dynamic loader: ld-linux*.so (x86, arm, aarch64, i386),
  * ld64.so.* (ppc64, s390x), ld.so.1 (32-bit ppc, mips). */
 static int ck_is_glibc_loader(const char *interp)
@@ -191,6 +192,7 @@ static int ck_is_glibc_loader(const char *interp)
 	return strncmp(b, "ld-linux", 8) == 0 || strncmp(b, "ld64.so.", 8) == 0 ||
 	       strcmp(b, "ld.so.1") == 0;
 }
+#endif
 
 /* Mach-O: whether a macOS program's code signature asks for the hardened
  * runtime (CS_RUNTIME), under which dyld ignores DYLD_INSERT_LIBRARIES
