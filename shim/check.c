@@ -256,7 +256,7 @@ static int ck_macho_hardened(const char *path, int *dyld)
 			if (ck_read_at(f, sig, sb, sizeof(sb)) || ck_be32(sb) != 0xfade0cc0u)
 				goto out;
 			for (unsigned int k = 0; k < ck_be32(sb + 8) && k < 64; k++) {
-				if (ck_read_at(f, sig + 12 + 8 * k, idx, sizeof(idx)))
+				if (ck_read_at(f, sig + 12 + 8UL * k, idx, sizeof(idx)))
 					goto out;
 				unsigned long at = sig + ck_be32(idx + 4);
 				if (ck_read_at(f, at, blob, sizeof(blob)))

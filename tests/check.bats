@@ -6,6 +6,7 @@
 # file capabilities, an arm64 program, a foreign loader, a pyenv-style shim,
 # a library path LD_PRELOAD cannot carry.
 
+# shellcheck disable=SC2153 # ROOT comes from test_helper.bash
 load test_helper
 
 bats_require_minimum_version 1.5.0

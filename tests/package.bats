@@ -5,6 +5,7 @@
 # PREFIX stamp; the bash, zsh and fish completions. (CI installs the package
 # system-wide and runs scripts/deb-smoke.sh; these tests never install it.)
 
+# shellcheck disable=SC2016 # sh -c, bash -c and fish -c scripts expand in the child, on purpose
 load test_helper
 
 bats_require_minimum_version 1.5.0
