@@ -120,6 +120,11 @@ install: all
 	mv -f $(DESTDIR)$(PREFIX)/lib/pidlock/.$(LIBNAME).new $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBNAME)
 	install -m 0755 build/pidlock $(DESTDIR)$(PREFIX)/bin/pidlock
 	install -m 0644 docs/pidlock.1 $(DESTDIR)$(PREFIX)/share/man/man1/pidlock.1
+	# Tab completion where bash-completion, zsh and fish look under PREFIX.
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0644 completions/pidlock.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pidlock
+	install -m 0644 completions/_pidlock $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_pidlock
+	install -m 0644 completions/pidlock.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/pidlock.fish
 
 # The Debian package pidlock_VERSION_ARCH.deb, with dpkg-deb (the script
 # says why not debhelper): apt-get install ./pidlock_*.deb.
