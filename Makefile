@@ -14,6 +14,9 @@ VERSION := $(shell cat VERSION)
 # library in /usr/lib/$(MULTIARCH)/pidlock, where the command looks for it
 # relative to itself (../lib/$(MULTIARCH)/pidlock).
 MULTIARCH ?= $(shell $(CC) -print-multiarch 2>/dev/null)
+# The folder the command names in its messages and tries last, after those
+# relative to itself: make install's; the package sets its own.
+PL_LIBDIR ?= $(PREFIX)/lib/pidlock
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wconversion
 # _GNU_SOURCE for RTLD_NEXT, close_range and getauxval; hidden visibility so
 # only the interposed functions are exported (checked by check-exports).
@@ -56,12 +59,12 @@ $(BUILD)/$(LIBNAME): $(SHIM_SRC) $(HDR) shim/exports.map | $(BUILD)
 # resort, PREFIX's library folder: a change of any of them must rebuild it,
 # so they are written to a stamp file that changes only when they do.
 $(BUILD)/config.stamp: FORCE | $(BUILD)
-	@echo 'PREFIX=$(PREFIX) VERSION=$(VERSION) MULTIARCH=$(MULTIARCH)' | cmp -s - $@ || \
-		echo 'PREFIX=$(PREFIX) VERSION=$(VERSION) MULTIARCH=$(MULTIARCH)' > $@
+	@echo 'PL_LIBDIR=$(PL_LIBDIR) VERSION=$(VERSION) MULTIARCH=$(MULTIARCH)' | cmp -s - $@ || \
+		echo 'PL_LIBDIR=$(PL_LIBDIR) VERSION=$(VERSION) MULTIARCH=$(MULTIARCH)' > $@
 
 $(BUILD)/pidlock: $(CLI_SRC) $(HDR) $(BUILD)/config.stamp | $(BUILD)
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -DPL_COMMAND -DPL_VERSION='"$(VERSION)"' \
-		-DPL_MULTIARCH='"$(MULTIARCH)"' -DPL_LIBDIR='"$(PREFIX)/lib/pidlock"' -o $@ $(CLI_SRC) $(LIBDL)
+		-DPL_MULTIARCH='"$(MULTIARCH)"' -DPL_LIBDIR='"$(PL_LIBDIR)"' -o $@ $(CLI_SRC) $(LIBDL)
 
 $(BUILD)/libempty.so: tests/empty.c | $(BUILD)
 	$(CC) $(WARN) -fPIC -shared $(CFLAGS) $(LDFLAGS) -o $@ $<

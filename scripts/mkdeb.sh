@@ -49,6 +49,7 @@ flags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
 ldflags="$(dpkg-buildflags --get LDFLAGS) -Wl,-z,now"
 build=build/deb
 make --no-print-directory BUILD="$build" PREFIX=/usr MULTIARCH="$multiarch" \
+	PL_LIBDIR="/usr/lib/$multiarch/pidlock" \
 	CFLAGS="$flags" LDFLAGS="$ldflags" "$build/libpidlock.so" "$build/pidlock"
 musl=""
 if command -v musl-gcc >/dev/null 2>&1; then
