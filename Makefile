@@ -7,6 +7,16 @@ CFLAGS ?= -O2 -g
 # architectures get their own folder (make BUILD=build/musl CC=musl-gcc,
 # docs/platforms.md), so no build ever clobbers another.
 BUILD ?= build
+# The version, from one place: the VERSION file. The command prints it, the
+# package carries it, the man page header must say it (tests/package.bats).
+VERSION := $(shell cat VERSION)
+# Debian's name for the platform (x86_64-linux-gnu): the package puts the
+# library in /usr/lib/$(MULTIARCH)/pidlock, where the command looks for it
+# relative to itself (../lib/$(MULTIARCH)/pidlock).
+MULTIARCH ?= $(shell $(CC) -print-multiarch 2>/dev/null)
+# The folder the command names in its messages and tries last, after those
+# relative to itself: make install's; the package sets its own.
+PL_LIBDIR ?= $(PREFIX)/lib/pidlock
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wconversion
 # _GNU_SOURCE for RTLD_NEXT, close_range and getauxval; hidden visibility so
 # only the interposed functions are exported (checked by check-exports).
@@ -35,6 +45,8 @@ CLI_SRC := $(CORE) shim/cli.c
 HDR := $(wildcard shim/*.h)
 # The command alone reads ELF headers: which library fits the program (issue 14).
 CLI_SRC += shim/elf.c
+# pidlock check: will the library enter a program (issue 15).
+CLI_SRC += shim/check.c
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
 
@@ -43,8 +55,16 @@ all: $(BUILD)/$(LIBNAME) $(BUILD)/pidlock
 $(BUILD)/$(LIBNAME): $(SHIM_SRC) $(HDR) shim/exports.map | $(BUILD)
 	$(CC) $(PL_CFLAGS) $(CFLAGS) $(SHLIB_FLAGS) $(LDFLAGS) -o $@ $(SHIM_SRC) $(LIBDL)
 
-$(BUILD)/pidlock: $(CLI_SRC) $(HDR) | $(BUILD)
-	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -DPL_COMMAND -DPL_LIBDIR='"$(PREFIX)/lib/pidlock"' -o $@ $(CLI_SRC) $(LIBDL)
+# The command bakes in the version, the multiarch name and, as its last
+# resort, PREFIX's library folder: a change of any of them must rebuild it,
+# so they are written to a stamp file that changes only when they do.
+$(BUILD)/config.stamp: FORCE | $(BUILD)
+	@echo 'PL_LIBDIR=$(PL_LIBDIR) VERSION=$(VERSION) MULTIARCH=$(MULTIARCH)' | cmp -s - $@ || \
+		echo 'PL_LIBDIR=$(PL_LIBDIR) VERSION=$(VERSION) MULTIARCH=$(MULTIARCH)' > $@
+
+$(BUILD)/pidlock: $(CLI_SRC) $(HDR) $(BUILD)/config.stamp | $(BUILD)
+	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -DPL_COMMAND -DPL_VERSION='"$(VERSION)"' \
+		-DPL_MULTIARCH='"$(MULTIARCH)"' -DPL_LIBDIR='"$(PL_LIBDIR)"' -o $@ $(CLI_SRC) $(LIBDL)
 
 $(BUILD)/libempty.so: tests/empty.c | $(BUILD)
 	$(CC) $(WARN) -fPIC -shared $(CFLAGS) $(LDFLAGS) -o $@ $<
@@ -103,11 +123,23 @@ install: all
 	mv -f $(DESTDIR)$(PREFIX)/lib/pidlock/.$(LIBNAME).new $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBNAME)
 	install -m 0755 build/pidlock $(DESTDIR)$(PREFIX)/bin/pidlock
 	install -m 0644 docs/pidlock.1 $(DESTDIR)$(PREFIX)/share/man/man1/pidlock.1
+	# Tab completion where bash-completion, zsh and fish look under PREFIX.
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0644 completions/pidlock.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pidlock
+	install -m 0644 completions/_pidlock $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_pidlock
+	install -m 0644 completions/pidlock.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/pidlock.fish
+
+# The Debian package pidlock_VERSION_ARCH.deb, with dpkg-deb (the script
+# says why not debhelper): apt-get install ./pidlock_*.deb.
+deb:
+	sh scripts/mkdeb.sh
 
 clean:
 	rm -rf build
 
-.PHONY: all helpers test demo check-exports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
+FORCE:
+
+.PHONY: FORCE deb all helpers test demo check-exports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
 
 # Cross-compiles the library and the command for macOS (arm64, x86_64) with Zig.
 macos-check:

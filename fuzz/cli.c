@@ -16,6 +16,7 @@
 #define main pl_cli_main
 #include "../shim/cli.c" /* NOLINT(bugprone-suspicious-include): its static parsers */
 #include "../shim/elf.c" /* NOLINT(bugprone-suspicious-include): the ELF parser cli.c calls */
+#include "../shim/check.c" /* NOLINT(bugprone-suspicious-include): pidlock check, which main calls */
 #undef main
 
 #include <stdint.h>

@@ -103,8 +103,8 @@ export ZIG_GLOBAL_CACHE_DIR ZIG_LOCAL_CACHE_DIR
 # ---- what to build (the Makefile's Darwin lists) ----
 CORE="shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/cluster.c shim/platform_darwin.c"
 LIB_SRC="$CORE shim/preload.c shim/interpose.c"
-CLI_SRC="$CORE shim/cli.c shim/elf.c"
-ALL_SRC="$CORE shim/preload.c shim/interpose.c shim/cli.c shim/elf.c"
+CLI_SRC="$CORE shim/cli.c shim/elf.c shim/check.c"
+ALL_SRC="$CORE shim/preload.c shim/interpose.c shim/cli.c shim/elf.c shim/check.c"
 
 # The Makefile's warnings, plus what macOS needs: _DARWIN_C_SOURCE (the
 # default on macOS unless a file asks for strict POSIX, which hides flock,

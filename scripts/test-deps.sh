@@ -31,6 +31,13 @@ for tool in nginx:nginx-light memcached:memcached gunicorn:gunicorn supervisord:
 	npm:npm ss:iproute2; do
 	PATH="$PATH:/usr/sbin" command -v "${tool%%:*}" >/dev/null 2>&1 || need="$need ${tool#*:}"
 done
+# The Debian package and the completions (tests/package.bats): make deb
+# needs dpkg-dev (dpkg-shlibdeps, dpkg-buildflags), then lintian; the zsh
+# and fish completions are checked by zsh and fish themselves.
+command -v dpkg-shlibdeps >/dev/null 2>&1 || need="$need dpkg-dev"
+command -v lintian >/dev/null 2>&1 || need="$need lintian"
+command -v zsh >/dev/null 2>&1 || need="$need zsh"
+command -v fish >/dev/null 2>&1 || need="$need fish"
 
 [ -n "$need" ] || exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -22,6 +22,9 @@
 #ifndef PL_LIBDIR
 #define PL_LIBDIR "/usr/local/lib/pidlock"
 #endif
+#ifndef PL_MULTIARCH /* Debian's platform name, x86_64-linux-gnu (the Makefile's) */
+#define PL_MULTIARCH ""
+#endif
 
 /* Where the dynamic linker splits the preload list: a library path with one
  * of these cannot be preloaded at all (ld.so(8): "separated by spaces or
@@ -38,6 +41,7 @@ static const char usage_main[] =
     "usage: pidlock run [options] -f FILE [--] COMMAND [ARG]...\n"
     "       pidlock status [-q|--json] [--] FILE\n"
     "       pidlock stop [-s SIG] [-t SECS] [-q] [--] FILE\n"
+    "       pidlock check [--] COMMAND [ARG]...\n"
     "       pidlock --help | --version\n"
     "\n"
     "Keeps a program single-instance with an exclusive lock on a PID file.\n"
@@ -362,15 +366,18 @@ static const char *unreachable_reason(const char *path)
 }
 
 /* The library for PROG: next to this command (build tree), or installed
- * beside it (PREFIX/bin and PREFIX/lib/pidlock), or where `make install` put
- * it. A dynamically linked program whose loader or machine is not this
+ * beside it (PREFIX/bin and PREFIX/lib/pidlock, or the Debian package's
+ * /usr/bin and /usr/lib/MULTIARCH/pidlock), or, last, where `make install`
+ * put it: the folders relative to the command come first, so a relocated
+ * installation never loads a library from an old one. A dynamically linked program whose loader or machine is not this
  * command's needs the library built for it, from a folder of its own under
  * those (docs/platforms.md): musl/ for musl's loader (glibc/ for glibc's when
  * this command is musl's), the machine's name for another machine (arm64/,
  * arm64-musl/). A loader given a library it cannot use runs the program
  * without it (glibc) or crashes (musl), so with no such library the program
- * is refused. 0, or the exit status after a one-line message. */
-static int find_library(const char *name, const char *prog, char *out, size_t n)
+ * is refused. 0, or the exit status after a one-line message (none when
+ * quiet: pidlock check says it in its own words). */
+int pl_find_library(const char *name, const char *prog, char *out, size_t n, int quiet)
 {
 	char exe[PATH_MAX] = "", sub[64] = "";
 	struct pl_elf self, target, lib;
@@ -386,21 +393,24 @@ static int find_library(const char *name, const char *prog, char *out, size_t n)
 	char *slash = strrchr(exe, '/');
 	if (slash)
 		*slash = '\0';
-	const char *const fmt[] = {"%s/%s" PL_LIBNAME, "%s/../lib/pidlock/%s" PL_LIBNAME, "%s/%s" PL_LIBNAME};
-	for (int i = 0; i < 3; i++) {
-		const char *dir = i == 2 ? PL_LIBDIR : exe;
+	const char *const fmt[] = {"%s/%s" PL_LIBNAME, "%s/../lib/pidlock/%s" PL_LIBNAME,
+				   "%s/../lib/" PL_MULTIARCH "/pidlock/%s" PL_LIBNAME, "%s/%s" PL_LIBNAME};
+	for (int i = 0; i < 4; i++) {
+		const char *dir = i == 3 ? PL_LIBDIR : exe;
 		if (!*dir || (size_t)snprintf(out, n, fmt[i], dir, sub) >= n || access(out, R_OK) != 0)
 			continue;
 		if (check && (pl_elf_read(out, &lib) != 0 || !pl_elf_same_machine(&lib, &target)))
 			continue;
 		char real[PATH_MAX];
-		if (i < 2 && realpath(out, real)) {
+		if (i < 3 && realpath(out, real)) {
 			size_t len = strlen(real);
 			if (len < n)
 				memcpy(out, real, len + 1);
 		}
 		return 0;
 	}
+	if (quiet)
+		return *sub ? 126 : PL_EX_OSERR;
 	if (!*sub) {
 		fprintf(stderr, "pidlock: cannot find %s next to this command or in %s\n", PL_LIBNAME,
 			PL_LIBDIR);
@@ -480,7 +490,7 @@ static int cmd_run(int argc, char **argv)
 			err == ENOENT ? "command not found" : strerror(err));
 		return err == ENOENT ? 127 : 126;
 	}
-	if ((err = find_library(cmd[0], prog, lib, sizeof(lib))))
+	if ((err = pl_find_library(cmd[0], prog, lib, sizeof(lib), 0)))
 		return err;
 	/* The loader would split the path and preload nothing: the program
 	 * would run unguarded beside loader errors. An installation problem,
@@ -1092,5 +1102,7 @@ int main(int argc, char **argv, char **envp)
 		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(c, "stop") == 0)
 		return cmd_stop(argc - 1, argv + 1);
+	if (strcmp(c, "check") == 0)
+		return pl_cmd_check(argc - 1, argv + 1);
 	return usage_error(NULL, "unknown command", c);
 }

@@ -14,7 +14,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PL_VERSION "0.1.0"
+#ifndef PL_VERSION /* the Makefile passes the VERSION file's */
+#define PL_VERSION "unknown"
+#endif
 
 /* Variables a user sets (SPEC section 2). */
 #define PL_ENV_FILE "PIDLOCK_FILE"
@@ -293,5 +295,13 @@ int pl_elf_is_musl(const struct pl_elf *e); /* its loader is musl's */
 const char *pl_elf_arch(const struct pl_elf *e);
 /* Same class, byte order and machine: one can preload a library of the other. */
 int pl_elf_same_machine(const struct pl_elf *a, const struct pl_elf *b);
+
+/* ---- cli.c and check.c: the command (issue 15) ---- */
+/* The library `pidlock run` preloads into prog (cli.c): 0 and its path in
+ * out, else the exit status (126: none built for prog's loader or machine,
+ * 71: none at all), with a message on stderr unless quiet. */
+int pl_find_library(const char *name, const char *prog, char *out, size_t n, int quiet);
+/* pidlock check -- COMMAND [ARG]...: will the library enter COMMAND? */
+int pl_cmd_check(int argc, char **argv);
 
 #endif

@@ -1,0 +1,118 @@
+#!/bin/sh
+# Builds pidlock_VERSION_ARCH.deb from this tree (make deb): the library in
+# /usr/lib/MULTIARCH/pidlock (and musl/ when musl-gcc is there), the command
+# in /usr/bin, the man page, the completions, the docs and the copyright file.
+#
+# Why dpkg-deb and not debian/ with debhelper: the package needs no build
+# dependency beyond dpkg-dev (dpkg-deb, dpkg-shlibdeps, dpkg-buildflags), and
+# it is made from the tree exactly as it stands: one script, run by make, with
+# the same Makefile that builds everything else, no second build description
+# to keep in step, and the same bytes for the same commit (timestamps come
+# from the commit, SOURCE_DATE_EPOCH, and owners are root:root).
+#
+# Usage: sh scripts/mkdeb.sh [OUTDIR]   (default: the top of the tree)
+set -eu
+cd "$(dirname "$0")/.."
+
+die() {
+	echo "mkdeb: $*" >&2
+	exit 1
+}
+for tool in dpkg-deb dpkg-shlibdeps dpkg-buildflags dpkg-architecture gzip; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: apt-get install dpkg-dev"
+done
+
+out=${1:-.}
+version=$(cat VERSION)
+arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+# The man page must say the same version as the command and the package.
+head -n 1 docs/pidlock.1 | grep -q "\"pidlock $version\"" ||
+	die "docs/pidlock.1: its .TH line does not say \"pidlock $version\" (VERSION)"
+# Reproducible: every date from the commit, not from the clock.
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+	SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || date +%s)
+fi
+export SOURCE_DATE_EPOCH
+# The maintainer: DEBFULLNAME and DEBEMAIL, as dch takes them, else the
+# author of the commit the package is built from.
+if [ -n "${DEBEMAIL:-}" ]; then
+	maintainer="${DEBFULLNAME:-pidlock maintainers} <$DEBEMAIL>"
+else
+	maintainer=$(git log -1 --format='%an <%ae>' 2>/dev/null) ||
+		die "set DEBFULLNAME and DEBEMAIL: no git history to take the maintainer from"
+fi
+
+# Debian's hardening flags (lintian checks them); the Makefile has no
+# CPPFLAGS, so those go with CFLAGS.
+flags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+ldflags="$(dpkg-buildflags --get LDFLAGS) -Wl,-z,now"
+build=build/deb
+make --no-print-directory BUILD="$build" PREFIX=/usr MULTIARCH="$multiarch" \
+	PL_LIBDIR="/usr/lib/$multiarch/pidlock" \
+	CFLAGS="$flags" LDFLAGS="$ldflags" "$build/libpidlock.so" "$build/pidlock"
+musl=""
+if command -v musl-gcc >/dev/null 2>&1; then
+	make --no-print-directory BUILD=build/deb-musl CC=musl-gcc CFLAGS="-O2 -g" \
+		LDFLAGS="-Wl,-z,relro -Wl,-z,now" build/deb-musl/libpidlock.so
+	musl=build/deb-musl/libpidlock.so
+else
+	echo "mkdeb: no musl-gcc: the package has no musl/ library" >&2
+fi
+
+root=build/deb-root
+rm -rf "$root"
+lib=$root/usr/lib/$multiarch/pidlock
+doc=$root/usr/share/doc/pidlock
+install -d "$root/DEBIAN" "$root/usr/bin" "$lib" "$doc" "$root/usr/share/man/man1" \
+	"$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
+	"$root/usr/share/fish/vendor_completions.d"
+install -m 0755 "$build/pidlock" "$root/usr/bin/pidlock"
+install -m 0644 "$build/libpidlock.so" "$lib/libpidlock.so"
+if [ -n "$musl" ]; then
+	install -d "$lib/musl"
+	install -m 0644 "$musl" "$lib/musl/libpidlock.so"
+fi
+# Debug symbols are not shipped (no -dbgsym package is made).
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/pidlock" \
+	"$lib/libpidlock.so" ${musl:+"$lib/musl/libpidlock.so"}
+gzip -9n <docs/pidlock.1 >"$root/usr/share/man/man1/pidlock.1.gz"
+install -m 0644 completions/pidlock.bash "$root/usr/share/bash-completion/completions/pidlock"
+install -m 0644 completions/_pidlock "$root/usr/share/zsh/vendor-completions/_pidlock"
+install -m 0644 completions/pidlock.fish "$root/usr/share/fish/vendor_completions.d/pidlock.fish"
+install -m 0644 packaging/copyright "$doc/copyright"
+if [ -n "$musl" ]; then
+	install -d "$root/usr/share/lintian/overrides"
+	install -m 0644 packaging/lintian-overrides "$root/usr/share/lintian/overrides/pidlock"
+fi
+gzip -9n <README.md >"$doc/README.md.gz"
+gzip -9n <docs/platforms.md >"$doc/platforms.md.gz"
+# A native package (the version has no Debian revision): changelog.gz, one
+# entry for this version, dated by the commit.
+{
+	printf 'pidlock (%s) unstable; urgency=medium\n\n' "$version"
+	printf '  * pidlock %s, built from the source tree with make deb.\n\n' "$version"
+	printf ' -- %s  %s\n' "$maintainer" "$(date -u -R -d "@$SOURCE_DATE_EPOCH")"
+} | gzip -9n >"$doc/changelog.gz"
+chmod 0644 "$doc"/*
+
+# Depends from the libraries the command and the glibc library link.
+shl=build/deb-shlibs
+rm -rf "$shl"
+mkdir -p "$shl/debian"
+printf 'Source: pidlock\n\nPackage: pidlock\nArchitecture: any\n' >"$shl/debian/control"
+depends=$(cd "$shl" && dpkg-shlibdeps -O "../../$root/usr/bin/pidlock" "../../$lib/libpidlock.so" |
+	sed -n 's/^shlibs:Depends=//p')
+[ -n "$depends" ] || die "dpkg-shlibdeps found no dependencies"
+size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
+sed -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" -e "s|@MAINTAINER@|$maintainer|" \
+	-e "s|@SIZE@|$size|" -e "s|@DEPENDS@|$depends|" packaging/control >"$root/DEBIAN/control"
+(cd "$root" && find usr -type f | LC_ALL=C sort | xargs md5sum) >"$root/DEBIAN/md5sums"
+chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
+find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+
+deb=$out/pidlock_${version}_$arch.deb
+# One package in OUTDIR, so that apt-get install ./pidlock_*.deb means this one.
+rm -f "$out"/pidlock_*_"$arch".deb
+dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
+echo "mkdeb: $deb"

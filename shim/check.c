@@ -1,0 +1,515 @@
+/* pidlock check -- COMMAND [ARG]...: before deploying, will the pidlock
+ * library enter COMMAND, and what will guard it (issue 15)?
+ *
+ * It follows what execve would do: COMMAND through PATH, each "#!" line to
+ * its interpreter, env (and env -S) to the program env would run, up to the
+ * real program. Then it says in words, one line per finding on stdout, what
+ * stands between that program and the library, and exits with the worst:
+ *   0  the library will load in the program and take or adopt the lock;
+ *   1  `pidlock run` guards it only through the inherited descriptor, as in
+ *      tree scope (static, setuid or setgid, file capabilities; on macOS
+ *      System Integrity Protection or the hardened runtime);
+ *   2  it cannot be guarded (another machine or loader with no library
+ *      built for it, a loader neither glibc's nor musl's, a library path
+ *      LD_PRELOAD cannot carry).
+ * 64 usage error, 126 COMMAND not executable, 127 not found: as `run`.
+ *
+ * Nothing is executed: every answer comes from reading files. What a script
+ * does after it starts (a pyenv-style shim that execs the real python) is
+ * beyond that; check says so instead of guessing.
+ *
+ * Every static name here starts with ck_: the fuzzing harness includes
+ * cli.c and this file in one translation unit.
+ */
+#include "pidlock.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/xattr.h>
+#endif
+
+/* As cli.c (which the fuzzing harness includes beside this file): where
+ * the loader splits its preload list (ld.so(8); dyld splits at colons). */
+#ifndef PL_PRELOAD_SEPARATORS
+#ifdef __APPLE__
+#define PL_PRELOAD_SEPARATORS ":"
+#else
+#define PL_PRELOAD_SEPARATORS ": "
+#endif
+#endif
+
+#define CK_LOADS 0
+#define CK_FD_ONLY 1
+#define CK_NEVER 2
+#define CK_DEPTH 8     /* scripts run by scripts; Linux itself stops at 5 */
+#define CK_LINE 256    /* the kernel reads no more of a "#!" line (BINPRM_BUF_SIZE) */
+
+static const char ck_usage[] =
+    "usage: pidlock check [--] COMMAND [ARG]...\n"
+    "Says whether the pidlock library will enter COMMAND, following #! lines and\n"
+    "env to the real program, one line per finding. Runs nothing.\n"
+    "Exit: 0 the library will load and lock; 1 `pidlock run` guards it only through\n"
+    "the inherited descriptor (static, setuid/setgid, file capabilities, macOS\n"
+    "SIP or hardened runtime); 2 it cannot be guarded (another machine or loader\n"
+    "with no library for it, a loader neither glibc's nor musl's, a library path\n"
+    "LD_PRELOAD cannot carry); 64 usage error; 126 not executable; 127 not found.\n";
+
+/* One finding: "WHAT: words". */
+static void ck_say(const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void ck_say(const char *what, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	printf("%s: ", what);
+	vprintf(fmt, ap);
+	putchar('\n');
+	va_end(ap);
+}
+
+static const char *ck_base(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+/* NAME as execvp finds it: a path if it has a slash, else the first
+ * executable regular file in PATH. 0, or an errno. */
+static int ck_which(const char *name, char *out, size_t n)
+{
+	if (strchr(name, '/')) {
+		if ((size_t)snprintf(out, n, "%s", name) >= n)
+			return ENAMETOOLONG;
+		return access(out, F_OK) == 0 ? 0 : errno;
+	}
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	int err = ENOENT;
+	while (*path) {
+		const char *end = strchr(path, ':');
+		size_t len = end ? (size_t)(end - path) : strlen(path);
+		struct stat st;
+		if ((size_t)snprintf(out, n, "%.*s%s%s", (int)len, path, len ? "/" : "", name) < n &&
+		    stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(out, X_OK) == 0)
+				return 0;
+			err = EACCES;
+		}
+		path += len + (end ? 1 : 0);
+	}
+	return err;
+}
+
+/* The first line of path (at most CK_LINE bytes, no newline) into buf:
+ * its length, or -1 and errno. */
+static long ck_first_line(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	size_t got = fread(buf, 1, n - 1, f);
+	fclose(f);
+	buf[got] = '\0';
+	char *nl = memchr(buf, '\n', got);
+	if (nl) {
+		*nl = '\0';
+		got = (size_t)(nl - buf);
+	}
+	return (long)got;
+}
+
+/* A shell script with a line that starts with "exec": a wrapper such as a
+ * pyenv or rbenv shim, which runs another program in its place. */
+static int ck_execs_another(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char line[512];
+	int found = 0;
+	for (int i = 0; i < 10000 && !found && fgets(line, sizeof(line), f); i++) {
+		const char *p = line + strspn(line, " \t");
+		found = strncmp(p, "exec", 4) == 0 && (p[4] == ' ' || p[4] == '\t');
+	}
+	fclose(f);
+	return found;
+}
+
+/* The program env runs, from the words of a "#!/usr/bin/env ..." line
+ * (after env itself): options and NAME=VALUE skipped, -S splitting the
+ * rest as env does. The program's name into out; 0, or -1 if none. */
+static int ck_env_program(const char *args, char *out, size_t n)
+{
+	char words[CK_LINE];
+	snprintf(words, sizeof(words), "%s", args);
+	/* Without -S the kernel hands env everything after its name as one
+	 * word, which env runs as one program name, spaces and all. */
+	if (strncmp(words, "-S", 2) != 0 && strncmp(words, "--split-string", 14) != 0) {
+		if (!*words || strchr(words, '='))
+			return -1;
+		snprintf(out, n, "%s", words);
+		return 0;
+	}
+	char *save = NULL;
+	int takes_arg = 0;
+	for (char *w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (takes_arg) {
+			takes_arg = 0;
+			continue;
+		}
+		if (strcmp(w, "-S") == 0 || strcmp(w, "--split-string") == 0 || strcmp(w, "-") == 0 ||
+		    strcmp(w, "-i") == 0 || strcmp(w, "--ignore-environment") == 0 || strcmp(w, "-0") == 0)
+			continue;
+		if (strncmp(w, "-S", 2) == 0) /* -Spython3: the word glued on */
+			w += 2;
+		else if (strcmp(w, "-u") == 0 || strcmp(w, "-C") == 0 || strcmp(w, "--unset") == 0 ||
+			 strcmp(w, "--chdir") == 0) {
+			takes_arg = 1;
+			continue;
+		} else if (*w == '-' || strchr(w, '='))
+			continue;
+		snprintf(out, n, "%s", w);
+		return 0;
+	}
+	return -1;
+}
+
+/* ---- the program itself ---- */
+
+#ifndef __APPLE__
+/* 1 for glibc's dynamic loader: ld-linux*.so (x86, arm, aarch64, i386),
+ * ld64.so.* (ppc64, s390x), ld.so.1 (32-bit ppc, mips). */
+static int ck_is_glibc_loader(const char *interp)
+{
+	const char *b = ck_base(interp);
+	return strncmp(b, "ld-linux", 8) == 0 || strncmp(b, "ld64.so.", 8) == 0 ||
+	       strcmp(b, "ld.so.1") == 0;
+}
+#endif
+
+/* Mach-O: whether a macOS program's code signature asks for the hardened
+ * runtime (CS_RUNTIME), under which dyld ignores DYLD_INSERT_LIBRARIES
+ * unless the program is entitled to it. Plain byte parsing, so a Mach-O file
+ * is recognised on every platform. Returns -1 not Mach-O, else 0 or 1; *dyld
+ * is set when the entitlement allow-dyld-environment-variables is present. */
+#define CK_FAT 0xcafebabeu
+#define CK_MH64 0xfeedfacfu
+#define CK_MH32 0xfeedfaceu
+#define CK_LC_CODE_SIGNATURE 0x1du
+#define CK_CS_RUNTIME 0x10000u
+
+static unsigned int ck_be32(const unsigned char *p)
+{
+	return (unsigned int)p[0] << 24 | (unsigned int)p[1] << 16 | (unsigned int)p[2] << 8 | p[3];
+}
+static unsigned int ck_le32(const unsigned char *p)
+{
+	return (unsigned int)p[3] << 24 | (unsigned int)p[2] << 16 | (unsigned int)p[1] << 8 | p[0];
+}
+
+static int ck_read_at(FILE *f, unsigned long off, unsigned char *buf, size_t n)
+{
+	return off > 0x7fffffffUL || fseek(f, (long)off, SEEK_SET) != 0 || fread(buf, 1, n, f) != n
+		   ? -1
+		   : 0;
+}
+
+static int ck_macho_hardened(const char *path, int *dyld)
+{
+	*dyld = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	unsigned char h[32], sb[12], idx[8], blob[16];
+	int r = -1;
+	unsigned long base = 0;
+	if (ck_read_at(f, 0, h, sizeof(h)))
+		goto out;
+	if (ck_be32(h) == CK_FAT && ck_be32(h + 4) > 0 && ck_be32(h + 4) < 32) {
+		/* A universal binary: the first slice stands for all (they are
+		 * signed with the same options). */
+		if (ck_read_at(f, 8 + 8, idx, 4)) /* fat_arch: cputype, subtype, offset */
+			goto out;
+		base = ck_be32(idx);
+		if (ck_read_at(f, base, h, sizeof(h)))
+			goto out;
+	}
+	unsigned int magic = ck_le32(h);
+	if (magic != CK_MH64 && magic != CK_MH32)
+		goto out;
+	r = 0;
+	unsigned int ncmds = ck_le32(h + 16);
+	unsigned long off = base + (magic == CK_MH64 ? 32 : 28);
+	for (unsigned int i = 0; i < ncmds && i < 4096; i++) {
+		unsigned char lc[16];
+		if (ck_read_at(f, off, lc, sizeof(lc)) || ck_le32(lc + 4) < 8)
+			goto out;
+		if (ck_le32(lc) == CK_LC_CODE_SIGNATURE) {
+			unsigned long sig = base + ck_le32(lc + 8);
+			if (ck_read_at(f, sig, sb, sizeof(sb)) || ck_be32(sb) != 0xfade0cc0u)
+				goto out;
+			for (unsigned int k = 0; k < ck_be32(sb + 8) && k < 64; k++) {
+				if (ck_read_at(f, sig + 12 + 8UL * k, idx, sizeof(idx)))
+					goto out;
+				unsigned long at = sig + ck_be32(idx + 4);
+				if (ck_read_at(f, at, blob, sizeof(blob)))
+					goto out;
+				if (ck_be32(blob) == 0xfade0c02u && (ck_be32(blob + 12) & CK_CS_RUNTIME))
+					r = 1; /* CodeDirectory flags */
+				if (ck_be32(blob) == 0xfade7171u) { /* the entitlements' plist */
+					static const char key[] =
+					    "com.apple.security.cs.allow-dyld-environment-variables";
+					char xml[4096];
+					size_t len = ck_be32(blob + 4);
+					len = len < sizeof(xml) ? len : sizeof(xml) - 1;
+					if (!ck_read_at(f, at, (unsigned char *)xml, len)) {
+						xml[len] = '\0';
+						*dyld = strstr(xml + 8, key) != NULL;
+					}
+				}
+			}
+			goto out;
+		}
+		off += ck_le32(lc + 4);
+	}
+out:
+	fclose(f);
+	return r;
+}
+
+/* The findings for the real program, PROG, reached through the script
+ * FIRST (NULL when COMMAND is PROG itself); the verdict. */
+static int ck_program(const char *prog, const char *first)
+{
+	struct stat st;
+	int worst = CK_LOADS;
+	if (stat(prog, &st) != 0) {
+		ck_say(prog, "cannot be examined: %s", strerror(errno));
+		return CK_NEVER;
+	}
+	int hardened_dyld = 0, hardened = ck_macho_hardened(prog, &hardened_dyld);
+#ifdef __APPLE__
+	if (st.st_flags & SF_RESTRICTED) {
+		ck_say(prog, "is protected by System Integrity Protection: dyld drops "
+			     "DYLD_INSERT_LIBRARIES for it");
+		worst = CK_FD_ONLY;
+	}
+	if (hardened == 1 && !hardened_dyld) {
+		ck_say(prog, "is signed with the hardened runtime and not entitled to "
+			     "DYLD_ environment variables: dyld ignores DYLD_INSERT_LIBRARIES");
+		worst = CK_FD_ONLY;
+	} else if (hardened == 1) {
+		ck_say(prog, "uses the hardened runtime but is entitled to DYLD_ variables "
+			     "(allow-dyld-environment-variables)");
+	} else if (hardened == 0) {
+		ck_say(prog, "a macOS program; its loader is dyld");
+	}
+#else
+	if (hardened >= 0) {
+		ck_say(prog, "a macOS (Mach-O) program: it does not run on this system");
+		return CK_NEVER;
+	}
+	struct pl_elf e;
+	if (pl_elf_read(prog, &e) != 0) {
+		ck_say(prog, "cannot be read: %s", strerror(errno));
+		return CK_NEVER;
+	}
+	if (!e.is_elf) {
+		ck_say(prog, "neither a program (ELF) nor a script with a #! line: "
+			     "execve cannot run it");
+		return CK_NEVER;
+	}
+	const char *arch = pl_elf_arch(&e);
+	if (!e.dynamic) {
+		ck_say(prog, "a statically linked %s program: no dynamic loader, so nothing can "
+			     "preload the library; `pidlock run` holds the lock for it through the "
+			     "inherited descriptor, as in tree scope",
+		       arch ? arch : "ELF");
+		worst = CK_FD_ONLY;
+	} else if (pl_elf_is_musl(&e)) {
+		ck_say(prog, "a dynamically linked %s program for musl (loader %s)",
+		       arch ? arch : "ELF", e.interp);
+	} else if (ck_is_glibc_loader(e.interp)) {
+		ck_say(prog, "a dynamically linked %s program for glibc (loader %s)",
+		       arch ? arch : "ELF", e.interp);
+	} else {
+		ck_say(prog, "its loader %s is neither glibc's nor musl's: the pidlock library is "
+			     "built for those two only",
+		       e.interp);
+		return CK_NEVER;
+	}
+#endif
+	if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
+	    ((st.st_mode & S_ISGID) && st.st_gid != getegid())) {
+		ck_say(prog, "is set%cid (owner %ld, group %ld): it runs in secure-execution mode, "
+			     "where the loader ignores %s; guarded through the inherited descriptor",
+		       (st.st_mode & S_ISUID) && st.st_uid != geteuid() ? 'u' : 'g', (long)st.st_uid,
+		       (long)st.st_gid, PL_PRELOAD_VAR);
+		worst = CK_FD_ONLY;
+	}
+#ifdef __linux__
+	if (getxattr(prog, "security.capability", NULL, 0) > 0) {
+		ck_say(prog, "has file capabilities (security.capability): a user it gives them to "
+			     "runs it in secure-execution mode, where the loader ignores LD_PRELOAD; "
+			     "guarded through the inherited descriptor");
+		worst = CK_FD_ONLY;
+	}
+#endif
+
+	/* The library `pidlock run` would preload: it chooses by the file it
+	 * executes, COMMAND itself, which for a script is not this program. */
+	char lib[PATH_MAX], lib_run[PATH_MAX];
+	int err = pl_find_library(ck_base(prog), prog, lib, sizeof(lib), 1);
+	if (err == 126) {
+#ifndef __APPLE__
+		/* The folder find_library looked in, named as it names it. */
+		char exe[PATH_MAX], sub[64];
+		struct pl_elf self;
+		int same = plat_self_exe(exe, sizeof(exe)) && pl_elf_read(exe, &self) == 0 &&
+			   pl_elf_same_machine(&self, &e);
+		if (same)
+			snprintf(sub, sizeof(sub), "%s", pl_elf_is_musl(&e) ? "musl" : "glibc");
+		else
+			snprintf(sub, sizeof(sub), "%s%s", arch ? arch : "unknown",
+				 pl_elf_is_musl(&e) ? "-musl" : "");
+		ck_say(prog, "no pidlock library built for its loader %s is installed (%s/%s beside "
+			     "the command's own, docs/platforms.md): `pidlock run` refuses it",
+		       e.interp, sub, PL_LIBNAME);
+#endif
+		return CK_NEVER;
+	}
+	if (err) {
+		ck_say(prog, "no pidlock library (%s) next to this command or where it is "
+			     "installed: `pidlock run` refuses every program",
+		       PL_LIBNAME);
+		return CK_NEVER;
+	}
+	if (strpbrk(lib, PL_PRELOAD_SEPARATORS)) {
+		ck_say(lib, "has a space or a colon, where %s splits its list: it cannot be "
+			    "preloaded; install pidlock under a path without them",
+		       PL_PRELOAD_VAR);
+		return CK_NEVER;
+	}
+	if (first && pl_find_library(ck_base(first), first, lib_run, sizeof(lib_run), 1) == 0 &&
+	    strcmp(lib, lib_run) != 0) {
+		ck_say(prog, "needs %s, but `pidlock run` chooses by the script it executes and "
+			     "would preload %s; run the interpreter itself: pidlock run -f FILE -- %s "
+			     "SCRIPT",
+		       lib, lib_run, prog);
+		return CK_NEVER;
+	}
+	if (worst == CK_LOADS)
+		ck_say(prog, "the loader will preload %s, which takes or adopts the lock", lib);
+	return worst;
+}
+
+int pl_cmd_check(int argc, char **argv)
+{
+	int i = 1;
+	if (i < argc && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
+		fputs(ck_usage, stdout);
+		return 0;
+	}
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	else if (i < argc && argv[i][0] == '-') {
+		fprintf(stderr, "pidlock: unknown option %s; try 'pidlock check --help'\n", argv[i]);
+		return PL_EX_USAGE;
+	}
+	if (i >= argc) {
+		fprintf(stderr, "pidlock: missing COMMAND; try 'pidlock check --help'\n");
+		return PL_EX_USAGE;
+	}
+
+	char first[PATH_MAX], prog[PATH_MAX], next[PATH_MAX];
+	int err = ck_which(argv[i], first, sizeof(first));
+	if (err) {
+		ck_say(argv[i], "%s", err == ENOENT ? "command not found" : strerror(err));
+		return err == ENOENT ? 127 : 126;
+	}
+	if (access(first, X_OK) != 0) {
+		ck_say(first, "cannot be executed: %s", strerror(errno));
+		return 126;
+	}
+	memcpy(prog, first, sizeof(prog));
+	int via_shell_exec = 0;
+	for (int depth = 0;; depth++) {
+		char line[CK_LINE];
+		if (ck_first_line(prog, line, sizeof(line)) < 0) {
+			ck_say(prog, "cannot be read: %s", strerror(errno));
+			return 126;
+		}
+		if (strncmp(line, "#!", 2) != 0)
+			break;
+		if (depth == CK_DEPTH) {
+			ck_say(prog, "too many #! interpreters in a row: the kernel refuses to run it");
+			return CK_NEVER;
+		}
+		/* "#!INTERP [ARG]": the kernel passes ARG, if any, as one word. */
+		char *interp = line + 2 + strspn(line + 2, " \t");
+		char *arg = interp + strcspn(interp, " \t");
+		if (*arg) {
+			*arg++ = '\0';
+			arg += strspn(arg, " \t");
+			for (size_t n = strlen(arg); n && (arg[n - 1] == ' ' || arg[n - 1] == '\t' ||
+							   arg[n - 1] == '\r');
+			     n--)
+				arg[n - 1] = '\0';
+		}
+		if (!*interp) {
+			ck_say(prog, "a script whose #! line names no interpreter");
+			return CK_NEVER;
+		}
+		const char *b = ck_base(interp);
+		int shell = strcmp(b, "sh") == 0 || strcmp(b, "bash") == 0 || strcmp(b, "dash") == 0 ||
+			    strcmp(b, "zsh") == 0 || strcmp(b, "ksh") == 0;
+		if (strcmp(b, "env") == 0) {
+			char name[CK_LINE];
+			if (ck_env_program(arg, name, sizeof(name))) {
+				ck_say(prog, "a script run by %s with no program to run", interp);
+				return CK_NEVER;
+			}
+			err = ck_which(name, next, sizeof(next));
+			if (err) {
+				ck_say(prog, "a script for %s %s, which runs %s: %s", interp, arg, name,
+				       err == ENOENT ? "not found in PATH" : strerror(err));
+				return err == ENOENT ? 127 : 126;
+			}
+			ck_say(prog, "a script for %s %s, which runs %s", interp, arg, next);
+			b = ck_base(next);
+			shell = strcmp(b, "sh") == 0 || strcmp(b, "bash") == 0 ||
+				strcmp(b, "dash") == 0 || strcmp(b, "zsh") == 0 || strcmp(b, "ksh") == 0;
+		} else {
+			if ((size_t)snprintf(next, sizeof(next), "%s", interp) >= sizeof(next) ||
+			    access(next, X_OK) != 0) {
+				ck_say(prog, "a script for %s, which cannot be executed: %s", interp,
+				       strerror(errno));
+				return 126;
+			}
+			ck_say(prog, "a script for %s%s%s", interp, *arg ? " " : "", arg);
+		}
+		if (shell && ck_execs_another(prog)) {
+			ck_say(prog, "a shell script that execs another program (a shim such as "
+				     "pyenv's): check follows its #! line only; the lock passes "
+				     "through that exec, but check the program it runs too");
+			via_shell_exec = 1;
+		}
+		memcpy(prog, next, sizeof(prog));
+	}
+	int verdict = ck_program(prog, strcmp(prog, first) != 0 ? first : NULL);
+	static const char *const words[] = {
+	    "the pidlock library will enter it and lock",
+	    "guarded only through the descriptor `pidlock run` passes on, as in tree scope",
+	    "it cannot be guarded",
+	};
+	printf("verdict %d: %s%s\n", verdict, words[verdict],
+	       via_shell_exec && verdict == CK_LOADS ? " (as far as the #! line goes)" : "");
+	return verdict;
+}

@@ -1,0 +1,225 @@
+#!/usr/bin/env bats
+# Installing pidlock like a system tool (issue 15): one VERSION for the
+# command, the man page and the package; `make deb` and lintian; the command
+# finding its library relative to itself wherever the tree is unpacked; the
+# PREFIX stamp; the bash, zsh and fish completions. (CI installs the package
+# system-wide and runs scripts/deb-smoke.sh; these tests never install it.)
+
+# shellcheck disable=SC2016 # sh -c, bash -c and fish -c scripts expand in the child, on purpose
+load test_helper
+
+bats_require_minimum_version 1.5.0
+
+MULTIARCH=$(gcc -print-multiarch)
+VERSION=$(cat "$ROOT/VERSION")
+
+# The package, built once for the file into its own folder.
+setup_file() {
+	DEB_DIR="$(mktemp -d "${BATS_TMPDIR:-/tmp}/pidlock-deb.XXXXXX")"
+	export DEB_DIR
+	(cd "$ROOT" && sh scripts/mkdeb.sh "$DEB_DIR") >"$DEB_DIR/mkdeb.log" 2>&1 ||
+		{ cat "$DEB_DIR/mkdeb.log" >&2; return 1; }
+}
+
+teardown_file() {
+	[ -z "${DEB_DIR:-}" ] || rm -rf "$DEB_DIR"
+}
+
+deb() {
+	local f
+	for f in "$DEB_DIR"/pidlock_*.deb; do
+		printf '%s\n' "$f"
+	done
+}
+
+@test "package: pidlock --version, the man page header and the .deb agree with VERSION" {
+	[[ $VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "VERSION is '$VERSION'"
+	run -0 "$PIDLOCK" --version
+	assert_output "pidlock $VERSION"
+	run -0 head -n 1 "$ROOT/docs/pidlock.1"
+	assert_output --regexp "^\.TH PIDLOCK 1 \"[0-9-]+\" \"pidlock $VERSION\" "
+	assert_equal "$(deb)" "$DEB_DIR/pidlock_${VERSION}_$(dpkg --print-architecture).deb"
+	run -0 dpkg-deb -f "$(deb)" Version
+	assert_output "$VERSION"
+}
+
+@test "package: lintian finds no error and no warning" {
+	command -v lintian >/dev/null || fail "lintian is missing: scripts/test-deps.sh installs it"
+	run -0 lintian --fail-on error,warning "$(deb)"
+	refute_output --regexp '^[EW]: '
+}
+
+@test "package: the files are where Debian's tools look for them" {
+	run -0 dpkg-deb -c "$(deb)"
+	local p
+	for p in ./usr/bin/pidlock "./usr/lib/$MULTIARCH/pidlock/libpidlock.so" \
+		./usr/share/man/man1/pidlock.1.gz ./usr/share/bash-completion/completions/pidlock \
+		./usr/share/zsh/vendor-completions/_pidlock ./usr/share/fish/vendor_completions.d/pidlock.fish \
+		./usr/share/doc/pidlock/copyright ./usr/share/doc/pidlock/changelog.gz; do
+		assert_line --regexp " $p\$"
+	done
+	refute_output --partial "/usr/local"
+	refute_output --partial " ./usr/lib/pidlock"
+	run -0 dpkg-deb -f "$(deb)" Depends
+	assert_output --regexp '^libc6 \(>= [0-9.]+\)'
+	dpkg-deb -x "$(deb)" "$T/root"
+	# gzip -9n: no name, no timestamp in the header (bytes 4-7 are zero).
+	run -0 od -An -tx1 -j3 -N5 "$T/root/usr/share/man/man1/pidlock.1.gz"
+	assert_output " 00 00 00 00 00"
+	run -0 cat "$T/root/usr/share/doc/pidlock/copyright"
+	assert_line --index 0 "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
+}
+
+@test "package: the same commit gives the same bytes" {
+	mkdir "$T/again"
+	# Compiled again from scratch, not the same objects packed twice.
+	rm -rf "$ROOT/build/deb" "$ROOT/build/deb-musl"
+	(cd "$ROOT" && sh scripts/mkdeb.sh "$T/again") >/dev/null 2>&1
+	run -0 cmp "$(deb)" "$T/again/$(basename "$(deb)")"
+}
+
+@test "package: unpacked anywhere, the command uses the library beside it" {
+	dpkg-deb -x "$(deb)" "$T/root"
+	local lib="$T/root/usr/lib/$MULTIARCH/pidlock/libpidlock.so"
+	run -0 "$T/root/usr/bin/pidlock" check -- true
+	assert_line --partial "will preload $lib,"
+	# And runs a program with it and the lock, no baked path involved.
+	run -0 "$T/root/usr/bin/pidlock" run -f "$PF" -- sh -c 'echo "$LD_PRELOAD"; cat "$1"' sh "$PF"
+	assert_line --index 0 "$lib"
+	assert_line --index 1 --regexp '^[0-9]+$'
+}
+
+@test "package: a change of PREFIX rebuilds the command with the new path" {
+	local b="$T/build"
+	run -0 make -C "$ROOT" --no-print-directory BUILD="$b" PREFIX=/opt/one "$b/pidlock"
+	run -0 grep -c /opt/one/lib/pidlock "$b/pidlock"
+	local before
+	before=$(stat -c %Y.%y "$b/pidlock")
+	# The same PREFIX again: nothing to do.
+	run -0 make -C "$ROOT" --no-print-directory BUILD="$b" PREFIX=/opt/one "$b/pidlock"
+	refute_output --partial "-o $b/pidlock"
+	assert_equal "$(stat -c %Y.%y "$b/pidlock")" "$before"
+	run -0 make -C "$ROOT" --no-print-directory BUILD="$b" PREFIX=/opt/two "$b/pidlock"
+	assert_output --partial "-o $b/pidlock"
+	run -0 grep -c /opt/two/lib/pidlock "$b/pidlock"
+	run -1 grep -c /opt/one/lib/pidlock "$b/pidlock"
+}
+
+@test "package: deb-smoke.sh --gone reports what a purge left" {
+	touch "$T/left-behind"
+	printf '/.\n/usr\n%s\n' "$T/left-behind" >"$T/list"
+	run -1 bash "$ROOT/scripts/deb-smoke.sh" --gone "$T/list"
+	assert_output --partial "left after purge: $T/left-behind"
+	rm "$T/left-behind"
+	run -0 bash "$ROOT/scripts/deb-smoke.sh" --gone "$T/list"
+}
+
+# ---- completions ----
+
+# Completes the words given (the last one is being typed) with the bash
+# completion; COMPREPLY, one per line, in $output.
+complete_bash() {
+	run -0 bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		COMPREPLY=(); _pidlock; printf "%s\n" "${COMPREPLY[@]}"' sh \
+		"$ROOT/completions/pidlock.bash" "$@"
+}
+
+@test "bash completion: subcommands and options" {
+	complete_bash pidlock ''
+	assert_output "$(printf '%s\n' run status stop check --help --version)"
+	complete_bash pidlock st
+	assert_output "$(printf '%s\n' status stop)"
+	complete_bash pidlock run --s
+	assert_output "$(printf '%s\n' --signal --scope)"
+	complete_bash pidlock status --
+	assert_output "$(printf '%s\n' --quiet --json --file --help --)"
+	complete_bash pidlock stop -f x --t
+	assert_output "--timeout"
+}
+
+@test "bash completion: option values: scope, on-error, signals" {
+	complete_bash pidlock run --scope ''
+	assert_output "$(printf '%s\n' process tree)"
+	complete_bash pidlock run -f x --scope=t
+	assert_output "--scope=tree"
+	complete_bash pidlock run --on-error ''
+	assert_output "$(printf '%s\n' fail run)"
+	complete_bash pidlock stop -s T
+	assert_output "$(printf '%s\n' TRAP TERM TSTP TTIN TTOU)"
+	complete_bash pidlock run --signal=KI
+	assert_output "--signal=KILL"
+	complete_bash pidlock run -E ''
+	assert_output ""
+}
+
+@test "bash completion: status and stop offer the NAMEs in XDG_RUNTIME_DIR" {
+	mkdir "$T/xdg" "$T/cwd"
+	touch "$T/xdg/web.pid" "$T/xdg/worker.pid" "$T/xdg/notes.txt"
+	cd "$T/cwd"
+	XDG_RUNTIME_DIR="$T/xdg" complete_bash pidlock status ''
+	assert_output "$(printf '%s\n' web worker)"
+	XDG_RUNTIME_DIR="$T/xdg" complete_bash pidlock stop -t 3 wo
+	assert_output "worker"
+	XDG_RUNTIME_DIR="$T/xdg" complete_bash pidlock run -f w
+	assert_output "$(printf '%s\n' web worker)"
+	# Paths too: a FILE may be one.
+	touch "$T/cwd/web-local.pid"
+	XDG_RUNTIME_DIR="$T/xdg" complete_bash pidlock status we
+	assert_output "$(printf '%s\n' web web-local.pid)"
+}
+
+@test "bash completion: without XDG_RUNTIME_DIR, the NAMEs in /tmp/pidlock-UID" {
+	# As nobody, whose folder this test leaves as it found it.
+	local uid dir made=0
+	uid=$(id -u nobody)
+	dir=/tmp/pidlock-$uid
+	if [ ! -d "$dir" ]; then
+		mkdir -m 0700 "$dir"
+		chown nobody "$dir"
+		made=1
+	fi
+	local name="bats-completion-$$"
+	touch "$dir/$name.pid"
+	cp "$ROOT/completions/pidlock.bash" "$T/c.bash"
+	chmod 0644 "$T/c.bash"
+	run -0 setpriv --reuid nobody --regid nogroup --clear-groups env -u XDG_RUNTIME_DIR \
+		bash -c 'cd /; source "$1"; COMP_WORDS=(pidlock stop bats-completion-); COMP_CWORD=2
+			_pidlock; printf "%s\n" "${COMPREPLY[@]}"' sh "$T/c.bash"
+	rm -f "$dir/$name.pid"
+	[ "$made" = 0 ] || rmdir "$dir"
+	assert_line "$name"
+}
+
+@test "bash completion: after -- or the first operand, COMMAND and its files" {
+	mkdir "$T/cwd"
+	touch "$T/cwd/data.txt"
+	cd "$T/cwd"
+	complete_bash pidlock run -f x -- ech
+	assert_line "echo"
+	complete_bash pidlock run -f x -w 5 ech
+	assert_line "echo"
+	complete_bash pidlock check -- ech
+	assert_line "echo"
+	complete_bash pidlock run -f x -- cat da
+	assert_output "data.txt"
+}
+
+@test "zsh and fish completions: valid, and fish completes as bash does" {
+	command -v zsh >/dev/null || fail "zsh is missing: scripts/test-deps.sh installs it"
+	command -v fish >/dev/null || fail "fish is missing: scripts/test-deps.sh installs it"
+	run -0 zsh -n "$ROOT/completions/_pidlock"
+	run -0 head -n 1 "$ROOT/completions/_pidlock"
+	assert_output "#compdef pidlock"
+	run -0 fish -n "$ROOT/completions/pidlock.fish"
+	mkdir "$T/xdg"
+	touch "$T/xdg/web.pid"
+	XDG_RUNTIME_DIR="$T/xdg" run -0 fish --no-config -c \
+		'source $argv[1]; complete -C "pidlock st"; complete -C "pidlock status w"; complete -C "pidlock run --scope "; complete -C "pidlock stop -s KI"' \
+		"$ROOT/completions/pidlock.fish"
+	assert_line --regexp '^status'
+	assert_line --regexp '^stop'
+	assert_line --regexp '^web'
+	assert_line --regexp '^process'
+	assert_line --regexp '^tree'
+	assert_line --regexp '^KILL'
+}
