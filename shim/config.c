@@ -315,6 +315,15 @@ int pl_config_load(const struct pl_env *e, struct pl_config *cfg)
 			blank++;
 		if (blank == len)
 			return bad(cfg, e->file, "blank; expected a path or a NAME");
+		/* "app.pid" would become NAME.pid.pid: someone who types a file
+		 * name means a file, as `pidlock run -f` says too. */
+		size_t slash = 0;
+		while (slash < len && cfg->file[slash] != '/')
+			slash++;
+		if (slash == len && len >= 4 && cfg->file[len - 4] == '.' && cfg->file[len - 3] == 'p' &&
+		    cfg->file[len - 2] == 'i' && cfg->file[len - 1] == 'd')
+			return bad(cfg, e->file, "a NAME without '/' gets .pid added; write ./NAME.pid "
+						 "for a file in the current directory, or NAME alone");
 	}
 	return 0;
 }

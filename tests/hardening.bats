@@ -372,3 +372,12 @@ build_probe() {
 	assert_notes "$T" 0
 	[ "$(file_stamp "$T/regular")" = "$before" ] || fail "$T/regular was changed"
 }
+
+@test "hardening: PIDLOCK_FILE=app.pid (a NAME ending in .pid) is refused with 78 and a hint, nothing created" {
+	# The command refuses `-f app.pid` the same way (tests/command.bats).
+	pl_run env -u XDG_RUNTIME_DIR "PIDLOCK_FILE=app.pid" "LD_PRELOAD=$SHIM" "$PLPROG" note "$T" exit 0
+	assert_status 78
+	assert_one_pidlock_line "PIDLOCK_FILE=app.pid" "./NAME.pid"
+	assert_notes "$T" 0
+	[ ! -e "/tmp/pidlock-$(id -u)/app.pid.pid" ] || fail "the suffix was doubled"
+}
