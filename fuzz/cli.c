@@ -4,7 +4,7 @@
  *               (unreachable_reason), on a file of the fuzzer's bytes
  *   selector 1: LD_PRELOAD as found, with the library prepended once
  *               (set_preload)
- *   selector 2: PATH search for COMMAND (find_command): "PATH\0COMMAND"
+ *   selector 2: PATH search for COMMAND (pl_find_command): "PATH\0COMMAND"
  *   selector 3: run's arguments (parse_run, getopt_long): NUL-separated words
  *   selector 4: escaping of a command line (pl_json_str, put_text)
  *
@@ -104,7 +104,7 @@ static void fuzz_path(const uint8_t *data, size_t size)
 		cmd = "sh";
 	setenv("PATH", s, 1);
 	char out[PATH_MAX];
-	int err = find_command(cmd, out, sizeof(out));
+	int err = pl_find_command(cmd, out, sizeof(out));
 	if (err == 0) {
 		size_t o = strlen(out), c = strlen(cmd);
 		if (o >= sizeof(out) || o < c || strcmp(out + o - c, cmd) != 0)

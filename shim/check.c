@@ -79,34 +79,6 @@ static const char *ck_base(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* NAME as execvp finds it: a path if it has a slash, else the first
- * executable regular file in PATH. 0, or an errno. */
-static int ck_which(const char *name, char *out, size_t n)
-{
-	if (strchr(name, '/')) {
-		if ((size_t)snprintf(out, n, "%s", name) >= n)
-			return ENAMETOOLONG;
-		return access(out, F_OK) == 0 ? 0 : errno;
-	}
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	int err = ENOENT;
-	while (*path) {
-		const char *end = strchr(path, ':');
-		size_t len = end ? (size_t)(end - path) : strlen(path);
-		struct stat st;
-		if ((size_t)snprintf(out, n, "%.*s%s%s", (int)len, path, len ? "/" : "", name) < n &&
-		    stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (access(out, X_OK) == 0)
-				return 0;
-			err = EACCES;
-		}
-		path += len + (end ? 1 : 0);
-	}
-	return err;
-}
-
 /* The first line of path (at most CK_LINE bytes, no newline) into buf:
  * its length, or -1 and errno. */
 static long ck_first_line(const char *path, char *buf, size_t n)
@@ -429,7 +401,7 @@ int pl_cmd_check(int argc, char **argv)
 	}
 
 	char first[PATH_MAX], prog[PATH_MAX], next[PATH_MAX];
-	int err = ck_which(argv[i], first, sizeof(first));
+	int err = pl_find_command(argv[i], first, sizeof(first));
 	if (err) {
 		ck_say(argv[i], "%s", err == ENOENT ? "command not found" : strerror(err));
 		return err == ENOENT ? 127 : 126;
@@ -476,7 +448,7 @@ int pl_cmd_check(int argc, char **argv)
 				ck_say(prog, "a script run by %s with no program to run", interp);
 				return CK_NEVER;
 			}
-			err = ck_which(name, next, sizeof(next));
+			err = pl_find_command(name, next, sizeof(next));
 			if (err) {
 				ck_say(prog, "a script for %s %s, which runs %s: %s", interp, arg, name,
 				       err == ENOENT ? "not found in PATH" : strerror(err));

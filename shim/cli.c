@@ -312,7 +312,7 @@ static int parse_run(int argc, char **argv, struct pl_config *cfg, const char **
 /* ---- run ---- */
 
 /* Finds COMMAND as execvp would, so that it can be checked before exec. */
-static int find_command(const char *cmd, char *out, size_t n)
+int pl_find_command(const char *cmd, char *out, size_t n)
 {
 	if (strchr(cmd, '/')) {
 		if ((size_t)snprintf(out, n, "%s", cmd) >= n)
@@ -484,7 +484,7 @@ static int cmd_run(int argc, char **argv)
 	char **cmd = argv + i;
 
 	char lib[PATH_MAX], prog[PATH_MAX];
-	int err = find_command(cmd[0], prog, sizeof(prog));
+	int err = pl_find_command(cmd[0], prog, sizeof(prog));
 	if (err) {
 		fprintf(stderr, "pidlock: %s: %s\n", cmd[0],
 			err == ENOENT ? "command not found" : strerror(err));

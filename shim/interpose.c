@@ -267,6 +267,20 @@ INTERPOSE(ioctl)
 
 /* ---- fork and daemonising (guarantee 6) ---- */
 
+/* After anything that made a copy of this process (fork, _Fork, clone,
+ * clone/clone3/fork through syscall()): the copy records its own PID, the
+ * parent the copy's, for naming it later if nothing else can be seen. */
+static long after_copy(long r)
+{
+	if (r == 0) {
+		pl_state.pid = pl_getpid();
+		pl_state.child = 0;
+	} else if (r > 0) {
+		pl_state.child = (pid_t)r;
+	}
+	return r;
+}
+
 PL_EXPORT pid_t WRAP(fork)(void)
 {
 	if (!pl_state.active || in_foreign_child())
@@ -274,14 +288,7 @@ PL_EXPORT pid_t WRAP(fork)(void)
 	/* From now on copies may share the lock: the exit path must look before
 	 * removing the file. */
 	pl_state.shared = 1;
-	pid_t r = REAL(fork)();
-	if (r == 0) {
-		pl_state.pid = pl_getpid();
-		pl_state.child = 0;
-	} else if (r > 0) {
-		pl_state.child = r;
-	}
-	return r;
+	return (pid_t)after_copy(REAL(fork)());
 }
 INTERPOSE(fork)
 
@@ -293,14 +300,7 @@ PL_EXPORT pid_t _Fork(void)
 	if (!pl_state.active || in_foreign_child())
 		return REAL(_Fork)();
 	pl_state.shared = 1;
-	pid_t r = REAL(_Fork)();
-	if (r == 0) {
-		pl_state.pid = pl_getpid();
-		pl_state.child = 0;
-	} else if (r > 0) {
-		pl_state.child = r;
-	}
-	return r;
+	return (pid_t)after_copy(REAL(_Fork)());
 }
 #endif
 
@@ -320,8 +320,7 @@ NEXT(vfork);
 static int clone_child(void *arg)
 {
 	(void)arg;
-	pl_state.pid = pl_getpid();
-	pl_state.child = 0;
+	after_copy(0);
 	return pl_state.clone_fn(pl_state.clone_arg);
 }
 
@@ -337,10 +336,7 @@ PL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	pl_state.shared = 1;
 	pl_state.clone_fn = fn;
 	pl_state.clone_arg = arg;
-	int r = real(clone_child, stack, flags, NULL, ptid, tls, ctid);
-	if (r > 0)
-		pl_state.child = r;
-	return r;
+	return (int)after_copy(real(clone_child, stack, flags, NULL, ptid, tls, ctid));
 }
 
 /* syscall() itself: raw clone, clone3 and fork through libc's syscall()
@@ -377,14 +373,7 @@ PL_EXPORT long syscall(long n, ...)
 			return close_range((unsigned int)a, (unsigned int)b, (int)c);
 		if (fork_like(n, a) && !in_foreign_child()) {
 			pl_state.shared = 1;
-			long r = pl_sysret(pl_sys6(n, a, b, c, d, e, f));
-			if (r == 0) {
-				pl_state.pid = pl_getpid();
-				pl_state.child = 0;
-			} else if (r > 0) {
-				pl_state.child = (pid_t)r;
-			}
-			return r;
+			return after_copy(pl_sysret(pl_sys6(n, a, b, c, d, e, f)));
 		}
 	}
 	return pl_sysret(pl_sys6(n, a, b, c, d, e, f));

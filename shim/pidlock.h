@@ -303,5 +303,8 @@ int pl_elf_same_machine(const struct pl_elf *a, const struct pl_elf *b);
 int pl_find_library(const char *name, const char *prog, char *out, size_t n, int quiet);
 /* pidlock check -- COMMAND [ARG]...: will the library enter COMMAND? */
 int pl_cmd_check(int argc, char **argv);
+/* COMMAND as execvp would find it (a path with '/', else through PATH) into
+ * out: 0, or an errno (ENOENT, EACCES, ENAMETOOLONG). cli.c. */
+int pl_find_command(const char *cmd, char *out, size_t n);
 
 #endif
