@@ -100,6 +100,7 @@ struct pl_msg {
 	size_t len;
 };
 void pl_msg_init(struct pl_msg *m); /* starts with "pidlock: " */
+void pl_msg_path(struct pl_msg *m, const char *path, const char *what); /* "pidlock: PATH: WHAT" */
 void pl_msg_str(struct pl_msg *m, const char *s);
 void pl_msg_strn(struct pl_msg *m, const char *s, size_t n);
 void pl_msg_num(struct pl_msg *m, long long v);
