@@ -550,9 +550,9 @@ static char *const *exec_begin(char *const *envp, char **out, size_t slots, char
 	size_t j = 0, pre_at = (size_t)-1;
 	int ours = 0;
 	for (size_t i = 0; envp && envp[i]; i++) {
-		if (has_prefix(envp[i], PL_ENV_EXEC))
+		if (has_prefix(envp[i], PL_ENV(EXEC)))
 			continue;
-		ours |= has_prefix(envp[i], PL_ENV_HELD) || has_prefix(envp[i], PL_ENV_FILE);
+		ours |= has_prefix(envp[i], PL_ENV(HELD)) || has_prefix(envp[i], PL_ENV(FILE));
 		if (has_prefix(envp[i], PL_PRELOAD_VAR))
 			pre_at = j;
 		out[j++] = envp[i];
