@@ -94,7 +94,7 @@ static void fuzz_config(char **envp)
 	 * create /tmp/pidlock-UID when XDG_RUNTIME_DIR is unset. */
 	if (!cfg.file || (!strchr(cfg.file, '/') && !(e.xdg && pl_env_value(e.xdg)[0] == '/')))
 		return;
-	if (pl_resolve_path(&cfg, pl_env_value(e.xdg), geteuid(), 0) == 0) {
+	if (pl_resolve_path(&cfg, pl_env_value(e.xdg), geteuid()) == 0) {
 		if (strnlen(cfg.path, sizeof(cfg.path)) >= sizeof(cfg.path) || !cfg.path[0])
 			abort();
 	}

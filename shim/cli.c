@@ -184,14 +184,14 @@ static int check_name(const char *file)
 }
 
 /* Resolves FILE for status/stop the way the shim does for PIDLOCK_FILE. */
-static int resolve(struct pl_config *cfg, const char *file, int create)
+static int resolve(struct pl_config *cfg, const char *file)
 {
 	cfg->file = file;
 	if (!*file) {
 		fprintf(stderr, "pidlock: empty FILE\n");
 		return PL_EX_USAGE;
 	}
-	return pl_resolve_path(cfg, getenv("XDG_RUNTIME_DIR"), geteuid(), create);
+	return pl_resolve_path(cfg, getenv("XDG_RUNTIME_DIR"), geteuid());
 }
 
 /* ---- run: options ---- */
@@ -501,7 +501,7 @@ static int cmd_run(int argc, char **argv)
 			lib, PL_PRELOAD_VAR);
 		return PL_EX_OSERR;
 	}
-	r = resolve(&cfg, file, 1);
+	r = resolve(&cfg, file);
 	struct pl_lock lk = {-1, 0, 0};
 	if (!r && pl_is_cluster(file)) {
 		char what[256] = ""; /* the holder advertises COMMAND, not this command line */
@@ -807,7 +807,7 @@ static int cmd_status(int argc, char **argv)
 	int quiet = o.quiet, json = o.json;
 	struct pl_config cfg;
 	default_config(&cfg);
-	if (resolve(&cfg, file, 0))
+	if (resolve(&cfg, file))
 		return 4;
 	if (pl_is_cluster(file))
 		return pl_cluster_status(&cfg, quiet, json);
@@ -1005,7 +1005,7 @@ static int cmd_stop(int argc, char **argv)
 		return r >= 0 ? r : PL_EX_USAGE;
 	struct pl_config cfg;
 	default_config(&cfg);
-	if (resolve(&cfg, file, 0))
+	if (resolve(&cfg, file))
 		return 1;
 	if (pl_is_cluster(file)) /* ends the holder's session; the holder is fenced */
 		return pl_cluster_stop(&cfg, o.timeout);

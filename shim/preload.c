@@ -135,7 +135,7 @@ static void start(char **envp, struct pl_env *e)
 	uid_t euid = plat_euid();
 	int r = pl_config_load(e, cfg);
 	if (!r)
-		r = pl_resolve_path(cfg, pl_env_value(e->xdg), euid, 1);
+		r = pl_resolve_path(cfg, pl_env_value(e->xdg), euid);
 	pid_t self = pl_getpid();
 	if (!r) /* cluster mode allocates (libpq); the local path does not */
 		r = pl_is_cluster(cfg->file) ? pl_cluster_acquire(cfg, &pl_state.lk, self, NULL)
