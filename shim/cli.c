@@ -339,31 +339,6 @@ int pl_find_command(const char *cmd, char *out, size_t n)
 	return err;
 }
 
-/* Why the shim cannot enter this program, or NULL. Static ELF binaries have
- * no PT_INTERP (no dynamic linker to preload anything); setuid/setgid ones
- * run in secure-execution mode, where LD_PRELOAD is ignored. */
-static const char *unreachable_reason(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) == 0 && (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
-				     ((st.st_mode & S_ISGID) && st.st_gid != getegid())))
-		return "is setuid or setgid, so the pidlock library cannot enter it";
-#ifdef __linux__
-	struct pl_elf e;
-	if (pl_elf_read(path, &e) == 0 && e.is_elf && !e.dynamic)
-		return "is statically linked, so the pidlock library cannot enter it";
-	return NULL;
-#elif defined(__APPLE__)
-	/* System Integrity Protection strips DYLD_* when a restricted binary
-	 * starts (/bin/sh, /usr/bin/python3), and for all its descendants. */
-	if (stat(path, &st) == 0 && (st.st_flags & SF_RESTRICTED))
-		return "is protected by System Integrity Protection, so the pidlock library "
-		       "cannot enter it";
-	return NULL;
-#else
-	return NULL;
-#endif
-}
 
 /* The library for PROG: next to this command (build tree), or installed
  * beside it (PREFIX/bin and PREFIX/lib/pidlock, or the Debian package's
@@ -518,7 +493,7 @@ static int cmd_run(int argc, char **argv)
 	if (r)
 		unset_ours(); /* unguarded, as asked: the warning has been printed */
 	else {
-		const char *why = unreachable_reason(prog);
+		const char *why = plat_unreachable(prog);
 		if (why && !cfg.quiet)
 			fprintf(stderr,
 				"pidlock: warning: %s %s; the lock is held through the inherited "

@@ -246,6 +246,9 @@ long long plat_now_ns(void); /* monotonic clock */
 int plat_is_locked(int fd, dev_t dev, ino_t ino);
 /* Absolute path of the running executable into buf; length or 0. */
 size_t plat_self_exe(char *buf, size_t n);
+/* The command only: why the library cannot enter the program at path
+ * (setuid, static, SIP...), as the end of a sentence, or NULL. */
+const char *plat_unreachable(const char *path);
 
 #ifdef __APPLE__
 #define PL_PRELOAD_VAR "DYLD_INSERT_LIBRARIES"
