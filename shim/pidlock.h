@@ -250,6 +250,21 @@ size_t plat_self_exe(char *buf, size_t n);
  * (setuid, static, SIP...), as the end of a sentence, or NULL. */
 const char *plat_unreachable(const char *path);
 
+/* ---- procparse.c (Linux): /proc files' text, parsed without I/O ---- */
+/* Field N (3 and up) of /proc/PID/stat as a decimal, or -1. */
+long long pl_proc_stat_field(const char *stat, int field);
+/* The boot time in seconds from /proc/stat, or -1. */
+long long pl_proc_btime(const char *procstat);
+/* " MAJ:MIN:INODE " as /proc/locks prints it, into want (64 bytes). */
+size_t pl_proc_locks_key(char *want, dev_t dev, ino_t ino);
+/* 1 if one /proc/locks line (no newline) is a held flock on key's inode. */
+int pl_proc_locks_line_held(const char *line, const char *key);
+/* 1 if a /proc/PID/fdinfo/N text lists a held exclusive flock. */
+int pl_proc_fdinfo_holds(const char *info);
+/* /proc/PID/cmdline's len bytes in buf made one line (NULs to spaces,
+ * trailing NULs dropped, terminated); returns the new length. */
+size_t pl_proc_cmdline(char *buf, size_t len);
+
 #ifdef __APPLE__
 #define PL_PRELOAD_VAR "DYLD_INSERT_LIBRARIES"
 #define PL_LIBNAME "libpidlock.dylib"
