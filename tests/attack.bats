@@ -15,7 +15,6 @@
 # shellcheck disable=SC2016 # single-quoted scripts expand in the child, on purpose
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -107,11 +106,6 @@ bounded_wait() {
 # test instead of hanging it. Leading VAR=VALUE arguments go to env(1).
 shim_run() {
 	pl_run timeout -k 5 30 env "PIDLOCK_FILE=${PIDLOCK_FILE-$PF}" "LD_PRELOAD=$SHIM" "$@"
-}
-
-# Value of the first "KEY VALUE" line of report $1 for KEY $2.
-report_value() {
-	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
 }
 
 # True while process $1 sleeps in a write to a full pipe.
@@ -688,7 +682,7 @@ in_pid_namespace() {
 	start_shim "$PLPROG" sleep 60 >/dev/null 2>&1 </dev/null &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	in_pid_namespace '
 		"$PIDLOCK" status "$PF" >"$T/status.out" 2>&1
 		echo "status $?"
@@ -771,7 +765,7 @@ start_prefork300() {
 		track_pid "$pid"
 	done <"$T/report"
 	[ "${#WORKERS[@]}" -eq 300 ] || fail "${#WORKERS[@]} workers"
-	[ "$(read_pidfile "$PF")" = "$MASTER" ] || fail "the PID file does not name the master"
+	await_pidfile "$PF" "$MASTER"
 }
 
 # Every one of the 301 processes recorded SIGTERM.
@@ -911,7 +905,7 @@ refute_opened() {
 	start_shim "$PLPROG" sleep 60 >/dev/null 2>&1 </dev/null &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	for n in 4 5 6; do
 		pl_run timeout 60 bash -c '
 			for f in /proc/$$/fd/*; do
@@ -936,7 +930,7 @@ refute_opened() {
 			start_shim "$PLPROG" sleep 60 >/dev/null 2>&1 </dev/null &
 			h=$!
 			track_pid "$h"
-			[ "$(read_pidfile "$PF")" = "$h" ]
+			await_pidfile "$PF" "$h"
 		fi
 	done
 	# Control: with descriptors to spare, the same start replaces the holder.

@@ -10,29 +10,10 @@
 # shellcheck disable=SC2016 # sh -c scripts expand in the child, on purpose
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
 EMPTY="$BUILD/libempty.so"
-
-# Start `pidlock run ARGS...` as a background job whose $! is the command
-# itself (pidlock execs it); stdout/stderr to $T/h.out and $T/h.err.
-start_run() {
-	"$PIDLOCK" run "$@" >"$T/h.out" 2>"$T/h.err" </dev/null 3>&- &
-	H=$!
-	track_pid "$H"
-}
-
-# Start a holder of $PF that is ready (PID file written, lock held).
-start_holder() {
-	start_run -f "$PF" -- "$@"
-	# Wait for this holder's own PID: a file left by an instance stopped in
-	# an earlier step still names that one until the new holder writes.
-	wait_until "[ \"\$(cat '$PF' 2>/dev/null)\" = $H ]" 30 ||
-		fail "holder $H did not write its PID to $PF"
-	wait_until "lock_is_held '$PF'" || fail "holder $H does not hold the lock"
-}
 
 # Number of entries of the LD_PRELOAD list $1 (':' or ' ' separated) equal to $2.
 count_entries() {
@@ -61,9 +42,7 @@ preload_seen() {
 	"$PIDLOCK" run -f "$PF" -- sleep 30 3>&- &
 	local p=$!
 	track_pid "$p"
-	local inpf
-	inpf="$(read_pidfile "$PF")" || fail "no PID in $PF"
-	[ "$inpf" = "$p" ] || fail "PID file names $inpf, \$! is $p"
+	await_pidfile "$PF" "$p"
 	wait_until "[ \"\$(cat /proc/$p/comm 2>/dev/null)\" = sleep ]" 5 ||
 		fail "/proc/$p/comm is $(cat "/proc/$p/comm" 2>/dev/null), expected sleep"
 	[ "$(cat "/proc/$p/comm")" = sleep ]
@@ -110,7 +89,7 @@ preload_seen() {
 	# A bare NAME: $XDG_RUNTIME_DIR/NAME.pid.
 	mkdir -m 0700 "$T/xdg"
 	XDG_RUNTIME_DIR="$T/xdg" start_run -f bare -- "$PLPROG" sleep 30
-	[ "$(read_pidfile "$T/xdg/bare.pid")" = "$H" ] || fail "bare NAME: $T/xdg/bare.pid does not name $H"
+	await_pidfile "$T/xdg/bare.pid" "$H"
 	XDG_RUNTIME_DIR="$T/xdg" pl_run "$PIDLOCK" run -f bare -- "$PLPROG" note "$T" exit 0
 	assert_status 75
 	assert_one_pidlock_line "$T/xdg/bare.pid" "PID $H"

@@ -9,15 +9,15 @@
 # CLOSER is set by start_closer within each test.
 # shellcheck disable=SC2030,SC2031
 load test_helper
-load lib_fork
 
 # Runs closer MODE [ARGS...] under the shim until it reports; the report must
 # be "ok MODE ...". Sets CLOSER (its PID) and LOCKFD.
 start_closer() {
 	local mode=$1
 	shift
-	shim_bg "$T/closer.out" "$HELPERS/closer" "$mode" -o "$T/report" -p "$PF" -t 30 "$@"
-	CLOSER=$BG_PID
+	start_shim "$HELPERS/closer" "$mode" -o "$T/report" -p "$PF" -t 30 "$@" >"$T/closer.out" 2>&1 &
+	CLOSER=$!
+	track_pid "$CLOSER"
 	wait_report "$T/report"
 	run cat "$T/report"
 	assert_output --regexp "^ok $mode lockfd=[0-9]+\$"
@@ -27,7 +27,7 @@ start_closer() {
 # The program still runs, holds the lock and is named in the PID file; after
 # SIGTERM (exit(0)) the lock is free and the file removed.
 check_held_then_stop() {
-	pid_alive "$CLOSER" || fail "closer $CLOSER is not running"
+	proc_alive "$CLOSER" || fail "closer $CLOSER is not running"
 	assert_named_holder "$CLOSER"
 	assert_equal "$(cat "$PF")" "$CLOSER"
 	kill -TERM "$CLOSER"
@@ -99,8 +99,9 @@ while time.monotonic() < deadline:
     time.sleep(0.2)
 sys.exit(4)
 EOF
-	shim_bg "$T/closer.out" "$PY" "$T/closerange.py" "$T/report" "$PF"
-	CLOSER=$BG_PID
+	start_shim "$PYTHON" "$T/closerange.py" "$T/report" "$PF" >"$T/closer.out" 2>&1 &
+	CLOSER=$!
+	track_pid "$CLOSER"
 	wait_report "$T/report"
 	run cat "$T/report"
 	assert_output --regexp '^ok closerange lockfd=[0-9]+$'
@@ -131,7 +132,7 @@ EOF
 	# treated as the libc calls are (only an inline system call instruction,
 	# outside libc, is beyond reach: README, Limitations).
 	start_closer raw_close_range
-	pid_alive "$CLOSER" || fail "closer $CLOSER is not running"
+	proc_alive "$CLOSER" || fail "closer $CLOSER is not running"
 	holds_file "$CLOSER" "$PF" || fail "syscall(SYS_close_range) closed the lock's descriptor"
 	lock_is_held "$PF" || fail "the lock was dropped"
 }

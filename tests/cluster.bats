@@ -11,7 +11,6 @@
 
 bats_require_minimum_version 1.5.0
 load test_helper
-load lib_fork
 
 setup_file() {
 	PGDIR="$(mktemp -d "${BATS_TMPDIR:-/tmp}/pidlock-pg.XXXXXX")"
@@ -65,7 +64,9 @@ backend_of() {
 # Starts CMD... under the shim with PIDLOCK_FILE=$URI in the background and
 # waits until the status names it. Sets BG_PID (tracked).
 hold() {
-	PIDLOCK_FILE="$URI" shim_bg "$T/holder.out" "$@"
+	PIDLOCK_FILE="$URI" start_shim "$@" >"$T/holder.out" 2>&1 &
+	BG_PID=$!
+	track_pid "$BG_PID"
 	wait_until "\"\$PIDLOCK\" status --json \"\$URI\" | grep -q '\"pid\":$BG_PID,'" 10 ||
 		fail "the holder never took the lock: $(cat "$T/holder.out")"
 }
@@ -73,7 +74,7 @@ hold() {
 # Waits (at most $1 s) for the holder to end; HST = its exit status. Called
 # in the test's own shell (not through run), so that wait sees the job.
 holder_status() {
-	wait_until "! pid_alive $BG_PID" "${1:-10}" || fail "the holder is still running"
+	wait_until "! proc_alive $BG_PID" "${1:-10}" || fail "the holder is still running"
 	HST=0
 	wait "$BG_PID" || HST=$?
 }
@@ -279,13 +280,13 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 	dead="" taken=""
 	for _ in $(seq 600); do # 0.1 s steps: 60 s at most, plus the attempts
 		now=$((($(date +%s%N) - start) / 1000000))
-		if [ -z "$dead" ] && ! pid_alive "$BG_PID"; then
+		if [ -z "$dead" ] && ! proc_alive "$BG_PID"; then
 			dead=$now
 		fi
 		if ip netns exec "$NETNS_S" env PIDLOCK_FILE="$OBS" LD_PRELOAD="$SHIM" true 2>/dev/null; then
 			taken=$((($(date +%s%N) - start) / 1000000))
 			# The holder must already be gone.
-			pid_alive "$BG_PID" || [ -n "$dead" ] || dead=$taken
+			proc_alive "$BG_PID" || [ -n "$dead" ] || dead=$taken
 			break
 		fi
 		sleep 0.1

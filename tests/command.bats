@@ -12,25 +12,8 @@
 # shellcheck disable=SC2016 # sh -c scripts expand in the child, on purpose
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
-
-# Start `pidlock run ARGS...` as a background job whose $! is the command
-# itself (pidlock execs it); stdout/stderr to $T/h.out and $T/h.err.
-start_run() {
-	"$PIDLOCK" run "$@" >"$T/h.out" 2>"$T/h.err" </dev/null 3>&- &
-	H=$!
-	track_pid "$H"
-}
-
-# Start a holder of $PF that is ready (its own PID in the file, lock held).
-start_holder() {
-	start_run -f "$PF" -- "$@"
-	wait_until "[ \"\$(cat '$PF' 2>/dev/null)\" = $H ]" 30 ||
-		fail "holder $H did not write its PID to $PF: $(cat "$T/h.err")"
-	wait_until "lock_is_held '$PF'" || fail "holder $H does not hold the lock"
-}
 
 # A PID that is certainly not running: a child that has been reaped.
 dead_pid() {

@@ -7,7 +7,6 @@
 # shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -135,7 +134,7 @@ contender() {
 		>/dev/null 2>"$T/err.0" &
 	prev=$!
 	track_pid "$prev"
-	[ "$(read_pidfile "$PF")" = "$prev" ]
+	await_pidfile "$PF" "$prev"
 	for ((r = 1; r <= 50; r++)); do
 		PIDLOCK_MODE='wait' start_shim "$PLPROG" marker "$T/m" note "$T/m" \
 			waitfor "$T/go.$r" unmark exit 0 >/dev/null 2>"$T/err.$r" &
@@ -147,7 +146,7 @@ contender() {
 		touch "$T/go.$((r - 1))"
 		wait_status "$prev"
 		[ "$status" -eq 0 ] || fail "round $r: holder $prev exited $status: $(cat "$T/err.$((r - 1))")"
-		[ "$(read_pidfile "$PF")" = "$id" ] || fail "round $r: PID file does not name $id"
+		await_pidfile "$PF" "$id"
 		prev=$id
 	done
 	touch "$T/go.50"
@@ -161,7 +160,7 @@ contender() {
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	local h=$! t0 t1 before
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	before="$(file_stamp "$PF")"
 	t0=$(now_ns)
 	pl_shim PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=0.5 "$PLPROG" note "$T" exit 0
@@ -191,7 +190,7 @@ contender() {
 	start_shim "$PLPROG" waitfor "$T/release" exit 0 >/dev/null 2>"$T/h.err" &
 	local h=$! w
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	PIDLOCK_MODE='wait' start_shim "$PLPROG" note "$T" waitfor "$T/release2" exit 0 \
 		>/dev/null 2>"$T/w.err" &
 	w=$!
@@ -204,7 +203,7 @@ contender() {
 	wait_status "$h"
 	assert_status 0
 	wait_until "[ -e '$T/ran.$w' ]" || fail "the waiter did not run after the holder exited"
-	[ "$(read_pidfile "$PF")" = "$w" ]
+	await_pidfile "$PF" "$w"
 	lock_is_held "$PF"
 	touch "$T/release2"
 	wait_status "$w"
@@ -217,7 +216,7 @@ contender() {
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	local h=$! w
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=20 start_shim "$PLPROG" note "$T" sleep 30 \
 		>/dev/null 2>"$T/w.err" &
 	w=$!
@@ -225,6 +224,6 @@ contender() {
 	wait_until "lock_waiter '$PF' $w"
 	kill -KILL "$h"
 	wait_until "[ -e '$T/ran.$w' ]" || fail "the waiter did not run after the holder was killed"
-	[ "$(read_pidfile "$PF")" = "$w" ]
+	await_pidfile "$PF" "$w"
 	[ ! -s "$T/w.err" ] || fail "waiter stderr: $(cat "$T/w.err")"
 }

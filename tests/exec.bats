@@ -9,7 +9,6 @@
 # shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 

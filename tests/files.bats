@@ -8,7 +8,6 @@
 # shellcheck disable=SC2030,SC2031 # each test may point $PF elsewhere
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -142,7 +141,7 @@ refused() {
 	PIDLOCK_FILE=myapp XDG_RUNTIME_DIR="$T/xdg" start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$f")" = "$h" ] || fail "no $f naming $h: $(ls -la "$T/xdg")"
+	await_pidfile "$f" "$h"
 	lock_is_held "$f"
 	PIDLOCK_FILE=myapp pl_shim XDG_RUNTIME_DIR="$T/xdg" "$PLPROG" note "$T" exit 0
 	assert_status 75

@@ -7,7 +7,6 @@
 # shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -44,7 +43,7 @@ bats_require_minimum_version 1.5.0
 	local h=$!
 	track_pid "$h"
 	wait_until "lock_is_held '$PF'"
-	[ "$(read_pidfile "$PF")" = "$h" ] || fail "content: $(od -c "$PF")"
+	await_pidfile "$PF" "$h"
 	assert_pidfile_is "$PF" "$h"
 	[ ! -s "$T/h.err" ]
 }
@@ -55,7 +54,7 @@ bats_require_minimum_version 1.5.0
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	[ $((0$(stat -c %a "$PF") & 022)) -eq 0 ] || fail "PID file mode $(stat -c %a "$PF") under umask 000"
 	kill -KILL "$h"
 	wait_status "$h"
@@ -73,7 +72,7 @@ bats_require_minimum_version 1.5.0
 	start_shim sleep 30 >/dev/null 2>&1 &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	run pkill -F "$PF"
 	assert_success
 	wait_status "$h"
@@ -89,7 +88,7 @@ bats_require_minimum_version 1.5.0
 	start_shim sleep 30 >/dev/null 2>&1 &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	run start-stop-daemon --status --pidfile "$PF"
 	assert_success
 	run start-stop-daemon --stop --pidfile "$PF" --retry TERM/5/KILL/5
@@ -182,7 +181,7 @@ bats_require_minimum_version 1.5.0
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	local h=$! before
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	sleep 0.1
 	before="$(file_stamp "$PF")"
 	cat >"$T/refused.sh" <<-'EOF'
@@ -208,7 +207,7 @@ bats_require_minimum_version 1.5.0
 	start_shim "$PLPROG" waitfor "$T/go" exit 0 >/dev/null 2>"$T/h.err" &
 	local h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	# Someone moves the file away and puts a new one (new inode) in its place.
 	mv "$PF" "$PF.old"
 	printf '999\n' >"$PF.new"
@@ -225,7 +224,7 @@ bats_require_minimum_version 1.5.0
 	start_shim "$PLPROG" waitfor "$T/go" exit 6 >/dev/null 2>"$T/h.err" &
 	local h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	rm -f "$PF"
 	touch "$T/go"
 	wait_status "$h"

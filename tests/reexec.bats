@@ -5,15 +5,15 @@
 # /proc/locks (lock_is_held) and the PID file during the whole chain.
 
 load test_helper
-load lib_fork
 
 # Starts the chain CMD... in the background (it waits for $T/go), lets it
 # run while observing, then checks the final report: "done pid=PID steps=100".
 # Sets CHAIN (the PID).
 run_chain_observed() {
-	shim_bg "$T/chain.out" "$@"
-	CHAIN=$BG_PID
-	wait_until "[ \"\$(pf_pid)\" = $CHAIN ]" 10 || fail "the chain never took the lock: $(cat "$T/chain.out")"
+	start_shim "$@" >"$T/chain.out" 2>&1 &
+	CHAIN=$!
+	track_pid "$CHAIN"
+	await_pidfile "$PF" "$CHAIN"
 	touch "$T/go"
 	observe_lock "$PF" "$CHAIN" "$T/report" 40 || fail "observer: $(cat "$T/report" 2>/dev/null) $(cat "$T/chain.out")"
 	[ "$OBSERVED" -ge 10 ] || fail "only $OBSERVED samples taken during the chain"
@@ -54,12 +54,12 @@ stop_chain() {
 }
 
 @test "python3 os.execv of itself 100 times: lock kept throughout" {
-	run_chain_observed "$PY" -S "$BATS_TEST_DIRNAME/helpers/reexec.py" "$T/report" "$PF" "$T/go" 100 keep
+	run_chain_observed "$PYTHON" -S "$BATS_TEST_DIRNAME/helpers/reexec.py" "$T/report" "$PF" "$T/go" 100 keep
 	stop_chain removed
 }
 
 @test "python3 os.execve of itself 100 times without LD_PRELOAD: lock kept throughout" {
-	run_chain_observed "$PY" -S "$BATS_TEST_DIRNAME/helpers/reexec.py" "$T/report" "$PF" "$T/go" 100 strip
+	run_chain_observed "$PYTHON" -S "$BATS_TEST_DIRNAME/helpers/reexec.py" "$T/report" "$PF" "$T/go" 100 strip
 	stop_chain
 }
 

@@ -7,7 +7,6 @@
 # shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -177,7 +176,7 @@ bg_child_trial() {
 	wait_until "[ -e '$T/child' ]"
 	child="$(cat "$T/child")"
 	assert_pidfile_is "$PF" "$parent"
-	[ "$(read_pidfile "$other")" = "$child" ]
+	await_pidfile "$other" "$child"
 	lock_is_held "$other"
 	lock_is_held "$PF"
 	PIDLOCK_FILE="$other" pl_shim "$PLPROG" exit 0

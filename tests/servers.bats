@@ -9,7 +9,6 @@
 # shellcheck disable=SC2154 # $status and $err are set by plprog.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -566,7 +565,7 @@ names_plprog() {
 	start_shim "$PLPROG" sleep 60 >/dev/null 2>&1 &
 	local holder=$!
 	track_pid "$holder"
-	[ "$(read_pidfile "$PF")" = "$holder" ] || fail "the holder did not start"
+	await_pidfile "$PF" "$holder"
 	pl_run timeout 20 start-stop-daemon --start --background --exec "$PIDLOCK" -- \
 		run -f "$PF" -- "$PLPROG" note "$T" exit 0 3>&-
 	assert_status 0
