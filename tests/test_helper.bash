@@ -254,6 +254,29 @@ proc_alive() {
 	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
 
+# True while process $1 sleeps in nanosleep or clock_nanosleep (sleep(1) in
+# its main): the program has finished its constructors. Builtins only.
+in_sleep() {
+	local w="" s=""
+	{ read -r w <"/proc/$1/wchan"; } 2>/dev/null || true
+	[[ $w == *nanosleep* ]] && return 0
+	{ read -r s _ <"/proc/$1/syscall"; } 2>/dev/null || true
+	case "$(uname -m):$s" in
+	x86_64:35 | x86_64:230 | aarch64:101 | aarch64:115) return 0 ;;
+	esac
+	return 1
+}
+
+# Number of threads of process $1, in $threads.
+count_threads() {
+	local t
+	threads=0
+	for t in "/proc/$1/task"/*; do
+		[ -e "$t" ] && threads=$((threads + 1))
+	done
+	return 0
+}
+
 # Start a holder of $PF under the shim in the background (stdout and stderr
 # to $T/h.out and $T/h.err), $H its PID; returns once its PID is in the file
 # and the lock is held.
