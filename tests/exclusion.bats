@@ -85,16 +85,19 @@ contender() {
 }
 
 @test "exclusion: 50 wait-mode handovers among 150 simultaneous starters never overlap" {
-	local i id st ran_fail=0 other=()
+	local i id st p ran_fail=0 refused=0 other=() bad=()
+	local -A kind=() status_of=()
 	mkdir "$T/m"
 	barrier_close
 	for ((i = 0; i < 50; i++)); do
 		contender "w$i" PIDLOCK_MODE=wait -- marker "$T/m" note "$T/m" sleep 0.01 unmark exit 0
 		track_pid "$!"
+		kind[$!]="w$i"
 	done
 	for ((i = 0; i < 100; i++)); do
 		contender "f$i" -- marker "$T/m" note "$T/m" sleep 0.002 unmark exit 0
 		track_pid "$!"
+		kind[$!]="f$i"
 	done
 	# shellcheck disable=SC2016 # evaluated by wait_until
 	wait_until '[ "$(lock_waiters "$T/barrier")" -ge 150 ]' 120 ||
@@ -103,10 +106,11 @@ contender() {
 	for ((i = 0; i < 150; i++)); do
 		st=0
 		wait -n -p id || st=$?
+		status_of[$id]=$st
 		case "$st" in
 		0) ;;
 		75) ;;
-		*) other+=("$id:$st") ;;
+		*) other+=("${kind[$id]}:$id:$st") ;;
 		esac
 	done
 	# 99: the marker existed (two instances in main at once); 98: it vanished.
@@ -114,15 +118,32 @@ contender() {
 		grep -h . "$T"/err.* | sort | uniq -c | head -20
 		fail "unexpected exit statuses (99 = overlap): ${other[*]}"
 	}
-	# Every wait-mode starter ran; nobody failed for a reason other than 75.
-	for ((i = 0; i < 50; i++)); do
-		[ ! -s "$T/err.w$i" ] || fail "wait-mode starter $i: $(cat "$T/err.w$i")"
+	# Every wait-mode starter ran (status 0, its note, nothing on stderr);
+	# a fail-mode starter either ran (0 and its note) or was refused (75, no
+	# note, one line naming the holder).
+	for p in "${!kind[@]}"; do
+		i=${kind[$p]}
+		st=${status_of[$p]}
+		case "$i:$st" in
+		w*:0 | f*:0)
+			[ -e "$T/m/ran.$p" ] || bad+=("$i ($p) exited 0 without running main")
+			[ "${i:0:1}" = w ] || ran_fail=$((ran_fail + 1))
+			;;
+		f*:75)
+			[ ! -e "$T/m/ran.$p" ] || bad+=("$i ($p) exited 75 after running main")
+			grep -q "^pidlock: $PF: already running as PID [0-9]* (" "$T/err.$i" ||
+				bad+=("$i ($p) exited 75 without naming the holder: $(cat "$T/err.$i")")
+			refused=$((refused + 1))
+			;;
+		*) bad+=("$i ($p) exited $st") ;;
+		esac
+		[ "${i:0:1}" = f ] || [ ! -s "$T/err.$i" ] || bad+=("wait-mode starter $i: $(cat "$T/err.$i")")
 	done
-	count_notes "$T/m"
-	ran_fail=$((notes - 50))
-	echo "wait-mode instances: 50, fail-mode instances that also ran: $ran_fail"
-	[ "$ran_fail" -ge 0 ]
-	[ ! -e "$T/m/in-main" ]
+	[ "${#bad[@]}" -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}" | head -20)"
+	echo "wait-mode instances: 50, fail-mode instances that also ran: $ran_fail, refused: $refused"
+	[ $((ran_fail + refused)) -eq 100 ] || fail "fail-mode: $ran_fail ran, $refused refused, not 100 in all"
+	assert_notes "$T/m" $((50 + ran_fail))
+	[ ! -e "$T/m/in-main" ] || fail "an instance left its marker: one was in main at the end"
 	[ ! -e "$PF" ] || fail "the PID file was left after the last clean exit"
 }
 

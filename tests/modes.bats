@@ -155,12 +155,20 @@ time.sleep(30)' "$T/child"
 	[[ $err == *"$PF"* ]]
 }
 
-@test "modes: verbose lines for waiting and for replacing" {
+@test "modes: verbose wait mode says 'waiting for' the holder while it waits, then 'acquired'" {
 	start_shim_holder "$PLPROG" waitfor "$T/go" exit 0
 	PIDLOCK_MODE='wait' PIDLOCK_VERBOSE=1 start_shim "$PLPROG" exit 0 >/dev/null 2>"$T/w.err" &
 	local w=$!
 	track_pid "$w"
 	wait_until "lock_waiter '$PF' $w"
+	# Said while it waits (blocked in flock, the holder still running), and
+	# naming the holder.
+	wait_until "grep -q waiting '$T/w.err'" || fail "no 'waiting' line while blocked: $(cat "$T/w.err")"
+	lock_waiter "$PF" "$w" || fail "$w said it waits but is not blocked"
+	proc_alive "$H" || fail "the holder $H is gone"
+	grep -qx "pidlock: $PF: waiting for PID $H ($PLPROG waitfor $T/go exit 0)" "$T/w.err" ||
+		fail "the 'waiting' line does not name the holder $H: $(cat "$T/w.err")"
+	! grep -q acquired "$T/w.err" || fail "'acquired' before the holder ended: $(cat "$T/w.err")"
 	touch "$T/go"
 	wait_status "$w"
 	assert_status 0
@@ -168,7 +176,9 @@ time.sleep(30)' "$T/child"
 	all_pidlock_lines || fail "stderr: $err"
 	[[ $err == *waiting* ]] || fail "no 'waiting' line: $err"
 	[[ $err == *acquired* ]] || fail "no 'acquired' line: $err"
+}
 
+@test "modes: verbose replace mode names the holder it signals, then says 'acquired'" {
 	start_shim_holder "$PLPROG" sleep 30
 	pl_shim PIDLOCK_MODE=replace PIDLOCK_VERBOSE=yes "$PLPROG" exit 0
 	assert_status 0
@@ -176,6 +186,13 @@ time.sleep(30)' "$T/child"
 	[[ $err == *replac* || $err == *sent* ]] || fail "no 'replac'/'sent' line: $err"
 	[[ $err == *acquired* ]] || fail "no 'acquired' line: $err"
 	[[ $err == *"$H"* ]] || fail "the replaced PID $H is not named: $err"
+	# The signal line names the holder and comes first; the holder went.
+	local first
+	first=$(head -n 1 "$T/err")
+	[ "$first" = "pidlock: $PF: sending SIGTERM to PID $H ($PLPROG sleep 30)" ] ||
+		fail "first line: [$first]"
+	wait_status "$H"
+	[ "$status" -eq 143 ] || fail "the replaced holder exited $status, expected 143 (TERM)"
 }
 
 @test "modes: replace when nothing holds the lock just runs, silently" {
