@@ -25,15 +25,14 @@ check_child_scope() {
 	# child has no descriptor on it and was not handed PIDLOCK_FILE.
 	assert_named_holder "$parent"
 	! holds_file "$child" "$PF" || fail "child $child has a descriptor on the lock"
-	run grep -c '^PIDLOCK_FILE=' <(tr '\0' '\n' <"/proc/$child/environ")
-	assert_output 0
+	! tr '\0' '\n' <"/proc/$child/environ" | grep -q '^PIDLOCK_FILE=' ||
+		fail "child $child was handed PIDLOCK_FILE"
 
 	touch "$T/go"
 	wait "$parent" || st=$?
 	assert_equal "$st" 0
 	proc_alive "$child" || fail "child $child did not survive its parent"
-	run lock_is_held "$PF"
-	assert_failure
+	refute_lock_held "$PF"
 	assert_file_not_exists "$PF"
 	! holds_file "$child" "$PF" || fail "child $child has a descriptor on the lock"
 	# A new instance takes the lock at once while the child runs on.

@@ -6,7 +6,7 @@
 # `stop`, --help/--version/usage errors, interoperation with
 # start-stop-daemon, pkill -F and kill, and an entr -r hot-reload loop.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 # shellcheck disable=SC2016 # sh -c scripts expand in the child, on purpose
 
 load test_helper
@@ -412,7 +412,7 @@ assert d["status"] == 0, d
 	[ "$odd" -eq 0 ] || fail "$odd probes gave an unexpected status: $(sort "$T/probe.log" | uniq -c | tr '\n' ' ')"
 }
 
-@test "cli stop: stops the instance, nothing running is 0, SIGKILL after --timeout, a reused PID is spared" {
+@test "cli stop: stops the instance (TERM) and removes the file" {
 	start_holder "$PLPROG" sleep 30
 	pl_run "$PIDLOCK" stop "$PF"
 	assert_status 0
@@ -421,14 +421,18 @@ assert d["status"] == 0, d
 	[ "$status" -eq 143 ] || fail "stopped holder status $status, expected 143 (TERM)"
 	pl_run "$PIDLOCK" status "$PF"
 	assert_status 3 # stop removed the file (SPEC section 5)
+}
 
+@test "cli stop: nothing running is 0 (a stale file, then no file)" {
 	# Nothing running: 0 (stale file, then no file).
 	echo 1 >"$PF"
 	pl_run "$PIDLOCK" stop "$PF"
 	assert_status 0
 	pl_run "$PIDLOCK" stop "$PF"
 	assert_status 0
+}
 
+@test "cli stop: a holder that ignores TERM is killed after --timeout" {
 	# A holder that ignores TERM is killed after --timeout 1.
 	start_holder "$PLPROG" ignore TERM writepid "$T/ready" sleep 30
 	wait_until "[ -e '$T/ready' ]"
@@ -437,7 +441,9 @@ assert d["status"] == 0, d
 	refute_lock_held "$PF"
 	wait_status "$H"
 	[ "$status" -eq 137 ] || fail "holder ignoring TERM: status $status, expected 137 (KILL)"
+}
 
+@test "cli stop: a reused PID in a stale file is spared" {
 	# PID reuse: the stale file names an unrelated process; it is not signalled.
 	sleep 30 3>&- &
 	local s=$!
@@ -445,7 +451,8 @@ assert d["status"] == 0, d
 	printf '%s\n' "$s" >"$PF"
 	pl_run "$PIDLOCK" stop --timeout 1 "$PF"
 	assert_status 0
-	sleep 0.3
+	# A signal sent would end it at once: give it a second to show.
+	! wait_until "! proc_alive $s" 1 || fail "stop signalled the unrelated PID $s"
 	kill -0 "$s" || fail "stop signalled the unrelated PID $s"
 	proc_alive "$s" || fail "the unrelated sleep $s is gone"
 	pl_run "$PIDLOCK" status "$PF"

@@ -19,9 +19,10 @@ start_closer() {
 	CLOSER=$!
 	track_pid "$CLOSER"
 	wait_report "$T/report"
-	run cat "$T/report"
-	assert_output --regexp "^ok $mode lockfd=[0-9]+\$"
-	LOCKFD=${output##*lockfd=}
+	local report
+	report=$(cat "$T/report")
+	[[ $report =~ ^ok\ $mode\ lockfd=[0-9]+$ ]] || fail "report: [$report]"
+	LOCKFD=${report##*lockfd=}
 }
 
 # The program still runs, holds the lock and is named in the PID file; after
@@ -34,8 +35,7 @@ check_held_then_stop() {
 	local st=0
 	wait "$CLOSER" || st=$?
 	assert_equal "$st" 0
-	run lock_is_held "$PF"
-	assert_failure
+	refute_lock_held "$PF"
 	assert_file_not_exists "$PF"
 }
 
@@ -103,8 +103,9 @@ EOF
 	CLOSER=$!
 	track_pid "$CLOSER"
 	wait_report "$T/report"
-	run cat "$T/report"
-	assert_output --regexp '^ok closerange lockfd=[0-9]+$'
+	local report
+	report=$(cat "$T/report")
+	[[ $report =~ ^ok\ closerange\ lockfd=[0-9]+$ ]] || fail "report: [$report]"
 	check_held_then_stop
 }
 

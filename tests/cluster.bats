@@ -82,9 +82,10 @@ holder_status() {
 @test "a second instance is refused (75) with the holder's PID, host and command line; the password is never shown" {
 	URI="postgresql://postgres:s3cret@127.0.0.1:$PGPORT/postgres#$NAME"
 	hold sleep 60
-	run -75 env PIDLOCK_FILE="$URI" LD_PRELOAD="$SHIM" true
-	assert_output "pidlock: postgresql://postgres@127.0.0.1:$PGPORT/postgres#$NAME: already running as PID $BG_PID on $(hostname) (sleep 60)"
-	refute_output --partial s3cret
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
+	assert_err "pidlock: postgresql://postgres@127.0.0.1:$PGPORT/postgres#$NAME: already running as PID $BG_PID on $(hostname) (sleep 60)"
+	! grep -q s3cret "$T/out" "$T/err" || fail "the password is shown"
 	# pg_locks shows the documented key: FNV-1a 64 of the name, classid/objid halves.
 	key=$("$PIDLOCK" status --json "$URI" | sed -n 's/.*"key":\(-\{0,1\}[0-9]*\).*/\1/p')
 	expected=$(python3 -c 'import sys
@@ -121,11 +122,13 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 # bound, and not before: while the holder runs, a new instance is refused.
 @test "kill -9 of the holder frees the lock" {
 	hold sleep 60
-	run -75 env PIDLOCK_FILE="$URI" LD_PRELOAD="$SHIM" true
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
 	kill -KILL "$BG_PID"
 	holder_status 5
 	assert_equal "$HST" 137
-	wait_until "PIDLOCK_FILE=\"\$URI\" LD_PRELOAD=\"\$SHIM\" true 2>/dev/null" 10 ||
+	# shellcheck disable=SC2016 # evaluated by wait_until
+	wait_until 'PIDLOCK_FILE="$URI" pl_shim true; [ "$status" -eq 0 ]' 10 ||
 		fail "still held 10 s after the holder was killed"
 }
 
@@ -136,12 +139,14 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 	# The new image has run its constructors once it sleeps in main.
 	wait_until "in_sleep $BG_PID" 10 || fail "sleep $BG_PID never reached its main"
 	assert_equal "$(backend_of)" "$backend"
-	run -75 env PIDLOCK_FILE="$URI" LD_PRELOAD="$SHIM" true
-	assert_output --partial "already running as PID $BG_PID"
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
+	grep -qF "already running as PID $BG_PID" "$T/err" || fail "stderr: $(cat "$T/err")"
 	sql "select pg_terminate_backend($backend)"
 	holder_status 5
 	assert_equal "$HST" 157
-	run -0 env PIDLOCK_FILE="$URI" LD_PRELOAD="$SHIM" true
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 0
 }
 
 @test "pg_terminate_backend of the holder's session terminates the holder (SIGIO) and frees the lock" {
@@ -149,11 +154,12 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 	sql "select pg_terminate_backend($(backend_of))"
 	holder_status 5
 	assert_equal "$HST" 157
-	run -0 env PIDLOCK_FILE="$URI" LD_PRELOAD="$SHIM" true
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 0
 }
 
 @test "SIGIO ignored by the program: the watcher thread terminates it with SIGKILL" {
-	PIDLOCK_FILE="$URI" LD_PRELOAD="$SHIM" bash -c "trap '' IO; exec sleep 60" 2>"$T/h.err" 3>&- &
+	PIDLOCK_FILE="$URI" start_shim bash -c "trap '' IO; exec sleep 60" 2>"$T/h.err" &
 	BG_PID=$!
 	track_pid "$BG_PID"
 	# bash took the lock with SIGIO at its default; sleep inherits SIGIO
@@ -179,16 +185,19 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 	sh "$ROOT/scripts/pg-cluster.sh" restart "$PGDIR" "$PGPORT"
 	holder_status 10
 	assert_equal "$HST" 157
-	wait_until "PIDLOCK_FILE=\"\$URI\" LD_PRELOAD=\"\$SHIM\" true 2>/dev/null" 20 || fail "lock not free after restart"
+	# shellcheck disable=SC2016 # evaluated by wait_until
+	wait_until 'PIDLOCK_FILE="$URI" pl_shim true; [ "$status" -eq 0 ]' 20 || fail "lock not free after restart"
 }
 
 @test "wait mode: waits for the holder and takes the lock when it ends; with a timeout it gives up (75)" {
 	hold sleep 60
 	holder=$BG_PID
-	run -75 env PIDLOCK_FILE="$URI" PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=0.5 LD_PRELOAD="$SHIM" true
-	assert_output "pidlock: $URI: timed out after 0.5 s; still held by PID $holder on $(hostname) (sleep 60)"
-	PIDLOCK_FILE="$URI" PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=30 LD_PRELOAD="$SHIM" \
-		bash -c 'echo got >"$1"; exec sleep 60' _ "$T/got" 2>"$T/w.err" 3>&- &
+	PIDLOCK_FILE="$URI" pl_shim PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=0.5 true
+	assert_status 75
+	assert_err "pidlock: $URI: timed out after 0.5 s; still held by PID $holder on $(hostname) (sleep 60)"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	PIDLOCK_FILE="$URI" PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=30 \
+		start_shim bash -c 'echo got >"$1"; exec sleep 60' _ "$T/got" 2>"$T/w.err" &
 	waiter=$!
 	track_pid "$waiter"
 	# The waiter's session is queued behind the holder's on the server.
@@ -205,7 +214,7 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 @test "replace mode: ends the holder's session, which terminates the holder, and takes the lock" {
 	hold sleep 60
 	old=$BG_PID
-	PIDLOCK_FILE="$URI" PIDLOCK_MODE=replace PIDLOCK_VERBOSE=1 LD_PRELOAD="$SHIM" sleep 60 2>"$T/r.err" 3>&- &
+	PIDLOCK_FILE="$URI" PIDLOCK_MODE=replace PIDLOCK_VERBOSE=1 start_shim sleep 60 2>"$T/r.err" &
 	new=$!
 	track_pid "$new"
 	wait_until "\"\$PIDLOCK\" status --json \"\$URI\" | grep -q '\"pid\":$new,'" 10 || fail "$(cat "$T/r.err")"
@@ -218,16 +227,22 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 }
 
 @test "configuration: a URI without #NAME is refused (78); an unreachable server refuses (73), or runs unguarded with PIDLOCK_ON_ERROR=run" {
-	run -78 env PIDLOCK_FILE="$BASE" LD_PRELOAD="$SHIM" true
-	assert_output "pidlock: $BASE: a cluster lock needs a name: add #NAME to the URI"
+	PIDLOCK_FILE="$BASE" pl_shim true
+	assert_status 78
+	assert_err "pidlock: $BASE: a cluster lock needs a name: add #NAME to the URI"
 	bad="postgresql://postgres:pw@127.0.0.1:1/postgres?connect_timeout=3#x"
-	run -73 env PIDLOCK_FILE="$bad" LD_PRELOAD="$SHIM" true
-	assert_output --regexp "^pidlock: postgresql://postgres@127.0.0.1:1/postgres\?connect_timeout=3#x: cannot connect: "
-	[ "${#lines[@]}" -eq 1 ]
-	run -0 env PIDLOCK_FILE="$bad" PIDLOCK_ON_ERROR=run LD_PRELOAD="$SHIM" sh -c 'echo ran'
-	assert_line --index 0 --partial "cannot connect"
-	assert_line --index 0 --partial "running without the lock (PIDLOCK_ON_ERROR=run)"
-	assert_line --index 1 ran
+	PIDLOCK_FILE="$bad" pl_shim true
+	assert_status 73
+	assert_one_pidlock_line
+	grep -Eq "^pidlock: postgresql://postgres@127.0.0.1:1/postgres\?connect_timeout=3#x: cannot connect: " "$T/err" ||
+		fail "stderr: $(cat "$T/err")"
+	# The warning comes before the program runs (both on stderr, in order).
+	PIDLOCK_FILE="$bad" pl_shim PIDLOCK_ON_ERROR=run sh -c 'echo ran >&2'
+	assert_status 0
+	[ "$(wc -l <"$T/err")" -eq 2 ] || fail "stderr: $(cat "$T/err")"
+	[[ $(head -n 1 "$T/err") == *"cannot connect"* ]] || fail "stderr: $(cat "$T/err")"
+	[[ $(head -n 1 "$T/err") == *"running without the lock (PIDLOCK_ON_ERROR=run)"* ]] || fail "stderr: $(cat "$T/err")"
+	[ "$(sed -n 2p "$T/err")" = ran ] || fail "stderr: $(cat "$T/err")"
 	run -4 "$PIDLOCK" status "$bad"
 }
 

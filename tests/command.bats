@@ -8,7 +8,7 @@
 # LD_PRELOAD cannot carry, and passwords hidden in cluster URIs.
 # One behaviour per test.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 # shellcheck disable=SC2016 # sh -c scripts expand in the child, on purpose
 
 load test_helper

@@ -3,7 +3,7 @@
 # line naming the variable and the value, exit 78 (73 for a file problem),
 # and the program does not run; good values in every documented spelling work.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
 
@@ -61,8 +61,7 @@ bad_rows() {
 			*) continue ;;
 			esac
 			n=$((n + 1))
-			pl_run env "PIDLOCK_FILE=$PF" ${extra:+"$extra"} "$var=$val" \
-				"LD_PRELOAD=$SHIM" "$PLPROG" note "$m" exit 0
+			pl_shim ${extra:+"$extra"} "$var=$val" "$PLPROG" note "$m" exit 0
 			load_err
 			count_notes "$m"
 			if [ "$status" -ne "$want" ]; then

@@ -33,8 +33,7 @@ check_daemon_named() {
 stop_by_pidfile() {
 	kill "$(cat "$PF")"
 	wait_until "! proc_alive $DAEMON" 10 || fail "daemon $DAEMON survived SIGTERM"
-	run lock_is_held "$PF"
-	assert_failure
+	refute_lock_held "$PF"
 	assert_file_not_exists "$PF"
 }
 

@@ -4,30 +4,11 @@
 # and while the PID file is being removed at exit. Wait mode blocks in flock,
 # honours PIDLOCK_TIMEOUT and hands over when the holder ends.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
 
 bats_require_minimum_version 1.5.0
-
-# Starts one contender in the background behind the barrier. Its exit status
-# is collected by the caller; stderr goes to $T/err.N.
-# usage: contender N [VAR=VALUE...] -- ACTION...
-contender() {
-	local n="$1"
-	shift
-	local -a vars=()
-	while [ "$1" != -- ]; do
-		vars+=("$1")
-		shift
-	done
-	shift
-	(
-		exec 3>&-
-		barrier_pass
-		exec env "PIDLOCK_FILE=$PF" "LD_PRELOAD=$SHIM" "${vars[@]}" "$PLPROG" "$@"
-	) </dev/null >/dev/null 2>"$T/err.$n" &
-}
 
 @test "exclusion: 200 simultaneous starters in fail mode: exactly one runs, the others exit 75 naming it" {
 	local i id st winner=0 ok=0 refused=0 other=() bad_msg=0
@@ -35,7 +16,7 @@ contender() {
 	mkdir "$T/m"
 	barrier_close
 	for ((i = 0; i < 200; i++)); do
-		contender "$i" -- marker "$T/m" note "$T/m" waitfor "$T/release" unmark exit 0
+		contender "$i" -- "$PLPROG" marker "$T/m" note "$T/m" waitfor "$T/release" unmark exit 0
 		status_of[$!]=pending
 		track_pid "$!"
 	done
@@ -90,12 +71,12 @@ contender() {
 	mkdir "$T/m"
 	barrier_close
 	for ((i = 0; i < 50; i++)); do
-		contender "w$i" PIDLOCK_MODE=wait -- marker "$T/m" note "$T/m" sleep 0.01 unmark exit 0
+		contender "w$i" PIDLOCK_MODE=wait -- "$PLPROG" marker "$T/m" note "$T/m" sleep 0.01 unmark exit 0
 		track_pid "$!"
 		kind[$!]="w$i"
 	done
 	for ((i = 0; i < 100; i++)); do
-		contender "f$i" -- marker "$T/m" note "$T/m" sleep 0.002 unmark exit 0
+		contender "f$i" -- "$PLPROG" marker "$T/m" note "$T/m" sleep 0.002 unmark exit 0
 		track_pid "$!"
 		kind[$!]="f$i"
 	done

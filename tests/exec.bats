@@ -6,7 +6,7 @@
 # the same PID, a second instance is refused, and its clean exit removes the
 # file.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
 

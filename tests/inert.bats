@@ -3,7 +3,7 @@
 # in a setuid (secure-execution) process, the shim makes no system call and
 # changes nothing; when active it changes nothing but the lock descriptor.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
 

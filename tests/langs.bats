@@ -2,7 +2,7 @@
 # The same acquire / conflict / release behaviour for real programs in many
 # languages: a C helper, sleep, python3, perl, bash, dash and node.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
 

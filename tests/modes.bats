@@ -4,7 +4,7 @@
 # configured signal, never a process that does not hold the lock, every
 # holder) and the verbose lines.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
 

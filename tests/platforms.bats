@@ -11,7 +11,7 @@
 # file, and `pidlock run` choosing the library that the program's loader can
 # preload. docs/platforms.md says what each platform does differently.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
 

@@ -5,7 +5,7 @@
 # removes the PID file; a killed instance leaves it, and it is taken over
 # silently.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
 

@@ -4,17 +4,11 @@
 # the lock in process scope; in tree scope they keep it until the whole tree
 # has exited. A child given another PIDLOCK_FILE takes that lock.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
 
 bats_require_minimum_version 1.5.0
-
-# Prints the PIDs of processes with an open descriptor on file $1 (one
-# find(1), not a readlink per descriptor: process creation is slow).
-holders_of() {
-	find /proc/[0-9]*/fd/ -maxdepth 1 -lname "$1" 2>/dev/null | cut -d/ -f3 | sort -u
-}
 
 @test "scope: a bash script with sleep, subshells, \$(...) and a background child runs normally" {
 	mkdir "$T/m"

@@ -152,8 +152,16 @@ pl_run() {
 # pl_run with the shim: PIDLOCK_FILE (default $PF) and LD_PRELOAD set.
 # Leading VAR=VALUE arguments are passed to env(1) too: pl_shim PIDLOCK_MODE=wait CMD...
 # (never "pl_shim env ...": that would put env(1) itself under the shim).
+# pl_shim -t SECS ...: bounded, the command is ended after SECS seconds
+# (status 124, or 137 five seconds later), so that a start that hangs fails
+# the test instead of hanging it.
 pl_shim() {
-	pl_run env "PIDLOCK_FILE=${PIDLOCK_FILE-$PF}" "LD_PRELOAD=$SHIM" "$@"
+	local -a bound=()
+	if [ "$1" = -t ]; then
+		bound=(timeout -k 5 "$2")
+		shift 2
+	fi
+	pl_run "${bound[@]}" env "PIDLOCK_FILE=${PIDLOCK_FILE-$PF}" "LD_PRELOAD=$SHIM" "$@"
 }
 
 assert_status() {
@@ -200,6 +208,13 @@ all_pidlock_lines() {
 assert_one_pidlock_line() {
 	one_pidlock_line "$@" ||
 		fail "expected exactly one stderr line 'pidlock: ...' containing [$*], got: [$err]"
+}
+
+# $T/err holds exactly the line $1 (and its newline).
+assert_err() {
+	local e
+	e="$(cat "$T/err"; printf x)"
+	[ "$e" = "$1"$'\n'x ] || fail "stderr should be exactly [$1], is [${e%x}]"
 }
 
 # The one stderr line matches the extended regular expression $1 (any case).
@@ -362,6 +377,26 @@ barrier_open() {
 	exec {BARRIER_FD}>&-
 }
 
+# contender N [VAR=VALUE...] -- PROGRAM ARGS...: one instance of PROGRAM
+# under the shim, started in the background behind the barrier; $! is the
+# program's PID (the subshell execs env, which execs it). Its exit status is
+# collected by the caller; stderr goes to $T/err.N.
+contender() {
+	local n="$1"
+	shift
+	local -a vars=()
+	while [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	shift
+	(
+		exec 3>&-
+		barrier_pass
+		exec env "PIDLOCK_FILE=$PF" "LD_PRELOAD=$SHIM" "${vars[@]}" "$@"
+	) </dev/null >/dev/null 2>"$T/err.$n" &
+}
+
 # Fails if some process holds the flock on file $1.
 refute_lock_held() {
 	if lock_is_held "$1"; then
@@ -405,6 +440,14 @@ stop_contenders() {
 
 # ---- forks, daemons, exec chains ----
 # Variables set here (CHILD, OBSERVED, NAMED...) are read by the bats files.
+
+# PIDs (one a line) of the processes with a descriptor open on file $1, also
+# once it is unlinked (" (deleted)"): the lock's holders. One find(1), not a
+# readlink per descriptor: process creation is slow.
+holders_of() {
+	find /proc/[0-9]*/fd/ -maxdepth 1 \( -lname "$1" -o -lname "$1 (deleted)" \) 2>/dev/null |
+		cut -d/ -f3 | sort -un
+}
 
 # True if process PID has a descriptor open on the same inode as FILE.
 holds_file() {
