@@ -100,11 +100,16 @@ ZIG_GLOBAL_CACHE_DIR=${ZIG_GLOBAL_CACHE_DIR:-$ZIG_DIR/cache}
 ZIG_LOCAL_CACHE_DIR=${ZIG_LOCAL_CACHE_DIR:-$ZIG_DIR/cache}
 export ZIG_GLOBAL_CACHE_DIR ZIG_LOCAL_CACHE_DIR
 
-# ---- what to build (the Makefile's Darwin lists) ----
-CORE="shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/cluster.c shim/platform_darwin.c"
-LIB_SRC="$CORE shim/preload.c shim/interpose.c"
-CLI_SRC="$CORE shim/cli.c shim/elf.c shim/check.c"
-ALL_SRC="$CORE shim/preload.c shim/interpose.c shim/cli.c shim/elf.c shim/check.c"
+# ---- what to build: the Makefile's Darwin lists (they live there only) ----
+srcs=$(make -s --no-print-directory print-sources PLATFORM=darwin) || die "make print-sources failed"
+LIB_SRC=$(printf '%s\n' "$srcs" | sed -n 's/^LIB_SRC=//p')
+CLI_SRC=$(printf '%s\n' "$srcs" | sed -n 's/^CLI_SRC=//p')
+if [ -z "$LIB_SRC" ] || [ -z "$CLI_SRC" ]; then
+	die "make print-sources gave no source list"
+fi
+# shellcheck disable=SC2086 # the lists are words, one file each
+ALL_SRC=$(printf '%s\n' $LIB_SRC $CLI_SRC | sort -u | tr '\n' ' ')
+TWICE="shim/cluster.c shim/platform_darwin.c"
 
 # The Makefile's warnings, plus what macOS needs: _DARWIN_C_SOURCE (the
 # default on macOS unless a file asks for strict POSIX, which hides flock,
@@ -160,18 +165,20 @@ for target in $TARGETS; do
 			bad="$bad $f"
 		fi
 	done
-	# The command's cluster.o also carries status and stop (PL_COMMAND),
-	# which the library leaves out, as the Makefile does.
-	if [ -f shim/cluster.c ]; then
+	# Files that carry code for the command only (PL_COMMAND: cluster.c's
+	# status and stop, the platform file's plat_unreachable) are compiled a
+	# second time for it, as the Makefile does.
+	for f in $TWICE; do
+		[ -f "$f" ] || continue
 		# shellcheck disable=SC2086 # CFLAGS_MAC is a list of flags
 		if "$ZIG" cc -target "$target" $CFLAGS_MAC -DPL_COMMAND \
-			-c -o "$out/obj/cluster_cmd.o" shim/cluster.c; then
-			say "   compiled shim/cluster.c (command)"
+			-c -o "$out/obj/$(basename "$f" .c)_cmd.o" "$f"; then
+			say "   compiled $f (command)"
 		else
-			say "   FAILED   shim/cluster.c (command)"
-			bad="$bad shim/cluster.c"
+			say "   FAILED   $f (command)"
+			bad="$bad $f"
 		fi
-	fi
+	done
 	lib=skipped
 	cli=skipped
 	[ -z "$bad" ] || failed=1
@@ -195,7 +202,9 @@ for target in $TARGETS; do
 		objs=""
 		for f in $CLI_SRC; do
 			o=$(obj_of "$out" "$f")
-			[ "$f" != shim/cluster.c ] || o=$out/obj/cluster_cmd.o
+			case " $TWICE " in
+			*" $f "*) o=$out/obj/$(basename "$f" .c)_cmd.o ;;
+			esac
 			objs="$objs $o"
 		done
 		# shellcheck disable=SC2086 # objs is a list of files
