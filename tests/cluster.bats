@@ -180,6 +180,35 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 	assert_equal "$HST" 137
 }
 
+# The watcher thread is the only second thread the library ever starts:
+# run the program under helgrind (valgrind's thread error detector) while
+# the watcher starts, polls the session and kills the program.
+@test "the watcher thread under helgrind: no data race or lock-order report from start to kill" {
+	command -v valgrind >/dev/null || skip "valgrind is not installed"
+	skip_if_instrumented any "valgrind does not run sanitizer builds"
+	# SIGIO ignored, so the library starts its watcher. valgrind's launcher
+	# has the library too but no PIDLOCK_FILE (inert); env gives the program
+	# its PIDLOCK_FILE, and --trace-children follows env's exec.
+	bash -c 'trap "" IO; LD_PRELOAD="$1" exec valgrind --tool=helgrind --trace-children=yes \
+		--log-file="$2/hg.%p" env PIDLOCK_FILE="$3" sleep 60' _ "$SHIM" "$T" "$URI" \
+		>"$T/h.out" 2>&1 3>&- &
+	BG_PID=$!
+	track_pid "$BG_PID"
+	wait_until "\"\$PIDLOCK\" status --json \"\$URI\" | grep -q '\"pid\":$BG_PID,'" 60 ||
+		fail "the program never took the lock: $(cat "$T/h.out" "$T"/hg.*)"
+	wait_until "count_threads $BG_PID; [ \$threads -ge 2 ]" 30 || fail "no watcher thread in $BG_PID"
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
+	sql "select pg_terminate_backend($(backend_of))"
+	holder_status 60
+	assert_equal "$HST" 137
+	# helgrind ran on the program (its banner) and reported nothing.
+	grep -q 'Helgrind, a thread error detector' "$T"/hg.* || fail "helgrind did not run: $(cat "$T/h.out")"
+	grep -Eq '^==[0-9]+== Command: (/usr/bin/|/bin/)?sleep 60$' "$T"/hg.* || fail "helgrind did not run sleep: $(cat "$T"/hg.*)"
+	! grep -E 'Possible data race|lock order|Thread #[0-9]+ (unlocked|was created)|ERROR SUMMARY: [1-9]' "$T"/hg.* ||
+		fail "helgrind reported errors (above)"
+}
+
 @test "an immediate server restart terminates the holder; the lock is free once the server is back" {
 	hold sleep 60
 	sh "$ROOT/scripts/pg-cluster.sh" restart "$PGDIR" "$PGPORT"
