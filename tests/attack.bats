@@ -110,15 +110,6 @@ in_pipe_write() {
 	[ "$(uname -m)" = x86_64 ] && [ "$s" = 1 ]
 }
 
-# True while process $1 sleeps in open() of a FIFO, waiting for a reader.
-in_fifo_open() {
-	local w="" s=""
-	{ read -r w <"/proc/$1/wchan"; } 2>/dev/null || true
-	[ "$w" = wait_for_partner ] && return 0
-	{ read -r s _ <"/proc/$1/syscall"; } 2>/dev/null || true
-	[ "$(uname -m)" = x86_64 ] && { [ "$s" = 257 ] || [ "$s" = 2 ]; }
-}
-
 # ---- the attacker ----
 
 # Makes a throw-away unprivileged user (and its group): ATTACKER, ATT_UID,

@@ -335,8 +335,7 @@ start_fifo_writer() {
 	sh -c 'echo hello >"$1"; echo "rc=$?" >"$2"' sh "$1" "$T/writer.rc" </dev/null >/dev/null 2>&1 3>&- &
 	WRITER=$!
 	track_pid "$WRITER"
-	sleep 0.2
-	proc_alive "$WRITER" || fail "the FIFO writer did not block"
+	wait_until "in_fifo_open $WRITER" 10 || fail "the FIFO writer did not block in open"
 }
 
 @test "status on a FIFO: unknown (4) without opening it, a blocked writer stays blocked" {

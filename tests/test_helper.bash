@@ -282,6 +282,15 @@ in_sleep() {
 	return 1
 }
 
+# True while process $1 sleeps in open() of a FIFO, waiting for a reader.
+in_fifo_open() {
+	local w="" s=""
+	{ read -r w <"/proc/$1/wchan"; } 2>/dev/null || true
+	[ "$w" = wait_for_partner ] && return 0
+	{ read -r s _ <"/proc/$1/syscall"; } 2>/dev/null || true
+	[ "$(uname -m)" = x86_64 ] && { [ "$s" = 257 ] || [ "$s" = 2 ]; }
+}
+
 # Number of threads of process $1, in $threads.
 count_threads() {
 	local t
