@@ -255,16 +255,26 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 	assert_output --partial "replaced the holder in"
 }
 
-@test "configuration: a URI without #NAME is refused (78); an unreachable server refuses (73), or runs unguarded with PIDLOCK_ON_ERROR=run" {
+@test "configuration: a URI without #NAME is refused (78)" {
 	PIDLOCK_FILE="$BASE" pl_shim true
 	assert_status 78
 	assert_err "pidlock: $BASE: a cluster lock needs a name: add #NAME to the URI"
-	bad="postgresql://postgres:pw@127.0.0.1:1/postgres?connect_timeout=3#x"
+}
+
+@test "configuration: an unreachable server refuses (73) with one line, the password not shown; status is unknown (4)" {
+	local bad="postgresql://postgres:pw@127.0.0.1:1/postgres?connect_timeout=3#x"
 	PIDLOCK_FILE="$bad" pl_shim true
 	assert_status 73
 	assert_one_pidlock_line
 	grep -Eq "^pidlock: postgresql://postgres@127.0.0.1:1/postgres\?connect_timeout=3#x: cannot connect: " "$T/err" ||
 		fail "stderr: $(cat "$T/err")"
+	! grep -q ':pw@' "$T/err" || fail "the password is shown: $(cat "$T/err")"
+	pl_run "$PIDLOCK" status "$bad"
+	assert_status 4
+}
+
+@test "configuration: an unreachable server with PIDLOCK_ON_ERROR=run: one warning, then the program runs unguarded" {
+	local bad="postgresql://postgres:pw@127.0.0.1:1/postgres?connect_timeout=3#x"
 	# The warning comes before the program runs (both on stderr, in order).
 	PIDLOCK_FILE="$bad" pl_shim PIDLOCK_ON_ERROR=run sh -c 'echo ran >&2'
 	assert_status 0
@@ -272,7 +282,6 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 	[[ $(head -n 1 "$T/err") == *"cannot connect"* ]] || fail "stderr: $(cat "$T/err")"
 	[[ $(head -n 1 "$T/err") == *"running without the lock (PIDLOCK_ON_ERROR=run)"* ]] || fail "stderr: $(cat "$T/err")"
 	[ "$(sed -n 2p "$T/err")" = ran ] || fail "stderr: $(cat "$T/err")"
-	run -4 "$PIDLOCK" status "$bad"
 }
 
 @test "libpq missing: one clear line and exit 71 (root: hidden in a private mount namespace)" {
