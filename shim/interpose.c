@@ -491,8 +491,9 @@ static size_t exec_slots(char *const *envp)
 	 * daemonised and now speaks for the instance (a daemon re-executing
 	 * itself). */
 	int may_keep = self == pl_state.instance || pl_state.detached;
+	pid_t launcher = pl_state.detached && self != pl_state.instance ? pl_state.instance : 0;
 	if (pl_state.shared &&
-	    !pl_exec_turn(&pl_state.cfg, &pl_state.lk, self, may_keep, pl_state.child)) {
+	    !pl_exec_turn(&pl_state.cfg, &pl_state.lk, self, may_keep, pl_state.child, launcher)) {
 		if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
 			pl_state.active = 0; /* our share was closed */
 		return 0;

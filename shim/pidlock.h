@@ -171,9 +171,11 @@ void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, 
  * and the file names this process, it is an exec of the instance itself and
  * keeps the lock (returns 1). Otherwise, in process scope, the process
  * leaves the holders as an exiting one does (hands the name on, or removes
- * the file if it was the last) and its share is closed (returns 0). */
+ * the file if it was the last) and its share is closed (returns 0).
+ * launcher: for a daemonised copy, the original instance, whose exit the
+ * exec waits for a moment while the file still names it; else 0. */
 int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int may_keep,
-		 pid_t child);
+		 pid_t child, pid_t launcher);
 /* 1 if the path still names the locked inode. */
 int pl_path_is_lock(const char *path, const struct pl_lock *lk);
 
