@@ -5,7 +5,6 @@
 # says it pins something that already holds.
 
 load test_helper
-load plprog
 
 EXECENV="$HELPERS/execenv"
 DLOPENER="$HELPERS/dlopener"
@@ -102,7 +101,7 @@ as_user_tmp() {
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>"$T/holder.err" &
 	local holder=$!
 	track_pid "$holder"
-	[ "$(read_pidfile "$PF")" = "$holder" ] || fail "the holder did not start: $(cat "$T/holder.err")"
+	await_pidfile "$PF" "$holder"
 	local dev ino
 	dev="$(stat -c %d "$PF")"
 	ino="$(stat -c %i "$PF")"
@@ -151,7 +150,7 @@ as_user_tmp() {
 	start_shim "$PLPROG" sleep 3 >/dev/null 2>"$T/holder.err" &
 	local holder=$!
 	track_pid "$holder"
-	[ "$(read_pidfile "$PF")" = "$holder" ] || fail "the holder did not start: $(cat "$T/holder.err")"
+	await_pidfile "$PF" "$holder"
 	local t0 t1 ms
 	t0="$(now_ns)"
 	# perl sets the alarm and executes the waiter, which keeps it.
@@ -172,7 +171,7 @@ as_user_tmp() {
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>"$T/holder.err" &
 	local holder=$!
 	track_pid "$holder"
-	[ "$(read_pidfile "$PF")" = "$holder" ] || fail "the holder did not start: $(cat "$T/holder.err")"
+	await_pidfile "$PF" "$holder"
 	PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=10 start_shim "$PLPROG" exit 0 >/dev/null 2>"$T/err" &
 	local w=$!
 	track_pid "$w"
