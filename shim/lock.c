@@ -222,6 +222,8 @@ int pl_path_is_lock(const char *path, const struct pl_lock *lk)
 
 int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size)
 {
+	if (lk->kind == PL_LOCK_PLUGIN) /* the socket's owner names the instance (backend.h) */
+		return pl_fcntl(lk->fd, F_SETOWN, pid) < 0 ? -1 : 0;
 	char buf[24];
 	size_t n = pl_fmt_num(buf, (long long)pid);
 	buf[n++] = '\n';
@@ -229,8 +231,6 @@ int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size)
 	 * a reader sees either the old line or the new one in the first line,
 	 * never an empty file (truncating first would show one). */
 	ssize_t w = pl_pwrite(lk->fd, buf, n, 0);
-	if (w < 0 && errno == ESPIPE) /* cluster mode: the socket's owner names the instance */
-		return pl_fcntl(lk->fd, F_SETOWN, pid) < 0 ? -1 : 0;
 	if (w != (ssize_t)n)
 		return -1;
 	if ((old_size < 0 || old_size > (off_t)n) && ftruncate(lk->fd, (off_t)n) < 0)
@@ -484,6 +484,7 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 		/* See contend() about st. NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
 		lk->dev = st.st_dev;
 		lk->ino = st.st_ino;
+		lk->kind = PL_LOCK_FILE;
 		/* The holder before us may have removed the file at its exit, or
 		 * replaced it, after we opened it: the lock we hold is then on an
 		 * inode nobody else will ever open. Only the inode the path names
@@ -543,7 +544,7 @@ static int child_running(pid_t child)
 static void name_successor(const struct pl_config *cfg, const struct pl_lock *lk, int fd,
 			   pid_t self, pid_t child)
 {
-	struct pl_lock via = {fd, lk->dev, lk->ino};
+	struct pl_lock via = {fd, lk->dev, lk->ino, PL_LOCK_FILE};
 	pid_t named = pl_read_pid_once(fd);
 	/* A named process we may not look at (a root master seen from a worker
 	 * that runs as nobody) is left named while it lives. */
@@ -612,9 +613,9 @@ static int reopen(const struct pl_config *cfg, const struct pl_lock *lk, int *wr
 static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self,
 			int may_keep, int exiting, pid_t child)
 {
-	if (may_keep && pl_read_pid_once(lk->fd) == self)
+	if (may_keep && pl_read_pid(lk) == self)
 		return 1;
-	if (pl_is_cluster(cfg->file)) { /* the server frees the lock with the session */
+	if (lk->kind == PL_LOCK_PLUGIN) { /* the server frees the lock with the session */
 		pl_close_lock(lk->fd);
 		return 0;
 	}
@@ -648,14 +649,14 @@ int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t se
 	/* Tree scope: every executed program keeps its inherited share, so
 	 * nobody leaves; only the new image's knowledge of it is at stake. */
 	if (cfg->scope == PL_SCOPE_TREE)
-		return pl_read_pid_once(lk->fd) == self;
+		return pl_read_pid(lk) == self;
 	return leave_shared(cfg, lk, self, may_keep, 0, child);
 }
 
 void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared,
 	     pid_t child)
 {
-	if (pl_is_cluster(cfg->file)) /* the server frees it with the session, at death */
+	if (lk->kind == PL_LOCK_PLUGIN) /* the server frees it with the session, at death */
 		return;
 	if (shared) {
 		leave_shared(cfg, lk, self, 0, 1, child);
