@@ -101,10 +101,13 @@ ZIG_LOCAL_CACHE_DIR=${ZIG_LOCAL_CACHE_DIR:-$ZIG_DIR/cache}
 export ZIG_GLOBAL_CACHE_DIR ZIG_LOCAL_CACHE_DIR
 
 # ---- what to build (the Makefile's Darwin lists) ----
-CORE="shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/cluster.c shim/platform_darwin.c"
+CORE="shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/backend.c shim/platform_darwin.c"
 LIB_SRC="$CORE shim/preload.c shim/interpose.c"
 CLI_SRC="$CORE shim/cli.c shim/elf.c shim/check.c"
-ALL_SRC="$CORE shim/preload.c shim/interpose.c shim/cli.c shim/elf.c shim/check.c"
+# The PostgreSQL backend, a plugin of its own (shim/backend.h), as on Linux:
+# pidlock-postgresql.dylib beside the library.
+PLUGIN_SRC="shim/backend_postgresql.c shim/msg.c"
+ALL_SRC="$CORE shim/preload.c shim/interpose.c shim/cli.c shim/elf.c shim/check.c shim/backend_postgresql.c"
 
 # The Makefile's warnings, plus what macOS needs: _DARWIN_C_SOURCE (the
 # default on macOS unless a file asks for strict POSIX, which hides flock,
@@ -160,18 +163,6 @@ for target in $TARGETS; do
 			bad="$bad $f"
 		fi
 	done
-	# The command's cluster.o also carries status and stop (PL_COMMAND),
-	# which the library leaves out, as the Makefile does.
-	if [ -f shim/cluster.c ]; then
-		# shellcheck disable=SC2086 # CFLAGS_MAC is a list of flags
-		if "$ZIG" cc -target "$target" $CFLAGS_MAC -DPL_COMMAND \
-			-c -o "$out/obj/cluster_cmd.o" shim/cluster.c; then
-			say "   compiled shim/cluster.c (command)"
-		else
-			say "   FAILED   shim/cluster.c (command)"
-			bad="$bad shim/cluster.c"
-		fi
-	fi
 	lib=skipped
 	cli=skipped
 	[ -z "$bad" ] || failed=1
@@ -193,17 +184,25 @@ for target in $TARGETS; do
 	# shellcheck disable=SC2086 # CLI_SRC is a list of files
 	if can_link $CLI_SRC; then
 		objs=""
-		for f in $CLI_SRC; do
-			o=$(obj_of "$out" "$f")
-			[ "$f" != shim/cluster.c ] || o=$out/obj/cluster_cmd.o
-			objs="$objs $o"
-		done
+		for f in $CLI_SRC; do objs="$objs $(obj_of "$out" "$f")"; done
 		# shellcheck disable=SC2086 # objs is a list of files
 		if "$ZIG" cc -target "$target" -o "$out/pidlock" $objs; then
 			cli=built
 			say "   linked   $out/pidlock"
 		else
 			cli=FAILED
+			failed=1
+		fi
+	fi
+	# shellcheck disable=SC2086 # PLUGIN_SRC is a list of files
+	if can_link $PLUGIN_SRC; then
+		objs=""
+		for f in $PLUGIN_SRC; do objs="$objs $(obj_of "$out" "$f")"; done
+		# shellcheck disable=SC2086 # objs is a list of files
+		if "$ZIG" cc -target "$target" -dynamiclib -o "$out/pidlock-postgresql.dylib" $objs; then
+			say "   linked   $out/pidlock-postgresql.dylib"
+		else
+			say "   FAILED   $out/pidlock-postgresql.dylib"
 			failed=1
 		fi
 	fi
