@@ -47,13 +47,15 @@ LIBDL := -ldl
 PLUGIN_LIBS := -ldl -pthread
 endif
 
-CORE := shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/backend.c shim/platform_$(PLATFORM).c
+CORE := shim/msg.c shim/token.c shim/config.c shim/lock.c shim/handover.c shim/holder.c shim/backend.c shim/platform_$(PLATFORM).c
 SHIM_SRC := $(CORE) shim/preload.c shim/interpose.c
 # Cluster backends (shim/backend.h): one shared object each, beside the
 # library, opened with dlopen only for a PIDLOCK_FILE of their scheme. Each
 # links msg.c for its messages and nothing else of the core.
 BACKENDS := postgresql
 PLUGINS := $(patsubst %,$(BUILD)/pidlock-%$(PLUGIN_SUFFIX),$(BACKENDS))
+# Each plugin's sources: its backend file and msg.c (print-sources).
+PLUGIN_SRC := $(patsubst %,shim/backend_%.c,$(BACKENDS)) shim/msg.c
 CLI_SRC := $(CORE) shim/cli.c
 HDR := $(wildcard shim/*.h)
 # The command alone reads ELF headers: which library fits the program (issue 14).
@@ -93,6 +95,13 @@ helpers: $(HELPERS) $(BUILD)/libempty.so
 
 $(BUILD):
 	mkdir -p $(BUILD)
+
+# The source lists, for scripts that build by other means (macos-check.sh:
+# make -s print-sources PLATFORM=darwin). They live here only.
+print-sources:
+	@echo 'LIB_SRC=$(SHIM_SRC)'
+	@echo 'CLI_SRC=$(CLI_SRC)'
+	@echo 'PLUGIN_SRC=$(PLUGIN_SRC)'
 
 test: all helpers
 	sh scripts/test-deps.sh
@@ -166,7 +175,7 @@ clean:
 
 FORCE:
 
-.PHONY: FORCE deb all helpers test demo check-exports check-imports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
+.PHONY: FORCE deb all helpers test demo print-sources check-exports check-imports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
 
 # Cross-compiles the library and the command for macOS (arm64, x86_64) with Zig.
 macos-check:

@@ -3,7 +3,8 @@
  *   selector 0: pl_env_scan + pl_config_load + pl_resolve_path (including
  *               the cluster URI display of the PostgreSQL backend's resolve,
  *               backend_postgresql.c) on a whole environment
- *   selector 1: the PIDLOCK_EXEC token parser (static in preload.c)
+ *   selector 1: the PIDLOCK_EXEC token: pl_token_parse, and pl_token_format
+ *   read back (token.c)
  *   selector 2: removing PIDLOCK_EXEC from the environment and scanning again
  *
  * Input after the selector byte: environment entries separated by '\n' (or
@@ -65,17 +66,17 @@ static void check_slot(char **envp, char **slot, const char *name)
 
 static void check_scan(char **envp, const struct pl_env *e)
 {
-	check_slot(envp, e->file, PL_ENV_FILE);
-	check_slot(envp, e->mode, PL_ENV_MODE);
-	check_slot(envp, e->timeout, PL_ENV_TIMEOUT);
-	check_slot(envp, e->signal, PL_ENV_SIGNAL);
-	check_slot(envp, e->exit_code, PL_ENV_EXIT_CODE);
-	check_slot(envp, e->scope, PL_ENV_SCOPE);
-	check_slot(envp, e->on_error, PL_ENV_ON_ERROR);
-	check_slot(envp, e->quiet, PL_ENV_QUIET);
-	check_slot(envp, e->verbose, PL_ENV_VERBOSE);
-	check_slot(envp, e->held, PL_ENV_HELD);
-	check_slot(envp, e->exec, PL_ENV_EXEC);
+	check_slot(envp, e->file, PL_ENV(FILE));
+	check_slot(envp, e->mode, PL_ENV(MODE));
+	check_slot(envp, e->timeout, PL_ENV(TIMEOUT));
+	check_slot(envp, e->signal, PL_ENV(SIGNAL));
+	check_slot(envp, e->exit_code, PL_ENV(EXIT_CODE));
+	check_slot(envp, e->scope, PL_ENV(SCOPE));
+	check_slot(envp, e->on_error, PL_ENV(ON_ERROR));
+	check_slot(envp, e->quiet, PL_ENV(QUIET));
+	check_slot(envp, e->verbose, PL_ENV(VERBOSE));
+	check_slot(envp, e->held, PL_ENV(HELD));
+	check_slot(envp, e->exec, PL_ENV(EXEC));
 	check_slot(envp, e->xdg, "XDG_RUNTIME_DIR");
 }
 
@@ -119,20 +120,29 @@ static void fuzz_token(const uint8_t *data, size_t size)
 		abort();
 	memcpy(s, data, size);
 	s[size] = '\0';
-	unsigned long long v[5];
-	if (parse_token(s, v) == 0) {
+	struct pl_token t;
+	if (pl_token_parse(s, &t) == 0) {
 		/* Exactly five decimal numbers joined by ':', none overflowing. */
 		const char *p = s;
 		for (int i = 0; i < 5; i++) {
 			char *end;
 			errno = 0;
-			unsigned long long w = strtoull(p, &end, 10);
-			if (errno || w != v[i] || end == p || *p < '0' || *p > '9')
+			(void)strtoull(p, &end, 10);
+			if (errno || end == p || *p < '0' || *p > '9')
 				abort();
 			if (*end != (i == 4 ? '\0' : ':'))
 				abort();
 			p = end + 1;
 		}
+		/* The one encoder gives back what the decoder read, and the
+		 * decoder reads that again to the same token. */
+		char buf[PL_TOKEN_MAX];
+		struct pl_token u;
+		size_t n = pl_token_format(buf, &t);
+		if (n >= sizeof(buf) || pl_token_parse(buf + sizeof(PL_ENV(EXEC)), &u) != 0 ||
+		    u.pid != t.pid || u.fd != t.fd || u.dev != t.dev || u.ino != t.ino ||
+		    u.shared != t.shared)
+			abort();
 	}
 	free(s);
 }

@@ -487,9 +487,9 @@ static int set_preload(const char *lib)
 
 static void unset_ours(void)
 {
-	static const char *const names[] = {PL_ENV_FILE, PL_ENV_MODE, PL_ENV_TIMEOUT, PL_ENV_SIGNAL,
-					    PL_ENV_EXIT_CODE, PL_ENV_SCOPE, PL_ENV_ON_ERROR, PL_ENV_QUIET,
-					    PL_ENV_VERBOSE, PL_ENV_HELD, PL_ENV_EXEC};
+#define PL_NAME(NAME, field) PL_ENV(NAME),
+	static const char *const names[] = {PL_VARIABLES(PL_NAME)};
+#undef PL_NAME
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		unsetenv(names[i]);
 }
@@ -498,15 +498,14 @@ static void unset_ours(void)
  * an exec of the instance itself passes (see interpose.c). */
 static int export_lock(const struct pl_config *cfg, const struct pl_lock *lk)
 {
-	char tok[128];
-	snprintf(tok, sizeof(tok), "%ld:%d:%llu:%llu:%d", (long)getpid(), lk->fd,
-		 (unsigned long long)lk->dev, (unsigned long long)lk->ino,
-		 cfg->scope == PL_SCOPE_TREE);
+	char tok[PL_TOKEN_MAX];
+	struct pl_token t = {getpid(), lk->fd, lk->dev, lk->ino, cfg->scope == PL_SCOPE_TREE};
+	pl_token_format(tok, &t);
 	unset_ours();
-	return setenv(PL_ENV_HELD, cfg->path, 1) || setenv(PL_ENV_EXEC, tok, 1) ||
-	       setenv(PL_ENV_SCOPE, cfg->scope == PL_SCOPE_TREE ? "tree" : "process", 1) ||
-	       setenv(PL_ENV_VERBOSE, cfg->verbose ? "1" : "0", 1) ||
-	       setenv(PL_ENV_QUIET, cfg->quiet ? "1" : "0", 1);
+	return setenv(PL_ENV(HELD), cfg->path, 1) || setenv(PL_ENV(EXEC), tok + sizeof(PL_ENV(EXEC)), 1) ||
+	       setenv(PL_ENV(SCOPE), cfg->scope == PL_SCOPE_TREE ? "tree" : "process", 1) ||
+	       setenv(PL_ENV(VERBOSE), cfg->verbose ? "1" : "0", 1) ||
+	       setenv(PL_ENV(QUIET), cfg->quiet ? "1" : "0", 1);
 }
 
 static int cmd_run(int argc, char **argv)

@@ -189,17 +189,9 @@ static const struct {
 	char name[12];
 	unsigned char off;
 } env_names[] = {
-    {"FILE", offsetof(struct pl_env, file)},
-    {"MODE", offsetof(struct pl_env, mode)},
-    {"TIMEOUT", offsetof(struct pl_env, timeout)},
-    {"SIGNAL", offsetof(struct pl_env, signal)},
-    {"EXIT_CODE", offsetof(struct pl_env, exit_code)},
-    {"SCOPE", offsetof(struct pl_env, scope)},
-    {"ON_ERROR", offsetof(struct pl_env, on_error)},
-    {"QUIET", offsetof(struct pl_env, quiet)},
-    {"VERBOSE", offsetof(struct pl_env, verbose)},
-    {"HELD", offsetof(struct pl_env, held)},
-    {"EXEC", offsetof(struct pl_env, exec)},
+#define PL_ENV_ENTRY(NAME, field) {#NAME, offsetof(struct pl_env, field)},
+    PL_VARIABLES(PL_ENV_ENTRY)
+#undef PL_ENV_ENTRY
 };
 
 /* s starts with name followed by '='. */
@@ -445,7 +437,7 @@ int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid, int crea
 	if (strcmp(cfg->file, ".") == 0 || strcmp(cfg->file, "..") == 0) {
 		struct pl_msg m;
 		pl_msg_init(&m);
-		pl_msg_str(&m, PL_ENV_FILE "=");
+		pl_msg_str(&m, PL_ENV(FILE) "=");
 		pl_msg_str(&m, cfg->file);
 		pl_msg_str(&m, ": not a NAME");
 		return pl_fail(&m, cfg, PL_EX_CONFIG);

@@ -18,25 +18,23 @@
 #define PL_VERSION "unknown"
 #endif
 
-/* Variables a user sets (SPEC section 2). */
-#define PL_ENV_FILE "PIDLOCK_FILE"
-#define PL_ENV_MODE "PIDLOCK_MODE"
-#define PL_ENV_TIMEOUT "PIDLOCK_TIMEOUT"
-#define PL_ENV_SIGNAL "PIDLOCK_SIGNAL"
-#define PL_ENV_EXIT_CODE "PIDLOCK_EXIT_CODE"
-#define PL_ENV_SCOPE "PIDLOCK_SCOPE"
-#define PL_ENV_ON_ERROR "PIDLOCK_ON_ERROR"
-#define PL_ENV_QUIET "PIDLOCK_QUIET"
-#define PL_ENV_VERBOSE "PIDLOCK_VERBOSE"
-/* Variables the shim sets itself.
- * HELD replaces FILE in the instance's environment once the lock is held, so
- * that programs the instance starts see no FILE and pass through with no
- * system call (process scope) or keep the inherited descriptor (tree scope).
- * It has the same length as FILE so the swap never needs memory.
- * EXEC is added only to the environment of an exec in the same process: it
- * tells the new image which descriptor already holds the lock. */
-#define PL_ENV_HELD "PIDLOCK_HELD"
-#define PL_ENV_EXEC "PIDLOCK_EXEC"
+/* Every PIDLOCK_* variable, once: X(NAME, field of struct pl_env). The code
+ * reaches a name as PL_ENV(NAME); config.c's scanner, the command's clean-up
+ * and the fuzzers iterate the table; tests/docs.bats checks that the README
+ * and pidlock(1) list exactly these.
+ * The user sets the first nine (SPEC section 2). pidlock sets the last two:
+ * HELD replaces FILE in the instance's environment once the lock is held,
+ * so that programs the instance starts see no FILE and pass through with no
+ * system call (process scope) or keep the inherited descriptor (tree scope);
+ * it has the same length as FILE so the swap never needs memory. EXEC is
+ * added only to the environment of an exec in the same process: it tells
+ * the new image which descriptor already holds the lock (token.c). */
+#define PL_USER_VARIABLES(X)                                                                       \
+	X(FILE, file) X(MODE, mode) X(TIMEOUT, timeout) X(SIGNAL, signal) X(EXIT_CODE, exit_code)  \
+	X(SCOPE, scope) X(ON_ERROR, on_error) X(QUIET, quiet) X(VERBOSE, verbose)
+#define PL_OWN_VARIABLES(X) X(HELD, held) X(EXEC, exec)
+#define PL_VARIABLES(X) PL_USER_VARIABLES(X) PL_OWN_VARIABLES(X)
+#define PL_ENV(NAME) "PIDLOCK_" #NAME
 
 /* Exit statuses (SPEC section 3; sysexits.h values). */
 #define PL_EX_USAGE 64
@@ -137,12 +135,28 @@ struct pl_msg {
 	size_t len;
 };
 void pl_msg_init(struct pl_msg *m); /* starts with "pidlock: " */
+void pl_msg_path(struct pl_msg *m, const char *path, const char *what); /* "pidlock: PATH: WHAT" */
 void pl_msg_str(struct pl_msg *m, const char *s);
 void pl_msg_strn(struct pl_msg *m, const char *s, size_t n);
 void pl_msg_num(struct pl_msg *m, long long v);
 void pl_msg_secs(struct pl_msg *m, long long ns); /* "1.5" */
 void pl_msg_send(struct pl_msg *m);                 /* adds '\n', writes, keeps errno */
 size_t pl_fmt_num(char *dst, long long v);          /* decimal, returns length */
+
+/* ---- token.c: the exec token, PIDLOCK_EXEC=PID:FD:DEV:INO:SHARED ---- */
+struct pl_token {
+	pid_t pid;
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	int shared;
+};
+#define PL_TOKEN_MAX (sizeof(PL_ENV(EXEC)) + (size_t)5 * 21)
+/* "PIDLOCK_EXEC=..." into buf (PL_TOKEN_MAX bytes); returns its length. The
+ * value alone starts at buf + sizeof(PL_ENV(EXEC)). */
+size_t pl_token_format(char *buf, const struct pl_token *t);
+/* The value of a token into t: 0, or -1 if it is not exactly one. */
+int pl_token_parse(const char *value, struct pl_token *t);
 
 /* ---- config.c: environment -> validated configuration ---- */
 /* Parsers shared with the command. Each returns 0 on success, -1 if invalid. */
@@ -157,8 +171,10 @@ const char *pl_signal_name(int signo); /* "TERM", or NULL */
 
 /* The PIDLOCK_* entries of an environment, found in one pass. */
 struct pl_env {
-	char **file, **mode, **timeout, **signal, **exit_code, **scope, **on_error, **quiet,
-	    **verbose, **held, **exec, **xdg;
+#define PL_ENV_FIELD(NAME, field) char **field;
+	PL_VARIABLES(PL_ENV_FIELD)
+#undef PL_ENV_FIELD
+	char **xdg;
 };
 void pl_env_scan(char **envp, struct pl_env *e);
 const char *pl_env_value(char **entry); /* the part after '=', or NULL */
@@ -276,7 +292,7 @@ struct pl_state {
 	void *clone_arg;
 	struct pl_lock lk;
 	struct pl_config cfg;
-	char held[sizeof(PL_ENV_HELD) + PATH_MAX]; /* "PIDLOCK_HELD=path" */
+	char held[sizeof(PL_ENV(HELD)) + PATH_MAX]; /* "PIDLOCK_HELD=path" */
 };
 extern struct pl_state pl_state;
 /* The exit path: tidy the file if this process is the one the state
