@@ -44,7 +44,8 @@ static int missing(const struct pl_config *cfg, const char *name, const char *pa
 	pl_msg_str(&m, path);
 	pl_msg_str(&m, ", which cannot be loaded: ");
 	pl_msg_str(&m, why ? why : "unknown error");
-	return pl_fail(&m, cfg, PL_EX_OSERR);
+	pl_fail(&m, cfg, PL_EX_OSERR);
+	return PL_EX_OSERR; /* never 0: *be stays NULL */
 }
 
 int pl_backend_open(const struct pl_config *cfg, const char *uri, const char *dir,
