@@ -96,7 +96,7 @@ static void fuzz_config(char **envp)
 	 * create /tmp/pidlock-UID when XDG_RUNTIME_DIR is unset. */
 	if (!cfg.file || (!strchr(cfg.file, '/') && !(e.xdg && pl_env_value(e.xdg)[0] == '/')))
 		return;
-	int r = pl_resolve_path(&cfg, pl_env_value(e.xdg), geteuid(), 0);
+	int r = pl_resolve_path(&cfg, pl_env_value(e.xdg), geteuid());
 	if (r == 0 && pl_is_cluster(cfg.file)) {
 		/* A URI is its backend's to show (what the plugin's resolve does
 		 * once the core has opened it). */

@@ -112,6 +112,7 @@ if [ -z "$LIB_SRC" ] || [ -z "$CLI_SRC" ] || [ -z "$PLUGIN_SRC" ]; then
 fi
 # shellcheck disable=SC2086 # the lists are words, one file each
 ALL_SRC=$(printf '%s\n' $LIB_SRC $CLI_SRC $PLUGIN_SRC | sort -u | tr '\n' ' ')
+TWICE="shim/platform_darwin.c"
 
 # The Makefile's warnings, plus what macOS needs: _DARWIN_C_SOURCE (the
 # default on macOS unless a file asks for strict POSIX, which hides flock,
@@ -167,6 +168,20 @@ for target in $TARGETS; do
 			bad="$bad $f"
 		fi
 	done
+	# Files that carry code for the command only (PL_COMMAND: the platform
+	# file's plat_unreachable) are compiled a second time for it, as the
+	# Makefile does.
+	for f in $TWICE; do
+		[ -f "$f" ] || continue
+		# shellcheck disable=SC2086 # CFLAGS_MAC is a list of flags
+		if "$ZIG" cc -target "$target" $CFLAGS_MAC -DPL_COMMAND \
+			-c -o "$out/obj/$(basename "$f" .c)_cmd.o" "$f"; then
+			say "   compiled $f (command)"
+		else
+			say "   FAILED   $f (command)"
+			bad="$bad $f"
+		fi
+	done
 	lib=skipped
 	cli=skipped
 	[ -z "$bad" ] || failed=1
@@ -188,7 +203,13 @@ for target in $TARGETS; do
 	# shellcheck disable=SC2086 # CLI_SRC is a list of files
 	if can_link $CLI_SRC; then
 		objs=""
-		for f in $CLI_SRC; do objs="$objs $(obj_of "$out" "$f")"; done
+		for f in $CLI_SRC; do
+			o=$(obj_of "$out" "$f")
+			case " $TWICE " in
+			*" $f "*) o=$out/obj/$(basename "$f" .c)_cmd.o ;;
+			esac
+			objs="$objs $o"
+		done
 		# shellcheck disable=SC2086 # objs is a list of files
 		if "$ZIG" cc -target "$target" -o "$out/pidlock" $objs; then
 			cli=built

@@ -184,14 +184,14 @@ static int check_name(const char *file)
 }
 
 /* Resolves FILE for status/stop the way the shim does for PIDLOCK_FILE. */
-static int resolve(struct pl_config *cfg, const char *file, int create)
+static int resolve(struct pl_config *cfg, const char *file)
 {
 	cfg->file = file;
 	if (!*file) {
 		fprintf(stderr, "pidlock: empty FILE\n");
 		return PL_EX_USAGE;
 	}
-	return pl_resolve_path(cfg, getenv("XDG_RUNTIME_DIR"), geteuid(), create);
+	return pl_resolve_path(cfg, getenv("XDG_RUNTIME_DIR"), geteuid());
 }
 
 /* The folder the command opens a cluster backend from (backend.h): the one
@@ -378,31 +378,6 @@ int pl_find_command(const char *cmd, char *out, size_t n)
 	return err;
 }
 
-/* Why the shim cannot enter this program, or NULL. Static ELF binaries have
- * no PT_INTERP (no dynamic linker to preload anything); setuid/setgid ones
- * run in secure-execution mode, where LD_PRELOAD is ignored. */
-static const char *unreachable_reason(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) == 0 && (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
-				     ((st.st_mode & S_ISGID) && st.st_gid != getegid())))
-		return "is setuid or setgid, so the pidlock library cannot enter it";
-#ifdef __linux__
-	struct pl_elf e;
-	if (pl_elf_read(path, &e) == 0 && e.is_elf && !e.dynamic)
-		return "is statically linked, so the pidlock library cannot enter it";
-	return NULL;
-#elif defined(__APPLE__)
-	/* System Integrity Protection strips DYLD_* when a restricted binary
-	 * starts (/bin/sh, /usr/bin/python3), and for all its descendants. */
-	if (stat(path, &st) == 0 && (st.st_flags & SF_RESTRICTED))
-		return "is protected by System Integrity Protection, so the pidlock library "
-		       "cannot enter it";
-	return NULL;
-#else
-	return NULL;
-#endif
-}
 
 /* The library for PROG: next to this command (build tree), or installed
  * beside it (PREFIX/bin and PREFIX/lib/pidlock, or the Debian package's
@@ -540,7 +515,7 @@ static int cmd_run(int argc, char **argv)
 			lib, PL_PRELOAD_VAR);
 		return PL_EX_OSERR;
 	}
-	r = resolve(&cfg, file, 1);
+	r = resolve(&cfg, file);
 	struct pl_lock lk = {-1, 0, 0, PL_LOCK_FILE};
 	if (!r && pl_is_cluster(file)) {
 		char what[256] = ""; /* the holder advertises COMMAND, not this command line */
@@ -560,7 +535,7 @@ static int cmd_run(int argc, char **argv)
 	if (r)
 		unset_ours(); /* unguarded, as asked: the warning has been printed */
 	else {
-		const char *why = unreachable_reason(prog);
+		const char *why = plat_unreachable(prog);
 		if (why && !cfg.quiet)
 			fprintf(stderr,
 				"pidlock: warning: %s %s; the lock is held through the inherited "
@@ -914,7 +889,7 @@ static int cmd_status(int argc, char **argv)
 	int quiet = o.quiet, json = o.json;
 	struct pl_config cfg;
 	default_config(&cfg);
-	if (resolve(&cfg, file, 0))
+	if (resolve(&cfg, file))
 		return 4;
 	if (pl_is_cluster(file))
 		return cluster_status(&cfg, quiet, json);
@@ -1105,7 +1080,7 @@ static int cmd_stop(int argc, char **argv)
 		return r >= 0 ? r : PL_EX_USAGE;
 	struct pl_config cfg;
 	default_config(&cfg);
-	if (resolve(&cfg, file, 0))
+	if (resolve(&cfg, file))
 		return 1;
 	if (pl_is_cluster(file)) { /* ends the holder's session; the holder is fenced */
 		const struct pl_backend *be = look_backend(&cfg);

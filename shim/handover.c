@@ -98,7 +98,7 @@ static int reopen(const struct pl_config *cfg, const struct pl_lock *lk, int *wr
 		fd = pl_open(cfg->path, flags | O_RDONLY, 0);
 	}
 	if (fd >= 0 && (pl_fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino)) {
-		pl_close_lock(fd);
+		pl_close(fd);
 		fd = -1;
 	}
 	return fd;
@@ -132,12 +132,12 @@ static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, p
 	if (may_keep && pl_read_pid(lk) == self)
 		return 1;
 	if (lk->kind == PL_LOCK_PLUGIN) { /* the server frees the lock with the session */
-		pl_close_lock(lk->fd);
+		pl_close(lk->fd);
 		return 0;
 	}
 	name_successor(cfg, lk, lk->fd, self, child);
 	int writable, fd = reopen(cfg, lk, &writable);
-	pl_close_lock(lk->fd);
+	pl_close(lk->fd);
 	if (fd < 0)
 		return 0;
 	if (pl_flock(fd, LOCK_EX | LOCK_NB) == 0) {
@@ -155,7 +155,7 @@ static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, p
 			name_successor(cfg, lk, fd, self, child);
 		}
 	}
-	pl_close_lock(fd);
+	pl_close(fd);
 	return 0;
 }
 

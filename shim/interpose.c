@@ -573,7 +573,6 @@ static char *const *exec_begin(char *const *envp, char **out, size_t slots, char
 		ours = 1;
 	}
 	pl_fcntl(pl_state.lk.fd, F_SETFD, 0);
-	pl_state.exec_pending = 1;
 	if (ours) {
 		struct pl_token t = {pl_state.pid, pl_state.lk.fd, pl_state.lk.dev, pl_state.lk.ino,
 				     pl_state.shared};
@@ -590,7 +589,6 @@ static void exec_end(size_t slots)
 	if (!slots)
 		return;
 	int saved = errno;
-	pl_state.exec_pending = 0;
 	if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
 		pl_fcntl(pl_state.lk.fd, F_SETFD, FD_CLOEXEC);
 	errno = saved;

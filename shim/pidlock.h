@@ -52,6 +52,8 @@ enum pl_scope { PL_SCOPE_PROCESS, PL_SCOPE_TREE };
 struct pl_config {
 	const char *file;       /* value of PIDLOCK_FILE as given */
 	char path[PATH_MAX];    /* resolved path of the PID file */
+	size_t private_dir;     /* >0: path's first that many bytes are /tmp/pidlock-UID,
+				 * created (0700) and checked when the lock is taken */
 	enum pl_mode mode;
 	long long timeout_ns;   /* PL_FOREVER, or nanoseconds */
 	int signo;
@@ -180,11 +182,11 @@ void pl_env_scan(char **envp, struct pl_env *e);
 const char *pl_env_value(char **entry); /* the part after '=', or NULL */
 /* Fills cfg from e. Returns 0, or the exit status after printing one line. */
 int pl_config_load(const struct pl_env *e, struct pl_config *cfg);
-/* Resolves cfg->file (path or bare NAME) into cfg->path. 0 or exit status.
- * A cluster URI is left to its backend's resolve (backend.h): path "".
- * create: make the private per-user directory if a NAME needs it (a
- * starting instance does; a look such as `pidlock status` must not). */
-int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid, int create);
+/* Resolves cfg->file (path or bare NAME) into cfg->path, without touching
+ * the file system: a NAME's private directory is made by pl_acquire, so a
+ * look such as `pidlock status` creates nothing. 0 or exit status. A
+ * cluster URI is left to its backend's resolve (backend.h): path "". */
+int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid);
 /* Sends m (with the PIDLOCK_ON_ERROR=run note when it applies); returns status. */
 int pl_fail(struct pl_msg *m, const struct pl_config *cfg, int status);
 
@@ -269,6 +271,9 @@ long long plat_now_ns(void); /* monotonic clock */
 int plat_is_locked(int fd, dev_t dev, ino_t ino);
 /* Absolute path of the running executable into buf; length or 0. */
 size_t plat_self_exe(char *buf, size_t n);
+/* The command only: why the library cannot enter the program at path
+ * (setuid, static, SIP...), as the end of a sentence, or NULL. */
+const char *plat_unreachable(const char *path);
 
 #ifdef __APPLE__
 #define PL_PRELOAD_VAR "DYLD_INSERT_LIBRARIES"
@@ -282,7 +287,6 @@ size_t plat_self_exe(char *buf, size_t n);
 struct pl_state {
 	int active;            /* this process holds (a share of) the lock */
 	int shared;            /* fork copies or executed descendants may share it */
-	int exec_pending;      /* inside an interposed exec of the instance itself */
 	pid_t pid;             /* this process, as of the last interposed fork */
 	pid_t instance;        /* the process that took (or adopted) the lock */
 	int detached;          /* a fork copy that daemonised (setsid, daemon) */

@@ -126,7 +126,7 @@ static size_t read_small(const char *path, char *buf, size_t size)
 			break;
 		len += (size_t)r;
 	}
-	close(fd);
+	pl_close(fd);
 	buf[len] = '\0';
 	return len;
 }
@@ -244,7 +244,7 @@ static int holds(pid_t pid, dev_t dev, ino_t ino)
 		return out_of_resources() ? -1 : (errno == EACCES || errno == EPERM) ? -2 : 0;
 	int r = each_number(p.fd_dir, fd_holds, &p);
 	int err = errno;
-	close(p.fd_dir);
+	pl_close(p.fd_dir);
 	errno = err;
 	return r;
 }
@@ -297,7 +297,7 @@ int plat_each_holder(dev_t dev, ino_t ino, pid_t self, int (*fn)(void *, pid_t),
 	if (dir < 0)
 		return -1;
 	each_number(dir, scan_pid, &s);
-	close(dir);
+	pl_close(dir);
 	if (s.failed) {
 		errno = s.failed;
 		return -1;
@@ -388,7 +388,7 @@ int plat_signal_verified(pid_t pid, dev_t dev, ino_t ino, int signo)
 		int r = -1;
 		if (plat_holds(pid, dev, ino))
 			r = (int)pl_sc(SYS_pidfd_send_signal, pfd, signo, NULL, 0);
-		close(pfd);
+		pl_close(pfd);
 		return r < 0 ? -1 : 0;
 	}
 	if (errno != ENOSYS)
@@ -476,7 +476,7 @@ int plat_is_locked(int fd, dev_t dev, ino_t ino)
 		keep = len - (size_t)(line - buf);
 		memmove(buf, line, keep);
 	}
-	close(f);
+	pl_close(f);
 	if (found || !plat_pidns_nested())
 		return found;
 	return hidden_lock(fd, dev, ino);
@@ -490,3 +490,22 @@ size_t plat_self_exe(char *buf, size_t n)
 	buf[r] = '\0';
 	return (size_t)r;
 }
+
+#ifdef PL_COMMAND
+/* Why the library cannot enter the program at path, or NULL (pidlock run
+ * then warns that the inherited descriptor guards it instead). setuid and
+ * setgid programs run in secure-execution mode, where the dynamic linker
+ * ignores LD_PRELOAD; static ELF programs have no dynamic linker at all
+ * (no PT_INTERP). */
+const char *plat_unreachable(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
+				     ((st.st_mode & S_ISGID) && st.st_gid != getegid())))
+		return "is setuid or setgid, so the pidlock library cannot enter it";
+	struct pl_elf e;
+	if (pl_elf_read(path, &e) == 0 && e.is_elf && !e.dynamic)
+		return "is statically linked, so the pidlock library cannot enter it";
+	return NULL;
+}
+#endif

@@ -136,7 +136,7 @@ static void start(char **envp, struct pl_env *e)
 	uid_t euid = plat_euid();
 	int r = pl_config_load(e, cfg);
 	if (!r)
-		r = pl_resolve_path(cfg, pl_env_value(e->xdg), euid, 1);
+		r = pl_resolve_path(cfg, pl_env_value(e->xdg), euid);
 	pid_t self = pl_getpid();
 	const struct pl_backend *be;
 	if (!r) /* cluster mode allocates (its plugin, libpq); the local path does not */
