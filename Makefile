@@ -30,19 +30,34 @@ LIBNAME := libpidlock.dylib
 ARCHS ?= -arch arm64 -arch x86_64
 PL_CFLAGS += -D_DARWIN_C_SOURCE $(ARCHS)
 SHLIB_FLAGS := -dynamiclib
+PLUGIN_SUFFIX := .dylib
+PLUGIN_FLAGS := -dynamiclib
 LIBDL :=
+PLUGIN_LIBS :=
 else
 PLATFORM := linux
 LIBNAME := libpidlock.so
 SHLIB_FLAGS := -shared -Wl,-z,defs -Wl,--version-script=shim/exports.map
-# dlopen (libpq, cluster mode only) and its watcher thread; in libc since glibc 2.34.
-LIBDL := -ldl -pthread
+PLUGIN_SUFFIX := .so
+# A plugin exports its one entry symbol (hidden visibility does the rest).
+PLUGIN_FLAGS := -shared -Wl,-z,defs
+# dlopen of a cluster plugin (backend.c); in libc since glibc 2.34.
+LIBDL := -ldl
+# A plugin's own: dlopen of its client library and the fencing watcher thread.
+PLUGIN_LIBS := -ldl -pthread
 endif
 
 # Linux's /proc parsers are a file of their own, shared with the fuzzers.
 PLATFORM_SRC = shim/platform_$(PLATFORM).c $(if $(filter linux,$(PLATFORM)),shim/procparse.c)
-CORE := shim/msg.c shim/token.c shim/config.c shim/lock.c shim/handover.c shim/holder.c shim/cluster.c $(PLATFORM_SRC)
+CORE := shim/msg.c shim/token.c shim/config.c shim/lock.c shim/handover.c shim/holder.c shim/backend.c $(PLATFORM_SRC)
 SHIM_SRC := $(CORE) shim/preload.c shim/interpose.c
+# Cluster backends (shim/backend.h): one shared object each, beside the
+# library, opened with dlopen only for a PIDLOCK_FILE of their scheme. Each
+# links msg.c for its messages and nothing else of the core.
+BACKENDS := postgresql
+PLUGINS := $(patsubst %,$(BUILD)/pidlock-%$(PLUGIN_SUFFIX),$(BACKENDS))
+# Each plugin's sources: its backend file and msg.c (print-sources).
+PLUGIN_SRC := $(patsubst %,shim/backend_%.c,$(BACKENDS)) shim/msg.c
 CLI_SRC := $(CORE) shim/cli.c
 HDR := $(wildcard shim/*.h)
 # The command alone reads ELF headers: which library fits the program (issue 14).
@@ -52,10 +67,13 @@ CLI_SRC += shim/check.c
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
 
-all: $(BUILD)/$(LIBNAME) $(BUILD)/pidlock
+all: $(BUILD)/$(LIBNAME) $(BUILD)/pidlock $(PLUGINS)
 
 $(BUILD)/$(LIBNAME): $(SHIM_SRC) $(HDR) shim/exports.map | $(BUILD)
 	$(CC) $(PL_CFLAGS) $(CFLAGS) $(SHLIB_FLAGS) $(LDFLAGS) -o $@ $(SHIM_SRC) $(LIBDL)
+
+$(BUILD)/pidlock-%$(PLUGIN_SUFFIX): shim/backend_%.c shim/msg.c $(HDR) | $(BUILD)
+	$(CC) $(PL_CFLAGS) $(CFLAGS) $(PLUGIN_FLAGS) $(LDFLAGS) -o $@ shim/backend_$*.c shim/msg.c $(PLUGIN_LIBS)
 
 # The command bakes in the version, the multiarch name and, as its last
 # resort, PREFIX's library folder: a change of any of them must rebuild it,
@@ -85,6 +103,7 @@ $(BUILD):
 print-sources:
 	@echo 'LIB_SRC=$(SHIM_SRC)'
 	@echo 'CLI_SRC=$(CLI_SRC)'
+	@echo 'PLUGIN_SRC=$(PLUGIN_SRC)'
 
 test: all helpers
 	sh scripts/test-deps.sh
@@ -93,8 +112,13 @@ test: all helpers
 demo: all
 	sh scripts/demo.sh
 
-check-exports: $(BUILD)/$(LIBNAME)
-	sh scripts/check-exports.sh $(BUILD)/$(LIBNAME)
+check-exports: $(BUILD)/$(LIBNAME) $(PLUGINS)
+	sh scripts/check-exports.sh $(BUILD)/$(LIBNAME) $(PLUGINS)
+
+# The core library's dynamic imports, against scripts/imports.txt: a new one
+# must be listed there on purpose (each costs every process a lookup).
+check-imports: $(BUILD)/$(LIBNAME)
+	sh scripts/check-imports.sh $(BUILD)/$(LIBNAME) scripts/imports.txt
 
 # Quality gates (issue 5). Each script installs its own Debian packages when
 # run as root, builds what it needs under build/, and runs unattended.
@@ -129,6 +153,12 @@ install: all
 	# a half-written library (the dynamic linker would skip it: no lock).
 	install -m 0644 build/$(LIBNAME) $(DESTDIR)$(PREFIX)/lib/pidlock/.$(LIBNAME).new
 	mv -f $(DESTDIR)$(PREFIX)/lib/pidlock/.$(LIBNAME).new $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBNAME)
+	# The cluster backends beside it, where the library looks for them.
+	for p in $(PLUGINS); do \
+		b=$$(basename $$p); \
+		install -m 0644 $$p $(DESTDIR)$(PREFIX)/lib/pidlock/.$$b.new && \
+		mv -f $(DESTDIR)$(PREFIX)/lib/pidlock/.$$b.new $(DESTDIR)$(PREFIX)/lib/pidlock/$$b || exit 1; \
+	done
 	install -m 0755 build/pidlock $(DESTDIR)$(PREFIX)/bin/pidlock
 	install -m 0644 docs/pidlock.1 $(DESTDIR)$(PREFIX)/share/man/man1/pidlock.1
 	# Tab completion where bash-completion, zsh and fish look under PREFIX.
@@ -147,7 +177,7 @@ clean:
 
 FORCE:
 
-.PHONY: FORCE deb all helpers test demo print-sources check-exports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
+.PHONY: FORCE deb all helpers test demo print-sources check-exports check-imports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
 
 # Cross-compiles the library and the command for macOS (arm64, x86_64) with Zig.
 macos-check:

@@ -11,7 +11,7 @@
  * cli.c is included to reach its static functions; its main is renamed.
  * stdout and stderr are closed by fuzz.sh (-close_fd_mask=3).
  *
- * fuzz-cflags: -DPL_COMMAND (cli.c and cluster.c as the command builds them)
+ * fuzz-cflags: -DPL_COMMAND (cli.c as the command builds it)
  */
 #define main pl_cli_main
 #include "../shim/cli.c" /* NOLINT(bugprone-suspicious-include): its static parsers */

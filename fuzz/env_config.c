@@ -1,7 +1,8 @@
 /* libFuzzer harness: the environment as the constructor reads it.
  *
  *   selector 0: pl_env_scan + pl_config_load + pl_resolve_path (including
- *               the cluster URI display of cluster.c) on a whole environment
+ *               the cluster URI display of the PostgreSQL backend's resolve,
+ *               backend_postgresql.c) on a whole environment
  *   selector 1: the PIDLOCK_EXEC token: pl_token_parse, and pl_token_format
  *   read back (token.c)
  *   selector 2: removing PIDLOCK_EXEC from the environment and scanning again
@@ -12,6 +13,7 @@
  * Messages go to stderr, which fuzz.sh closes (-close_fd_mask=3).
  */
 #include "../shim/preload.c" /* NOLINT(bugprone-suspicious-include): its static parsers */
+#include "../shim/backend_postgresql.c" /* NOLINT(bugprone-suspicious-include): its resolve */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -94,7 +96,18 @@ static void fuzz_config(char **envp)
 	 * create /tmp/pidlock-UID when XDG_RUNTIME_DIR is unset. */
 	if (!cfg.file || (!strchr(cfg.file, '/') && !(e.xdg && pl_env_value(e.xdg)[0] == '/')))
 		return;
-	if (pl_resolve_path(&cfg, pl_env_value(e.xdg), geteuid()) == 0) {
+	int r = pl_resolve_path(&cfg, pl_env_value(e.xdg), geteuid());
+	if (r == 0 && pl_is_cluster(cfg.file)) {
+		/* A URI is its backend's to show (what the plugin's resolve does
+		 * once the core has opened it). */
+		static const struct pl_backend_host fuzz_host = {PL_BACKEND_ABI, pl_fail, plat_cmdline,
+								 plat_now_ns};
+		const struct pl_backend *be = pidlock_backend_v1(&fuzz_host);
+		if (!be)
+			abort();
+		r = be->resolve(&cfg);
+	}
+	if (r == 0) {
 		if (strnlen(cfg.path, sizeof(cfg.path)) >= sizeof(cfg.path) || !cfg.path[0])
 			abort();
 	}

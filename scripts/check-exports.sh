@@ -1,9 +1,20 @@
 #!/bin/sh
 # Fails if the library exports any symbol beyond the interposed functions,
 # which are listed once: the global names of shim/exports.map (the version
-# script the library is linked with).
+# script the library is linked with); or a cluster plugin (the further
+# arguments) anything but its entry point.
+#   sh scripts/check-exports.sh LIBRARY [PLUGIN]...
 set -eu
 lib="$1"
+shift
+for plugin in "$@"; do
+	extra=$(nm -D --defined-only "$plugin" | awk '{print $3}' | sed 's/@.*//' | grep -vx pidlock_backend_v1 || true)
+	if [ -n "$extra" ]; then
+		echo "check-exports: $plugin exports more than pidlock_backend_v1: $(echo "$extra" | tr "\n" " ")" >&2
+		exit 1
+	fi
+	echo "check-exports: $plugin exports only pidlock_backend_v1"
+done
 map="$(dirname "$0")/../shim/exports.map"
 allowed=$(sed -e 's,/\*.*\*/,,g' "$map" | awk '/global:/ { on = 1; next } /local:/ { on = 0 } on' |
 	tr ';' '\n' | tr -d ' \t' | grep -v '^$' | tr '\n' ' ')

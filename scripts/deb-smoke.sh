@@ -41,6 +41,8 @@ version=$(dpkg-query -W -f '${Version}' pidlock)
 	fail "pidlock --version says '$(pidlock --version)', the package $version"
 lib=/usr/lib/$multiarch/pidlock/libpidlock.so
 [ -f "$lib" ] || fail "$lib is missing"
+# The cluster backend beside it, where the library and the command look.
+[ -f "${lib%/*}/pidlock-postgresql.so" ] || fail "${lib%/*}/pidlock-postgresql.so is missing"
 
 # The library the command picks is the installed one.
 out=$(pidlock check -- sleep) || fail "pidlock check -- sleep: status $?: $out"

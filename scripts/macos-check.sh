@@ -104,12 +104,15 @@ export ZIG_GLOBAL_CACHE_DIR ZIG_LOCAL_CACHE_DIR
 srcs=$(make -s --no-print-directory print-sources PLATFORM=darwin) || die "make print-sources failed"
 LIB_SRC=$(printf '%s\n' "$srcs" | sed -n 's/^LIB_SRC=//p')
 CLI_SRC=$(printf '%s\n' "$srcs" | sed -n 's/^CLI_SRC=//p')
-if [ -z "$LIB_SRC" ] || [ -z "$CLI_SRC" ]; then
+# The cluster backend, a plugin of its own (shim/backend.h), as on Linux:
+# pidlock-postgresql.dylib beside the library.
+PLUGIN_SRC=$(printf '%s\n' "$srcs" | sed -n 's/^PLUGIN_SRC=//p')
+if [ -z "$LIB_SRC" ] || [ -z "$CLI_SRC" ] || [ -z "$PLUGIN_SRC" ]; then
 	die "make print-sources gave no source list"
 fi
 # shellcheck disable=SC2086 # the lists are words, one file each
-ALL_SRC=$(printf '%s\n' $LIB_SRC $CLI_SRC | sort -u | tr '\n' ' ')
-TWICE="shim/cluster.c shim/platform_darwin.c"
+ALL_SRC=$(printf '%s\n' $LIB_SRC $CLI_SRC $PLUGIN_SRC | sort -u | tr '\n' ' ')
+TWICE="shim/platform_darwin.c"
 
 # The Makefile's warnings, plus what macOS needs: _DARWIN_C_SOURCE (the
 # default on macOS unless a file asks for strict POSIX, which hides flock,
@@ -165,9 +168,9 @@ for target in $TARGETS; do
 			bad="$bad $f"
 		fi
 	done
-	# Files that carry code for the command only (PL_COMMAND: cluster.c's
-	# status and stop, the platform file's plat_unreachable) are compiled a
-	# second time for it, as the Makefile does.
+	# Files that carry code for the command only (PL_COMMAND: the platform
+	# file's plat_unreachable) are compiled a second time for it, as the
+	# Makefile does.
 	for f in $TWICE; do
 		[ -f "$f" ] || continue
 		# shellcheck disable=SC2086 # CFLAGS_MAC is a list of flags
@@ -213,6 +216,18 @@ for target in $TARGETS; do
 			say "   linked   $out/pidlock"
 		else
 			cli=FAILED
+			failed=1
+		fi
+	fi
+	# shellcheck disable=SC2086 # PLUGIN_SRC is a list of files
+	if can_link $PLUGIN_SRC; then
+		objs=""
+		for f in $PLUGIN_SRC; do objs="$objs $(obj_of "$out" "$f")"; done
+		# shellcheck disable=SC2086 # objs is a list of files
+		if "$ZIG" cc -target "$target" -dynamiclib -o "$out/pidlock-postgresql.dylib" $objs; then
+			say "   linked   $out/pidlock-postgresql.dylib"
+		else
+			say "   FAILED   $out/pidlock-postgresql.dylib"
 			failed=1
 		fi
 	fi

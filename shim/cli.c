@@ -5,7 +5,7 @@
  * lock is held before exec, which also guards programs the shim cannot enter
  * (static binaries, setuid programs): their inherited descriptor keeps it.
  */
-#include "pidlock.h"
+#include "backend.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -192,6 +192,45 @@ static int resolve(struct pl_config *cfg, const char *file)
 		return PL_EX_USAGE;
 	}
 	return pl_resolve_path(cfg, getenv("XDG_RUNTIME_DIR"), geteuid());
+}
+
+/* The folder the command opens a cluster backend from (backend.h): the one
+ * holding the library `pidlock run` preloads (lib), as the shim in COMMAND
+ * will; else the first of the library's places relative to this command
+ * (those of pl_find_library) that has the plugin; else PL_LIBDIR. */
+static void plugin_dir(const char *file, const char *lib, char *out, size_t n)
+{
+	const char *slash = lib ? strrchr(lib, '/') : NULL;
+	if (slash && (size_t)(slash - lib) < n) {
+		memcpy(out, lib, (size_t)(slash - lib));
+		out[slash - lib] = '\0';
+		return;
+	}
+	char exe[PATH_MAX] = "", path[PATH_MAX];
+	if (plat_self_exe(exe, sizeof(exe)) && (slash = strrchr(exe, '/')))
+		exe[slash - exe] = '\0';
+	const char *const fmt[] = {"%s", "%s/../lib/pidlock", "%s/../lib/" PL_MULTIARCH "/pidlock"};
+	for (int i = 0; i < 3 && *exe; i++) {
+		if ((size_t)snprintf(out, n, fmt[i], exe) >= n)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/pidlock-%s" PL_PLUGIN_SUFFIX, out,
+				     pl_backend_name(file)) < sizeof(path) &&
+		    access(path, R_OK) == 0)
+			return;
+	}
+	snprintf(out, n, "%s", PL_LIBDIR);
+}
+
+/* status and stop of a cluster URI: its backend, with cfg->path resolved.
+ * NULL after a line. */
+static const struct pl_backend *look_backend(struct pl_config *cfg)
+{
+	const struct pl_backend *be;
+	char dir[PATH_MAX];
+	plugin_dir(cfg->file, NULL, dir, sizeof(dir));
+	if (pl_backend_open(cfg, cfg->file, dir, &be) || be->resolve(cfg))
+		return NULL;
+	return be;
 }
 
 /* ---- run: options ---- */
@@ -477,12 +516,15 @@ static int cmd_run(int argc, char **argv)
 		return PL_EX_OSERR;
 	}
 	r = resolve(&cfg, file);
-	struct pl_lock lk = {-1, 0, 0};
+	struct pl_lock lk = {-1, 0, 0, PL_LOCK_FILE};
 	if (!r && pl_is_cluster(file)) {
 		char what[256] = ""; /* the holder advertises COMMAND, not this command line */
 		for (size_t k = 0, n = 0; cmd[k] && n < sizeof(what) - 1; k++)
 			n += (size_t)snprintf(what + n, sizeof(what) - n, "%s%s", k ? " " : "", cmd[k]);
-		r = pl_cluster_acquire(&cfg, &lk, getpid(), what);
+		char dir[PATH_MAX];
+		const struct pl_backend *be;
+		plugin_dir(file, lib, dir, sizeof(dir));
+		r = pl_backend_acquire(&cfg, dir, &lk, getpid(), what, &be);
 	} else if (!r) {
 		r = pl_acquire(&cfg, &lk, geteuid(), getpid());
 	}
@@ -692,7 +734,7 @@ static void put_text(const char *str)
  * characters escaped (\u00XX, DEL and C1 included, which JSON allows raw but
  * a terminal does not), valid UTF-8 as it is, and each byte that is not
  * UTF-8 as U+FFFD, as a decoder with errors=replace would show it. */
-void pl_json_str(const char *str)
+static void pl_json_str(const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	putchar('"');
@@ -767,6 +809,71 @@ static int status_opt(void *arg, int c, const char *word)
 	return -1;
 }
 
+/* "since 2026-01-02 03:04:05 +0000 (0d 01:02:03)" for a start time. */
+static void put_since(long long started, long long now)
+{
+	char when[64];
+	time_t t = (time_t)started;
+	struct tm tm;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", localtime_r(&t, &tm));
+	long long up = now - started;
+	printf(", since %s (%lldd %02lld:%02lld:%02lld)", when, up / 86400, up / 3600 % 24,
+	       up / 60 % 60, up % 60);
+}
+
+/* pidlock status of a cluster URI: the backend finds, the command renders. */
+static int cluster_status(struct pl_config *cfg, int quiet, int json)
+{
+	struct pl_backend_status st;
+	const struct pl_backend *be = look_backend(cfg);
+	if (!be)
+		return 4;
+	int state = be->status(cfg, &st);
+	int running = state == 0;
+	long long now = (long long)time(NULL);
+	if (json) {
+		static const char *const names[] = {"running", "stale", "", "stopped", "unknown"};
+		printf("{\"file\":");
+		pl_json_str(cfg->path);
+		printf(",\"status\":%d,\"state\":\"%s\",\"key\":%lld,\"pid\":", state, names[state],
+		       st.key);
+		if (running && st.pid)
+			printf("%lld", st.pid);
+		else
+			printf("null");
+		printf(",\"host\":");
+		if (running && st.pid)
+			pl_json_str(st.host);
+		else
+			printf("null");
+		printf(",\"command\":");
+		if (running && st.pid && *st.command)
+			pl_json_str(st.command);
+		else
+			printf("null");
+		if (running)
+			printf(",\"backend_pid\":%lld", st.session);
+		else
+			printf(",\"backend_pid\":null");
+		if (running && st.started >= 0)
+			printf(",\"started\":%lld,\"uptime_seconds\":%lld}\n", st.started, now - st.started);
+		else
+			printf(",\"started\":null,\"uptime_seconds\":null}\n");
+		return state;
+	}
+	if (quiet || state == 4)
+		return state;
+	if (state == 3) {
+		printf("%s: not running\n", cfg->path);
+		return state;
+	}
+	printf("%s: running as %s", cfg->path, st.holder);
+	if (st.started >= 0)
+		put_since(st.started, now);
+	printf(", backend PID %lld\n", st.session);
+	return state;
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -785,7 +892,7 @@ static int cmd_status(int argc, char **argv)
 	if (resolve(&cfg, file))
 		return 4;
 	if (pl_is_cluster(file))
-		return pl_cluster_status(&cfg, quiet, json);
+		return cluster_status(&cfg, quiet, json);
 	struct probe p;
 	int fd;
 	probe(&cfg, &p, &fd);
@@ -838,15 +945,8 @@ static int cmd_status(int argc, char **argv)
 			put_text(cmd);
 			printf(")");
 		}
-		if (started >= 0) {
-			char when[64];
-			time_t t = (time_t)started;
-			struct tm tm;
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", localtime_r(&t, &tm));
-			long long up = now - started;
-			printf(", since %s (%lldd %02lld:%02lld:%02lld)", when, up / 86400, up / 3600 % 24,
-			       up / 60 % 60, up % 60);
-		}
+		if (started >= 0)
+			put_since(started, now);
 		putchar('\n');
 		break;
 	case 1:
@@ -982,8 +1082,10 @@ static int cmd_stop(int argc, char **argv)
 	default_config(&cfg);
 	if (resolve(&cfg, file))
 		return 1;
-	if (pl_is_cluster(file)) /* ends the holder's session; the holder is fenced */
-		return pl_cluster_stop(&cfg, o.timeout);
+	if (pl_is_cluster(file)) { /* ends the holder's session; the holder is fenced */
+		const struct pl_backend *be = look_backend(&cfg);
+		return be ? be->stop(&cfg, o.timeout) : 1;
+	}
 	struct probe p;
 	int fd;
 	probe(&cfg, &p, &fd);

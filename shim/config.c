@@ -395,8 +395,8 @@ int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid)
 {
 	size_t len = 0;
 	cfg->path[0] = '\0';
-	if (pl_is_cluster(cfg->file)) /* a URI, kept as is (cluster.c) */
-		return pl_cluster_resolve(cfg);
+	if (pl_is_cluster(cfg->file)) /* a URI: its backend shows it (backend.h resolve) */
+		return 0;
 	const char *c = cfg->file;
 	while (*c && *c != '/')
 		c++;

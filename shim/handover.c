@@ -61,7 +61,7 @@ static int child_running(pid_t child)
 static void name_successor(const struct pl_config *cfg, const struct pl_lock *lk, int fd,
 			   pid_t self, pid_t child)
 {
-	struct pl_lock via = {fd, lk->dev, lk->ino};
+	struct pl_lock via = {fd, lk->dev, lk->ino, PL_LOCK_FILE};
 	pid_t named = pl_read_pid_once(fd);
 	/* A named process we may not look at (a root master seen from a worker
 	 * that runs as nobody) is left named while it lives. */
@@ -115,13 +115,13 @@ static int reopen(const struct pl_config *cfg, const struct pl_lock *lk, int *wr
  * (it started a detached helper) keeps its name, and the helper leaves. */
 static pid_t awaited_name(const struct pl_lock *lk, pid_t self, pid_t launcher)
 {
-	pid_t named = pl_read_pid_once(lk->fd);
+	pid_t named = pl_read_pid(lk);
 	if (launcher <= 0 || named != launcher)
 		return named;
 	for (int i = 0; i < 50 && named != self; i++) {
 		struct timespec ts = {0, 10 * 1000000L};
 		nanosleep(&ts, NULL);
-		named = pl_read_pid_once(lk->fd);
+		named = pl_read_pid(lk);
 	}
 	return named;
 }
@@ -153,7 +153,7 @@ static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, p
 {
 	if (may_keep && awaited_name(lk, self, launcher) == self)
 		return 1;
-	if (pl_is_cluster(cfg->file)) { /* the server frees the lock with the session */
+	if (lk->kind == PL_LOCK_PLUGIN) { /* the server frees the lock with the session */
 		pl_close(lk->fd);
 		return 0;
 	}
@@ -187,14 +187,14 @@ int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t se
 	/* Tree scope: every executed program keeps its inherited share, so
 	 * nobody leaves; only the new image's knowledge of it is at stake. */
 	if (cfg->scope == PL_SCOPE_TREE)
-		return pl_read_pid_once(lk->fd) == self;
+		return pl_read_pid(lk) == self;
 	return leave_shared(cfg, lk, self, may_keep, 0, child, launcher);
 }
 
 void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared,
 	     pid_t child)
 {
-	if (pl_is_cluster(cfg->file)) /* the server frees it with the session, at death */
+	if (lk->kind == PL_LOCK_PLUGIN) /* the server frees it with the session, at death */
 		return;
 	if (shared) {
 		leave_shared(cfg, lk, self, 0, 1, child, 0);

@@ -21,10 +21,6 @@ pid_t pl_read_pid_once(int fd)
 	do
 		n = pread(fd, buf, sizeof(buf) - 1, 0);
 	while (n < 0 && errno == EINTR);
-	if (n < 0 && errno == ESPIPE) { /* cluster mode: a socket; its owner (cluster.c) */
-		int owner = pl_fcntl(fd, F_GETOWN, 0);
-		return owner > 0 ? (pid_t)owner : 0;
-	}
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
@@ -40,6 +36,15 @@ pid_t pl_read_pid_once(int fd)
 	if (i == 0 || i >= n || buf[i] != '\n')
 		return 0;
 	return (pid_t)v;
+}
+
+pid_t pl_read_pid(const struct pl_lock *lk)
+{
+	if (lk->kind == PL_LOCK_PLUGIN) { /* a session socket: its owner (backend.h) */
+		int owner = pl_fcntl(lk->fd, F_GETOWN, 0);
+		return owner > 0 ? (pid_t)owner : 0;
+	}
+	return pl_read_pid_once(lk->fd);
 }
 
 static void nap_ms(long ms)

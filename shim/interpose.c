@@ -433,7 +433,7 @@ PL_EXPORT int WRAP(daemon)(int nochdir, int noclose)
 	if (r == 0) {
 		pl_state.pid = pl_getpid();
 		pl_state.detached = 1;
-		if (pl_read_pid_once(pl_state.lk.fd) == before)
+		if (pl_read_pid(&pl_state.lk) == before)
 			pl_write_pid(&pl_state.lk, pl_state.pid, -1);
 	}
 	return r;

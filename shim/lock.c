@@ -249,6 +249,8 @@ int pl_path_is_lock(const char *path, const struct pl_lock *lk)
 
 int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size)
 {
+	if (lk->kind == PL_LOCK_PLUGIN) /* the socket's owner names the instance (backend.h) */
+		return pl_fcntl(lk->fd, F_SETOWN, pid) < 0 ? -1 : 0;
 	char buf[24];
 	size_t n = pl_fmt_num(buf, (long long)pid);
 	buf[n++] = '\n';
@@ -256,8 +258,6 @@ int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size)
 	 * a reader sees either the old line or the new one in the first line,
 	 * never an empty file (truncating first would show one). */
 	ssize_t w = pl_pwrite(lk->fd, buf, n, 0);
-	if (w < 0 && errno == ESPIPE) /* cluster mode: the socket's owner names the instance */
-		return pl_fcntl(lk->fd, F_SETOWN, pid) < 0 ? -1 : 0;
 	if (w != (ssize_t)n)
 		return -1;
 	if ((old_size < 0 || old_size > (off_t)n) && ftruncate(lk->fd, (off_t)n) < 0)
@@ -516,6 +516,7 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 		/* See contend() about st. NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
 		lk->dev = st.st_dev;
 		lk->ino = st.st_ino;
+		lk->kind = PL_LOCK_FILE;
 		/* The holder before us may have removed the file at its exit, or
 		 * replaced it, after we opened it: the lock we hold is then on an
 		 * inode nobody else will ever open. Only the inode the path names

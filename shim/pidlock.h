@@ -64,12 +64,49 @@ struct pl_config {
 	int verbose;
 };
 
+/* What kind of lock a struct pl_lock holds, set when it is taken (or
+ * adopted); every place that treats the kinds differently looks here. */
+enum pl_lock_kind {
+	PL_LOCK_FILE,  /* an flock on a PID file: the file's line names the instance */
+	PL_LOCK_PLUGIN /* a backend's session socket (backend.h): its owner names it */
+};
+
 /* The one lock this process holds (or -1). */
 struct pl_lock {
 	int fd;
 	dev_t dev;
 	ino_t ino;
+	enum pl_lock_kind kind;
 };
+
+/* The backend a PIDLOCK_FILE value names by its URI scheme ("postgresql",
+ * whose plugin is pidlock-postgresql.so; see backend.h), or NULL for a
+ * local file. Inline and without libc: it runs on every start. */
+static inline const char *pl_backend_name(const char *file)
+{
+	static const char *const schemes[][2] = {
+	    {"postgresql://", "postgresql"},
+	    {"postgres://", "postgresql"},
+	};
+	if (!file)
+		return NULL;
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		const char *s = file, *p = schemes[i][0];
+		while (*p && *s == *p) {
+			s++;
+			p++;
+		}
+		if (!*p)
+			return schemes[i][1];
+	}
+	return NULL;
+}
+
+/* 1 if file names a cluster (plugin) lock rather than a PID file. */
+static inline int pl_is_cluster(const char *file)
+{
+	return pl_backend_name(file) != NULL;
+}
 
 /* strlen without a libc call: on the start-up path each distinct libc
  * function costs a lazy symbol resolution (see sys.h). */
@@ -147,7 +184,8 @@ const char *pl_env_value(char **entry); /* the part after '=', or NULL */
 int pl_config_load(const struct pl_env *e, struct pl_config *cfg);
 /* Resolves cfg->file (path or bare NAME) into cfg->path, without touching
  * the file system: a NAME's private directory is made by pl_acquire, so a
- * look such as `pidlock status` creates nothing. 0 or exit status. */
+ * look such as `pidlock status` creates nothing. 0 or exit status. A
+ * cluster URI is left to its backend's resolve (backend.h): path "". */
 int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid);
 /* Sends m (with the PIDLOCK_ON_ERROR=run note when it applies); returns status. */
 int pl_fail(struct pl_msg *m, const struct pl_config *cfg, int status);
@@ -179,25 +217,12 @@ int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t se
 /* 1 if the path still names the locked inode. */
 int pl_path_is_lock(const char *path, const struct pl_lock *lk);
 
-/* ---- cluster.c: PIDLOCK_FILE=postgresql://...#NAME, a PostgreSQL advisory
- * lock held by the session whose socket is stored in struct pl_lock ---- */
-int pl_is_cluster(const char *file);  /* postgresql:// or postgres:// */
-int64_t pl_cluster_key(const char *name); /* FNV-1a 64 of NAME, as a signed bigint */
-/* cfg->path = the URI without its password; 0, or an exit status after a line. */
-int pl_cluster_resolve(struct pl_config *cfg);
-/* As pl_acquire. cmdline: what the holder advertises; NULL = this process's. */
-int pl_cluster_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t self,
-		       const char *cmdline);
-/* Fencing on the held socket (SIGIO, or a watcher thread when may_thread). */
-int pl_cluster_watch(int fd, pid_t self, int may_thread);
-/* The command only (cluster.c is built with PL_COMMAND for it). */
-void pl_json_str(const char *s); /* a JSON string on stdout */
-int pl_cluster_status(const struct pl_config *cfg, int quiet, int json); /* LSB status */
-int pl_cluster_stop(const struct pl_config *cfg, long long timeout_ns);  /* 0 or 1 */
-
 /* ---- holder.c: who holds it; identity before force ---- */
 /* The PID the file holds ("digits\n"), or 0. */
 pid_t pl_read_pid_once(int fd);
+/* The instance a held lock names, by its kind: the PID file's line, or the
+ * owner of a backend's socket. 0 if none. */
+pid_t pl_read_pid(const struct pl_lock *lk);
 /* The PID of a live, verified holder of the lock on (dev, ino), other than
  * `self`: the one named in the file if it holds it (retrying briefly while a
  * new holder has locked but not yet written), else any. 0 if none, -1

@@ -4,7 +4,7 @@
  * destructors, and the kernel's release of the descriptor is the real release.
  * The exit path only tidies (hands the file on, or removes it while locked).
  */
-#include "pidlock.h"
+#include "backend.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -97,7 +97,8 @@ static int adopt(const struct pl_env *e, const char *token)
 	 * while the holder lives. The path must still name that inode. */
 	if (!pl_is_cluster(path) &&
 	    ((pl_fcntl(t.fd, F_GETFL, 0) & O_ACCMODE) != O_RDWR || pl_flock(t.fd, LOCK_EX | LOCK_NB) < 0 ||
-	     !S_ISREG(st.st_mode) || !pl_path_is_lock(path, &(struct pl_lock){t.fd, st.st_dev, st.st_ino})))
+	     !S_ISREG(st.st_mode) ||
+	     !pl_path_is_lock(path, &(struct pl_lock){t.fd, st.st_dev, st.st_ino, PL_LOCK_FILE})))
 		return 0;
 	if (pl_config_load(e, &pl_state.cfg))
 		return 0;
@@ -115,7 +116,7 @@ static int adopt(const struct pl_env *e, const char *token)
 	/* Cluster mode: SIGIO set up by the image before us still fires; start
 	 * a watcher if this image inherited SIGIO ignored or blocked. */
 	if (pl_is_cluster(path))
-		pl_cluster_watch(t.fd, t.pid, 1);
+		pl_backend_adopt(&pl_state.cfg, path, &pl_state.lk, t.pid);
 	return 1;
 }
 
@@ -137,8 +138,9 @@ static void start(char **envp, struct pl_env *e)
 	if (!r)
 		r = pl_resolve_path(cfg, pl_env_value(e->xdg), euid);
 	pid_t self = pl_getpid();
-	if (!r) /* cluster mode allocates (libpq); the local path does not */
-		r = pl_is_cluster(cfg->file) ? pl_cluster_acquire(cfg, &pl_state.lk, self, NULL)
+	const struct pl_backend *be;
+	if (!r) /* cluster mode allocates (its plugin, libpq); the local path does not */
+		r = pl_is_cluster(cfg->file) ? pl_backend_acquire(cfg, NULL, &pl_state.lk, self, NULL, &be)
 					     : pl_acquire(cfg, &pl_state.lk, euid, self);
 	if (r == PL_HELD_ELSEWHERE)
 		_exit(cfg->exit_code);

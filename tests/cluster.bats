@@ -351,3 +351,10 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 	holder_status 1
 	assert_equal "$HST" 157
 }
+
+@test "the holder of a cluster lock has the PostgreSQL plugin mapped, beside the core library (tests/seam.bats: not in local mode)" {
+	hold sleep 60
+	run -0 cat "/proc/$BG_PID/maps"
+	assert_output --partial "$SHIM"
+	assert_output --partial "$(dirname "$SHIM")/pidlock-postgresql.so"
+}

@@ -53,6 +53,7 @@ deb() {
 	run -0 dpkg-deb -c "$(deb)"
 	local p
 	for p in ./usr/bin/pidlock "./usr/lib/$MULTIARCH/pidlock/libpidlock.so" \
+		"./usr/lib/$MULTIARCH/pidlock/pidlock-postgresql.so" \
 		./usr/share/man/man1/pidlock.1.gz ./usr/share/bash-completion/completions/pidlock \
 		./usr/share/zsh/vendor-completions/_pidlock ./usr/share/fish/vendor_completions.d/pidlock.fish \
 		./usr/share/doc/pidlock/copyright ./usr/share/doc/pidlock/changelog.gz; do

@@ -1,10 +1,18 @@
 /* Cluster mode: the lock is a PostgreSQL session-level advisory lock.
  *
+ * The PostgreSQL backend (backend.h): built on its own as
+ * pidlock-postgresql.so, opened by the core (backend.c) only for a
+ * postgresql:// or postgres:// PIDLOCK_FILE, and reached only through the
+ * table its one exported symbol returns. It links msg.c for its messages and
+ * takes the rest (pl_fail, the command line, the clock) from the core's host
+ * table: it calls no function of the core by name.
+ *
  * PIDLOCK_FILE=postgresql://user@host:5432/db#NAME (or postgres://...). The
  * fragment names the lock and is removed before the URI goes to libpq. The
  * lock lives exactly as long as the session, and the session as long as its
  * socket: the socket is stored in the same struct pl_lock as a PID file's
- * descriptor (fd = PQsocket, dev/ino from fstat), so interpose.c keeps it
+ * descriptor (fd = PQsocket, dev/ino from fstat, kind PL_LOCK_PLUGIN), so
+ * interpose.c keeps it
  * alive across close/dup2/close_range and exec of the instance itself without
  * knowing the difference. The shim never closes the session (never PQfinish
  * once the lock is held): the kernel closes the socket when the last process
@@ -31,10 +39,10 @@
  * thread poll()s the socket and sends SIGKILL to the process instead.
  *
  * F_GETOWN doubles as "the process the PID file names" for the code shared
- * with the local mode (pl_read_pid_once / pl_write_pid fall back to it on a
- * socket): after a fork it still names the parent; daemon() moves it.
+ * with the local mode (pl_read_pid / pl_write_pid use it for a lock of kind
+ * PL_LOCK_PLUGIN): after a fork it still names the parent; daemon() moves it.
  */
-#include "pidlock.h"
+#include "backend.h"
 #include "sys.h"
 
 #include <dlfcn.h>
@@ -151,23 +159,10 @@ static int load_pq(const char **why)
 
 /* ---- names ---- */
 
-/* No strncmp: this runs on every start, where each distinct libc call costs
- * a lazy symbol resolution. */
-static int starts_with(const char *s, const char *prefix)
-{
-	while (*prefix && *s == *prefix) {
-		s++;
-		prefix++;
-	}
-	return *prefix == '\0';
-}
+/* What the core lends us (set by the entry point). */
+static const struct pl_backend_host *H;
 
-int pl_is_cluster(const char *file)
-{
-	return file && (starts_with(file, "postgresql://") || starts_with(file, "postgres://"));
-}
-
-int64_t pl_cluster_key(const char *name)
+static int64_t pg_key(const char *name)
 {
 	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 offset basis */
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
@@ -262,7 +257,7 @@ static int display_uri(const char *uri, char *out, size_t n)
 #undef PUT
 }
 
-int pl_cluster_resolve(struct pl_config *cfg)
+static int pg_resolve(struct pl_config *cfg)
 {
 	struct pl_msg m;
 	const char *hash = strchr(cfg->file, '#');
@@ -270,13 +265,13 @@ int pl_cluster_resolve(struct pl_config *cfg)
 		cfg->path[0] = '\0';
 		pl_msg_init(&m);
 		pl_msg_str(&m, "cluster lock URI too long");
-		return pl_fail(&m, cfg, PL_EX_CONFIG);
+		return H->fail(&m, cfg, PL_EX_CONFIG);
 	}
 	if (!hash || !hash[1]) {
 		pl_msg_init(&m);
 		pl_msg_str(&m, cfg->path);
 		pl_msg_str(&m, ": a cluster lock needs a name: add #NAME to the URI");
-		return pl_fail(&m, cfg, PL_EX_CONFIG);
+		return H->fail(&m, cfg, PL_EX_CONFIG);
 	}
 	return 0;
 }
@@ -309,7 +304,7 @@ static int pq_missing(const struct pl_config *cfg, const char *why)
 	say(&m, cfg, "cluster mode needs libpq (" PQ_SONAME
 		     ", Debian package libpq5), which cannot be loaded: ");
 	pl_msg_str(&m, why ? why : "unknown error");
-	return pl_fail(&m, cfg, PL_EX_OSERR);
+	return H->fail(&m, cfg, PL_EX_OSERR);
 }
 
 /* Copies "scheme://...?..." without the fragment. NULL if it cannot. */
@@ -326,7 +321,7 @@ static char *uri_without_fragment(const char *file)
 
 static size_t cmdline_of_self(char *buf, size_t n)
 {
-	return plat_cmdline(getpid(), buf, n);
+	return H->cmdline(getpid(), buf, n);
 }
 
 /* "pidlock PID HOST CMDLINE", cut to 63 bytes (the server keeps no more) and
@@ -363,7 +358,7 @@ static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int f
 	char *uri = uri_without_fragment(cfg->file);
 	if (!uri) {
 		say(&m, cfg, "out of memory");
-		*status = pl_fail(&m, cfg, PL_EX_OSERR);
+		*status = H->fail(&m, cfg, PL_EX_OSERR);
 		return NULL;
 	}
 	/* The user's own options and connect_timeout are kept. */
@@ -375,7 +370,7 @@ static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int f
 		if (err)
 			pq.freemem(err);
 		free(uri);
-		*status = pl_fail(&m, cfg, PL_EX_CONFIG);
+		*status = H->fail(&m, cfg, PL_EX_CONFIG);
 		return NULL;
 	}
 	const char *user_options = NULL, *timeout = CONNECT_TIMEOUT;
@@ -420,7 +415,7 @@ static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int f
 		say_pq(&m, c ? pq.errorMessage(c) : "out of memory");
 		if (c)
 			pq.finish(c);
-		*status = pl_fail(&m, cfg, PL_EX_CANTCREAT);
+		*status = H->fail(&m, cfg, PL_EX_CANTCREAT);
 		return NULL;
 	}
 	return c;
@@ -564,7 +559,7 @@ static int lost(const struct pl_config *cfg, PGconn *c, const char *what)
 	say(&m, cfg, what);
 	say_pq(&m, pq.errorMessage(c));
 	pq.finish(c);
-	return pl_fail(&m, cfg, PL_EX_CANTCREAT);
+	return H->fail(&m, cfg, PL_EX_CANTCREAT);
 }
 
 /* Sets lock_timeout (0 = none); -1 on error. */
@@ -649,7 +644,7 @@ static int sigio_kills(void)
 #endif
 }
 
-int pl_cluster_watch(int fd, pid_t self, int may_thread)
+static int pg_watch(int fd, pid_t self, int may_thread)
 {
 	/* The owner names the instance (see the top of this file), and is where
 	 * SIGIO goes. */
@@ -671,13 +666,13 @@ int pl_cluster_watch(int fd, pid_t self, int may_thread)
 
 /* ---- acquiring ---- */
 
-int pl_cluster_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t self,
-		       const char *cmdline)
+static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t self,
+		      const char *cmdline)
 {
 	char label[64], skey[24], hi[16], lo[16], st[6];
 	struct pl_msg m;
 	int status;
-	int64_t key = pl_cluster_key(lock_name(cfg));
+	int64_t key = pg_key(lock_name(cfg));
 	key_params(key, skey, hi, lo);
 	make_label(label, self, cmdline);
 	PGconn *c = connect_uri(cfg, label, 1, &status);
@@ -696,7 +691,7 @@ int pl_cluster_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t se
 		return lost(cfg, c, "cannot take the advisory lock");
 	int got = strcmp(pq.getvalue(r, 0, 1), "t") == 0;
 	pq.clear(r);
-	long long t0 = plat_now_ns();
+	long long t0 = H->now_ns();
 	if (!got && cfg->mode == PL_MODE_FAIL)
 		return conflict(cfg, c, key, "already running as ");
 	if (!got && cfg->mode == PL_MODE_WAIT) {
@@ -750,7 +745,7 @@ int pl_cluster_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t se
 	}
 	if (cfg->verbose && cfg->mode != PL_MODE_FAIL) {
 		say(&m, cfg, cfg->mode == PL_MODE_WAIT ? "acquired after waiting " : "replaced the holder in ");
-		pl_msg_secs(&m, plat_now_ns() - t0);
+		pl_msg_secs(&m, H->now_ns() - t0);
 		pl_msg_str(&m, " s (advisory key ");
 		pl_msg_str(&m, skey);
 		pl_msg_str(&m, ")");
@@ -771,94 +766,61 @@ int pl_cluster_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t se
 	/* libpq sets close-on-exec; tree scope lets executed programs keep it. */
 	pl_fcntl(fd, F_SETFD, cfg->scope == PL_SCOPE_PROCESS ? FD_CLOEXEC : 0);
 	struct stat sb;
-	if (pl_fstat(fd, &sb) < 0 || pl_cluster_watch(fd, self, cmdline == NULL) < 0) {
+	if (pl_fstat(fd, &sb) < 0 || pg_watch(fd, self, cmdline == NULL) < 0) {
 		say(&m, cfg, "the session ended while taking the lock");
-		return pl_fail(&m, cfg, PL_EX_CANTCREAT);
+		return H->fail(&m, cfg, PL_EX_CANTCREAT);
 	}
 	lk->fd = fd;
 	lk->dev = sb.st_dev;
 	lk->ino = sb.st_ino;
+	lk->kind = PL_LOCK_PLUGIN;
 	return 0;
 }
 
-/* ---- status and stop: the command only (PL_COMMAND), so that the library
- * imports no stdio and its loader cost stays small in every process ---- */
-#ifdef PL_COMMAND
-int pl_cluster_status(const struct pl_config *cfg, int quiet, int json)
+/* ---- status and stop: for the command, which renders what status finds
+ * (cli.c) ---- */
+
+static int pg_status(const struct pl_config *cfg, struct pl_backend_status *st)
 {
 	int status;
 	struct holder h = {0};
-	int64_t key = pl_cluster_key(lock_name(cfg));
+	memset(st, 0, sizeof(*st));
+	st->key = pg_key(lock_name(cfg));
+	st->started = -1;
 	PGconn *c = connect_uri(cfg, "pidlock status", 0, &status);
-	int state = 4;
+	st->state = 4;
 	if (c) {
-		find_holder(c, key, &h);
-		state = h.found ? 0 : 3;
+		find_holder(c, st->key, &h);
+		st->state = h.found ? 0 : 3;
 		pq.finish(c);
 	}
-	if (json) {
-		static const char *const names[] = {"running", "stale", "", "stopped", "unknown"};
-		printf("{\"file\":");
-		pl_json_str(cfg->path);
-		printf(",\"status\":%d,\"state\":\"%s\",\"key\":%lld,\"pid\":", state, names[state],
-		       (long long)key);
-		if (state == 0 && h.pid)
-			printf("%ld", h.pid);
-		else
-			printf("null");
-		printf(",\"host\":");
-		if (state == 0 && h.pid)
-			pl_json_str(h.host);
-		else
-			printf("null");
-		printf(",\"command\":");
-		if (state == 0 && h.pid && *h.cmd)
-			pl_json_str(h.cmd);
-		else
-			printf("null");
-		if (state == 0)
-			printf(",\"backend_pid\":%ld", h.backend);
-		else
-			printf(",\"backend_pid\":null");
-		long long now = (long long)time(NULL);
-		if (state == 0 && h.started >= 0)
-			printf(",\"started\":%lld,\"uptime_seconds\":%lld}\n", h.started, now - h.started);
-		else
-			printf(",\"started\":null,\"uptime_seconds\":null}\n");
-		return state;
+	if (st->state != 0)
+		return st->state;
+	if (h.pid) {
+		st->pid = h.pid;
+		snprintf(st->host, sizeof(st->host), "%s", h.host);
+		snprintf(st->command, sizeof(st->command), "%s", h.cmd);
 	}
-	if (quiet || state == 4)
-		return state;
-	if (state == 3) {
-		printf("%s: not running\n", cfg->path);
-		return state;
-	}
+	st->session = h.backend;
+	st->started = h.started;
 	struct pl_msg m;
 	m.len = 0;
-	pl_msg_str(&m, "running as ");
 	msg_holder(&m, &h);
-	printf("%s: %.*s", cfg->path, (int)m.len, m.buf);
-	if (h.started >= 0) {
-		char when[64];
-		time_t t = (time_t)h.started;
-		struct tm tm;
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", localtime_r(&t, &tm));
-		long long up = (long long)time(NULL) - h.started;
-		printf(", since %s (%lldd %02lld:%02lld:%02lld)", when, up / 86400, up / 3600 % 24,
-		       up / 60 % 60, up % 60);
-	}
-	printf(", backend PID %ld\n", h.backend);
-	return state;
+	if (m.len >= sizeof(st->holder))
+		m.len = sizeof(st->holder) - 1;
+	memcpy(st->holder, m.buf, m.len);
+	st->holder[m.len] = '\0';
+	return st->state;
 }
 
-int pl_cluster_stop(const struct pl_config *cfg, long long timeout_ns)
+static int pg_stop(const struct pl_config *cfg, long long timeout_ns)
 {
 	int status;
-	int64_t key = pl_cluster_key(lock_name(cfg));
+	int64_t key = pg_key(lock_name(cfg));
 	PGconn *c = connect_uri(cfg, "pidlock stop", 0, &status);
 	if (!c)
 		return 1;
-	long long deadline = plat_now_ns() + timeout_ns;
+	long long deadline = H->now_ns() + timeout_ns;
 	long last = 0;
 	int ok = 0, denied = 0;
 	for (;;) {
@@ -879,15 +841,41 @@ int pl_cluster_stop(const struct pl_config *cfg, long long timeout_ns)
 				pq.clear(r);
 			last = h.backend;
 		}
-		if (plat_now_ns() >= deadline)
+		if (H->now_ns() >= deadline)
 			break;
 		struct timespec ts = {0, 20 * 1000000L};
 		nanosleep(&ts, NULL);
 	}
-	if (!ok)
-		fprintf(stderr, "pidlock: %s: could not stop the holder%s\n", cfg->path,
-			denied ? ": pg_terminate_backend refused (permissions?)" : "");
+	if (!ok) {
+		struct pl_msg m;
+		say(&m, cfg, "could not stop the holder");
+		if (denied)
+			pl_msg_str(&m, ": pg_terminate_backend refused (permissions?)");
+		pl_msg_send(&m);
+	}
 	pq.finish(c);
 	return ok ? 0 : 1;
 }
-#endif /* PL_COMMAND */
+
+/* ---- the one exported symbol ---- */
+
+static const struct pl_backend pg_backend = {
+    .abi = PL_BACKEND_ABI,
+    .name = "postgresql",
+    .resolve = pg_resolve,
+    .acquire = pg_acquire,
+    .watch = pg_watch,
+    .status = pg_status,
+    .stop = pg_stop,
+};
+
+__attribute__((visibility("default"))) const struct pl_backend *
+pidlock_backend_v1(const struct pl_backend_host *host);
+
+const struct pl_backend *pidlock_backend_v1(const struct pl_backend_host *host)
+{
+	if (!host || host->abi != PL_BACKEND_ABI)
+		return NULL;
+	H = host;
+	return &pg_backend;
+}

@@ -1,0 +1,96 @@
+/* pidlock: the seam between the lock core and a cluster backend.
+ *
+ * The core library knows one lock: a descriptor it keeps alive (struct
+ * pl_lock). A PID file's descriptor is PL_LOCK_FILE. A backend that keeps
+ * its lock on a server holds it through a socket the core keeps alive the
+ * same way (PL_LOCK_PLUGIN): the lock lives exactly as long as the session,
+ * and the session as long as the socket. For such a lock the socket's owner
+ * (F_SETOWN) names the instance, as the PID file's line does for a local one.
+ *
+ * A backend is a shared object of its own, pidlock-NAME.so (.dylib on
+ * macOS), built beside the core library and opened with dlopen only when
+ * PIDLOCK_FILE (or the command's FILE) is a URI of its scheme (backend.c):
+ * the core links nothing of it. The object exports one symbol,
+ * PL_BACKEND_ENTRY, a function that takes what the core lends it and returns
+ * its table. Adding a backend means adding its source file, a line in
+ * pl_backend_name (pidlock.h) and one in the Makefile.
+ */
+#ifndef PIDLOCK_BACKEND_H
+#define PIDLOCK_BACKEND_H
+
+#include "pidlock.h"
+
+/* Raised when the interface changes; a plugin of another version is
+ * refused (its table says which it was built for). */
+#define PL_BACKEND_ABI 1
+#define PL_BACKEND_ENTRY "pidlock_backend_v1"
+
+#ifdef __APPLE__
+#define PL_PLUGIN_SUFFIX ".dylib"
+#else
+#define PL_PLUGIN_SUFFIX ".so"
+#endif
+
+/* What the core lends a backend: the parts of it that a message or a label
+ * needs, so that the backend never links against the core. */
+struct pl_backend_host {
+	unsigned abi; /* PL_BACKEND_ABI */
+	/* Sends m (with the PIDLOCK_ON_ERROR=run note when it applies); returns status. */
+	int (*fail)(struct pl_msg *m, const struct pl_config *cfg, int status);
+	size_t (*cmdline)(pid_t pid, char *buf, size_t n); /* plat_cmdline */
+	long long (*now_ns)(void);                         /* monotonic clock */
+};
+
+/* What `pidlock status` shows of a backend's lock; the command renders it
+ * as text or JSON (cli.c). */
+struct pl_backend_status {
+	int state;             /* LSB: 0 running, 3 stopped, 4 unknown */
+	long long key;         /* the lock's key on the server */
+	long long pid;         /* the holder's PID, as it advertised it; 0 if unknown */
+	char host[64];         /* the holder's host name, when pid is known */
+	char command[256];     /* its command line ("" if none) */
+	long long session;     /* the server's process for the holder's session */
+	long long started;     /* when that session began, Unix seconds, or -1 */
+	char holder[512];      /* the holder as messages name it (describe) */
+};
+
+struct pl_backend {
+	unsigned abi;        /* PL_BACKEND_ABI */
+	const char *name;    /* "postgresql": the plugin is pidlock-NAME.so */
+	/* cfg->path = the URI as messages show it (no password). 0, or an exit
+	 * status after one line. */
+	int (*resolve)(struct pl_config *cfg);
+	/* As pl_acquire (fail, wait, replace as cfg says): 0 with lk held
+	 * (kind PL_LOCK_PLUGIN), PL_HELD_ELSEWHERE, or an exit status after one
+	 * line. cmdline: what the holder advertises; NULL = this process's. */
+	int (*acquire)(const struct pl_config *cfg, struct pl_lock *lk, pid_t self,
+		       const char *cmdline);
+	/* Fencing on the held socket: the instance ends when the session does
+	 * (SIGIO, or a watcher thread when may_thread). 0 or -1. */
+	int (*watch)(int fd, pid_t self, int may_thread);
+	/* Who holds the lock: fills st, returns its state (the LSB code). */
+	int (*status)(const struct pl_config *cfg, struct pl_backend_status *st);
+	/* Ends the holder's session, waiting at most timeout_ns for the lock to
+	 * be free: 0, or 1 after one line. */
+	int (*stop)(const struct pl_config *cfg, long long timeout_ns);
+};
+
+typedef const struct pl_backend *pl_backend_entry_fn(const struct pl_backend_host *host);
+
+/* ---- backend.c (core) ---- */
+/* Opens the backend uri names by its scheme: from dir when given (the
+ * command's choice), else from the core library's own folder. 0 and *be,
+ * or PL_EX_OSERR after one line (through pl_fail, as cfg says). */
+int pl_backend_open(const struct pl_config *cfg, const char *uri, const char *dir,
+		    const struct pl_backend **be);
+/* Cluster mode's start: opens the backend of cfg->file, resolves cfg->path
+ * and takes the lock, as pl_acquire does for a file (same returns). */
+int pl_backend_acquire(struct pl_config *cfg, const char *dir, struct pl_lock *lk, pid_t self,
+		       const char *cmdline, const struct pl_backend **be);
+/* A new image adopting a backend's lock (uri: the PIDLOCK_HELD value): marks
+ * lk as PL_LOCK_PLUGIN and fences it again (a watcher thread if this image
+ * inherited SIGIO ignored or blocked). */
+void pl_backend_adopt(const struct pl_config *cfg, const char *uri, struct pl_lock *lk,
+		      pid_t instance);
+
+#endif
