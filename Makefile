@@ -39,7 +39,7 @@ SHLIB_FLAGS := -shared -Wl,-z,defs -Wl,--version-script=shim/exports.map
 LIBDL := -ldl -pthread
 endif
 
-CORE := shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/cluster.c shim/platform_$(PLATFORM).c
+CORE := shim/msg.c shim/token.c shim/config.c shim/lock.c shim/handover.c shim/holder.c shim/cluster.c shim/platform_$(PLATFORM).c
 SHIM_SRC := $(CORE) shim/preload.c shim/interpose.c
 CLI_SRC := $(CORE) shim/cli.c
 HDR := $(wildcard shim/*.h)
@@ -77,6 +77,12 @@ helpers: $(HELPERS) $(BUILD)/libempty.so
 
 $(BUILD):
 	mkdir -p $(BUILD)
+
+# The source lists, for scripts that build by other means (macos-check.sh:
+# make -s print-sources PLATFORM=darwin). They live here only.
+print-sources:
+	@echo 'LIB_SRC=$(SHIM_SRC)'
+	@echo 'CLI_SRC=$(CLI_SRC)'
 
 test: all helpers
 	sh scripts/test-deps.sh
@@ -139,7 +145,7 @@ clean:
 
 FORCE:
 
-.PHONY: FORCE deb all helpers test demo check-exports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
+.PHONY: FORCE deb all helpers test demo print-sources check-exports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
 
 # Cross-compiles the library and the command for macOS (arm64, x86_64) with Zig.
 macos-check:

@@ -2,7 +2,8 @@
  *
  *   selector 0: pl_env_scan + pl_config_load + pl_resolve_path (including
  *               the cluster URI display of cluster.c) on a whole environment
- *   selector 1: the PIDLOCK_EXEC token parser (static in preload.c)
+ *   selector 1: the PIDLOCK_EXEC token: pl_token_parse, and pl_token_format
+ *   read back (token.c)
  *   selector 2: removing PIDLOCK_EXEC from the environment and scanning again
  *
  * Input after the selector byte: environment entries separated by '\n' (or
@@ -106,20 +107,29 @@ static void fuzz_token(const uint8_t *data, size_t size)
 		abort();
 	memcpy(s, data, size);
 	s[size] = '\0';
-	unsigned long long v[5];
-	if (parse_token(s, v) == 0) {
+	struct pl_token t;
+	if (pl_token_parse(s, &t) == 0) {
 		/* Exactly five decimal numbers joined by ':', none overflowing. */
 		const char *p = s;
 		for (int i = 0; i < 5; i++) {
 			char *end;
 			errno = 0;
-			unsigned long long w = strtoull(p, &end, 10);
-			if (errno || w != v[i] || end == p || *p < '0' || *p > '9')
+			(void)strtoull(p, &end, 10);
+			if (errno || end == p || *p < '0' || *p > '9')
 				abort();
 			if (*end != (i == 4 ? '\0' : ':'))
 				abort();
 			p = end + 1;
 		}
+		/* The one encoder gives back what the decoder read, and the
+		 * decoder reads that again to the same token. */
+		char buf[PL_TOKEN_MAX];
+		struct pl_token u;
+		size_t n = pl_token_format(buf, &t);
+		if (n >= sizeof(buf) || pl_token_parse(buf + sizeof(PL_ENV_EXEC), &u) != 0 ||
+		    u.pid != t.pid || u.fd != t.fd || u.dev != t.dev || u.ino != t.ino ||
+		    u.shared != t.shared)
+			abort();
 	}
 	free(s);
 }

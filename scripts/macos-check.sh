@@ -100,11 +100,15 @@ ZIG_GLOBAL_CACHE_DIR=${ZIG_GLOBAL_CACHE_DIR:-$ZIG_DIR/cache}
 ZIG_LOCAL_CACHE_DIR=${ZIG_LOCAL_CACHE_DIR:-$ZIG_DIR/cache}
 export ZIG_GLOBAL_CACHE_DIR ZIG_LOCAL_CACHE_DIR
 
-# ---- what to build (the Makefile's Darwin lists) ----
-CORE="shim/msg.c shim/config.c shim/lock.c shim/holder.c shim/cluster.c shim/platform_darwin.c"
-LIB_SRC="$CORE shim/preload.c shim/interpose.c"
-CLI_SRC="$CORE shim/cli.c shim/elf.c shim/check.c"
-ALL_SRC="$CORE shim/preload.c shim/interpose.c shim/cli.c shim/elf.c shim/check.c"
+# ---- what to build: the Makefile's Darwin lists (they live there only) ----
+srcs=$(make -s --no-print-directory print-sources PLATFORM=darwin) || die "make print-sources failed"
+LIB_SRC=$(printf '%s\n' "$srcs" | sed -n 's/^LIB_SRC=//p')
+CLI_SRC=$(printf '%s\n' "$srcs" | sed -n 's/^CLI_SRC=//p')
+if [ -z "$LIB_SRC" ] || [ -z "$CLI_SRC" ]; then
+	die "make print-sources gave no source list"
+fi
+# shellcheck disable=SC2086 # the lists are words, one file each
+ALL_SRC=$(printf '%s\n' $LIB_SRC $CLI_SRC | sort -u | tr '\n' ' ')
 
 # The Makefile's warnings, plus what macOS needs: _DARWIN_C_SOURCE (the
 # default on macOS unless a file asks for strict POSIX, which hides flock,

@@ -459,12 +459,11 @@ static void unset_ours(void)
  * an exec of the instance itself passes (see interpose.c). */
 static int export_lock(const struct pl_config *cfg, const struct pl_lock *lk)
 {
-	char tok[128];
-	snprintf(tok, sizeof(tok), "%ld:%d:%llu:%llu:%d", (long)getpid(), lk->fd,
-		 (unsigned long long)lk->dev, (unsigned long long)lk->ino,
-		 cfg->scope == PL_SCOPE_TREE);
+	char tok[PL_TOKEN_MAX];
+	struct pl_token t = {getpid(), lk->fd, lk->dev, lk->ino, cfg->scope == PL_SCOPE_TREE};
+	pl_token_format(tok, &t);
 	unset_ours();
-	return setenv(PL_ENV_HELD, cfg->path, 1) || setenv(PL_ENV_EXEC, tok, 1) ||
+	return setenv(PL_ENV_HELD, cfg->path, 1) || setenv(PL_ENV_EXEC, tok + sizeof(PL_ENV_EXEC), 1) ||
 	       setenv(PL_ENV_SCOPE, cfg->scope == PL_SCOPE_TREE ? "tree" : "process", 1) ||
 	       setenv(PL_ENV_VERBOSE, cfg->verbose ? "1" : "0", 1) ||
 	       setenv(PL_ENV_QUIET, cfg->quiet ? "1" : "0", 1);

@@ -474,7 +474,6 @@ INTERPOSE(_Exit)
 
 /* ---- exec (guarantee 5): the instance keeps the lock across its own exec ---- */
 
-#define TOKEN_MAX (sizeof(PL_ENV_EXEC) + (size_t)5 * 21)
 
 /* Slots the new environment needs when this exec is one of the instance
  * itself (the process the PID file names), 0 when it passes through: a forked
@@ -576,18 +575,9 @@ static char *const *exec_begin(char *const *envp, char **out, size_t slots, char
 	pl_fcntl(pl_state.lk.fd, F_SETFD, 0);
 	pl_state.exec_pending = 1;
 	if (ours) {
-		unsigned long long v[5] = {(unsigned long long)pl_state.pid,
-					   (unsigned long long)pl_state.lk.fd,
-					   (unsigned long long)pl_state.lk.dev,
-					   (unsigned long long)pl_state.lk.ino,
-					   (unsigned long long)pl_state.shared};
-		size_t n = sizeof(PL_ENV_EXEC);
-		memmove(tok, PL_ENV_EXEC "=", n);
-		for (int i = 0; i < 5; i++) {
-			/* Device numbers fit in 63 bits on every system we build for. */
-			n += pl_fmt_num(tok + n, (long long)v[i]);
-			tok[n++] = i == 4 ? '\0' : ':';
-		}
+		struct pl_token t = {pl_state.pid, pl_state.lk.fd, pl_state.lk.dev, pl_state.lk.ino,
+				     pl_state.shared};
+		pl_token_format(tok, &t);
 		out[j++] = tok;
 	}
 	out[j] = NULL;
@@ -612,7 +602,7 @@ static void exec_end(size_t slots)
 	do {                                                                                       \
 		size_t slots_ = exec_slots(envp);                                                  \
 		char *buf_[slots_ ? slots_ : 1];                                                   \
-		char tok_[TOKEN_MAX];                                                              \
+		char tok_[PL_TOKEN_MAX];                                                              \
 		char pre_[slots_ ? sizeof(PL_PRELOAD_VAR) + (size_t)2 * PATH_MAX : 1];                     \
 		char *const *ENV = exec_begin((envp), buf_, slots_, tok_, pre_, sizeof(pre_));     \
 		PL_COVERAGE_DUMP();                                                                \

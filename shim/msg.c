@@ -16,6 +16,14 @@ void pl_msg_init(struct pl_msg *m)
 	pl_msg_str(m, "pidlock: ");
 }
 
+void pl_msg_path(struct pl_msg *m, const char *path, const char *what)
+{
+	pl_msg_init(m);
+	pl_msg_str(m, path);
+	pl_msg_str(m, ": ");
+	pl_msg_str(m, what);
+}
+
 void pl_msg_strn(struct pl_msg *m, const char *s, size_t n)
 {
 	/* Keep one byte for the newline; a long command line is cut, not the

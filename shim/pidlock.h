@@ -100,12 +100,28 @@ struct pl_msg {
 	size_t len;
 };
 void pl_msg_init(struct pl_msg *m); /* starts with "pidlock: " */
+void pl_msg_path(struct pl_msg *m, const char *path, const char *what); /* "pidlock: PATH: WHAT" */
 void pl_msg_str(struct pl_msg *m, const char *s);
 void pl_msg_strn(struct pl_msg *m, const char *s, size_t n);
 void pl_msg_num(struct pl_msg *m, long long v);
 void pl_msg_secs(struct pl_msg *m, long long ns); /* "1.5" */
 void pl_msg_send(struct pl_msg *m);                 /* adds '\n', writes, keeps errno */
 size_t pl_fmt_num(char *dst, long long v);          /* decimal, returns length */
+
+/* ---- token.c: the exec token, PIDLOCK_EXEC=PID:FD:DEV:INO:SHARED ---- */
+struct pl_token {
+	pid_t pid;
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	int shared;
+};
+#define PL_TOKEN_MAX (sizeof(PL_ENV_EXEC) + (size_t)5 * 21)
+/* "PIDLOCK_EXEC=..." into buf (PL_TOKEN_MAX bytes); returns its length. The
+ * value alone starts at buf + sizeof(PL_ENV_EXEC). */
+size_t pl_token_format(char *buf, const struct pl_token *t);
+/* The value of a token into t: 0, or -1 if it is not exactly one. */
+int pl_token_parse(const char *value, struct pl_token *t);
 
 /* ---- config.c: environment -> validated configuration ---- */
 /* Parsers shared with the command. Each returns 0 on success, -1 if invalid. */

@@ -78,39 +78,17 @@ static void env_mark_held(char **envp, struct pl_env *e)
 		env_remove(envp, old); /* our parent's mark, from another lock */
 }
 
-/* "PIDLOCK_EXEC=pid:fd:dev:ino:shared", added by interpose.c to the
- * environment of an exec of the instance itself. */
-static int parse_token(const char *s, unsigned long long v[5])
-{
-	for (int i = 0; i < 5; i++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v[i] = 0;
-		for (; *s >= '0' && *s <= '9'; s++) {
-			if (v[i] > (~0ULL - 9) / 10)
-				return -1;
-			v[i] = v[i] * 10 + (unsigned long long)(*s - '0');
-		}
-		if (*s != (i == 4 ? '\0' : ':'))
-			return -1;
-		s++;
-	}
-	return 0;
-}
-
 /* The new image of an instance that executed itself (or env, nice, nohup,
  * bash's exec...) already holds the lock through the inherited descriptor:
  * adopt it, after checking that it is this process and that descriptor. */
 static int adopt(const struct pl_env *e, const char *token)
 {
-	unsigned long long v[5];
+	struct pl_token t;
 	struct stat st;
 	const char *path = pl_env_value(e->held);
-	if (!path || parse_token(token, v) || v[1] > 0x7fffffff || strlen(path) >= PATH_MAX)
+	if (!path || pl_token_parse(token, &t) || strlen(path) >= PATH_MAX)
 		return 0;
-	int fd = (int)v[1];
-	if ((pid_t)v[0] != pl_getpid() || pl_fstat(fd, &st) < 0 || (unsigned long long)st.st_dev != v[2] ||
-	    (unsigned long long)st.st_ino != v[3])
+	if (t.pid != pl_getpid() || pl_fstat(t.fd, &st) < 0 || st.st_dev != t.dev || st.st_ino != t.ino)
 		return 0;
 	/* Only a descriptor that really holds the lock is adopted: a token made
 	 * by hand on a read-only descriptor must not make this process "hold"
@@ -118,26 +96,26 @@ static int adopt(const struct pl_env *e, const char *token)
 	 * holder's own open file description is a no-op; on any other it fails
 	 * while the holder lives. The path must still name that inode. */
 	if (!pl_is_cluster(path) &&
-	    ((pl_fcntl(fd, F_GETFL, 0) & O_ACCMODE) != O_RDWR || pl_flock(fd, LOCK_EX | LOCK_NB) < 0 ||
-	     !S_ISREG(st.st_mode) || !pl_path_is_lock(path, &(struct pl_lock){fd, st.st_dev, st.st_ino})))
+	    ((pl_fcntl(t.fd, F_GETFL, 0) & O_ACCMODE) != O_RDWR || pl_flock(t.fd, LOCK_EX | LOCK_NB) < 0 ||
+	     !S_ISREG(st.st_mode) || !pl_path_is_lock(path, &(struct pl_lock){t.fd, st.st_dev, st.st_ino})))
 		return 0;
 	if (pl_config_load(e, &pl_state.cfg))
 		return 0;
 	memmove(pl_state.cfg.path, path, strlen(path) + 1);
 	set_held();
 	if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
-		pl_fcntl((int)v[1], F_SETFD, FD_CLOEXEC);
-	pl_state.lk.fd = (int)v[1];
+		pl_fcntl(t.fd, F_SETFD, FD_CLOEXEC);
+	pl_state.lk.fd = t.fd;
 	pl_state.lk.dev = st.st_dev;
 	pl_state.lk.ino = st.st_ino;
-	pl_state.pid = (pid_t)v[0];
-	pl_state.instance = (pid_t)v[0];
-	pl_state.shared = v[4] != 0;
+	pl_state.pid = t.pid;
+	pl_state.instance = t.pid;
+	pl_state.shared = t.shared;
 	pl_state.active = 1;
 	/* Cluster mode: SIGIO set up by the image before us still fires; start
 	 * a watcher if this image inherited SIGIO ignored or blocked. */
 	if (pl_is_cluster(path))
-		pl_cluster_watch((int)v[1], (pid_t)v[0], 1);
+		pl_cluster_watch(t.fd, t.pid, 1);
 	return 1;
 }
 

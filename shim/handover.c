@@ -1,0 +1,186 @@
+/* The hand-over at the end of a holder's life: who may remove the PID file,
+ * when, and why nobody ever blocks.
+ *
+ * The instance and its copies (fork, _Fork, clone, daemon; in tree scope
+ * also the programs they execute) share one lock: one open file
+ * description, so the lock lasts while any of them keeps a descriptor of
+ * it. The kernel's release at the last close is the real release; this
+ * file only tidies, and nothing here is needed for mutual exclusion.
+ *
+ * Who may remove the file: only a process that holds the lock itself at
+ * that moment, through a descriptor of its own (so that no copy, and no
+ * new instance, holds it), and only while the path still names the locked
+ * inode. A waiter that locked the removed inode sees the path changed and
+ * starts over (lock.c), so removal never lets two instances run.
+ *
+ * Who is named: the process a user would signal (pl_top_holder: the master
+ * of a prefork server, the daemon after a double fork), written through the
+ * descriptor the leaving process still holds, which stays writable after a
+ * privilege drop.
+ *
+ * Why nobody blocks: an earlier version took turns with a blocking OFD lock
+ * on byte 0 of the PID file; any user who could read the file could take a
+ * conflicting POSIX read lock on it and freeze every exit, and a daemon that
+ * lockf()s its own PID file deadlocked itself. Nothing below waits for
+ * anything another process can hold; concurrent leavers are reconciled by
+ * looking again (step 4), not by taking turns.
+ */
+#include "pidlock.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void say_released(const struct pl_config *cfg, pid_t self)
+{
+	if (cfg->verbose) {
+		struct pl_msg m;
+		pl_msg_path(&m, cfg->path, "released by PID ");
+		pl_msg_num(&m, (long long)self);
+		pl_msg_send(&m);
+	}
+}
+
+/* If the file names `self` or a process that no longer holds the lock,
+ * writes the holder a user would signal (pl_top_holder) through fd. */
+static int child_running(pid_t child)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	return child > 0 && waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       si.si_pid == 0;
+}
+
+static void name_successor(const struct pl_config *cfg, const struct pl_lock *lk, int fd,
+			   pid_t self, pid_t child)
+{
+	struct pl_lock via = {fd, lk->dev, lk->ino};
+	pid_t named = pl_read_pid_once(fd);
+	/* A named process we may not look at (a root master seen from a worker
+	 * that runs as nobody) is left named while it lives. */
+	if (named > 0 && named != self && plat_may_hold(named, lk->dev, lk->ino))
+		return;
+	pid_t next = pl_top_holder(lk->dev, lk->ino, self);
+	if (next <= 0 && child_running(child))
+		next = child; /* our own copy, invisible since we dropped privileges */
+	if (next <= 0 || next == named)
+		return;
+	pl_write_pid(&via, next, -1);
+	if (cfg->verbose) {
+		struct pl_msg m;
+		pl_msg_path(&m, cfg->path, "handed to ");
+		pl_msg_holder(&m, next);
+		pl_msg_send(&m);
+	}
+}
+
+/* A second open file description of the locked inode, for proving at exit
+ * that no copy holds the lock any more (flock on it fails while the shared
+ * one is locked). Read-write where allowed, so that the name can be
+ * repaired; read-only suffices for the proof (a daemon that dropped its
+ * privileges may no longer write a root-owned file). The path's directories
+ * were checked at start, so the path still leads where it did; the inode is
+ * checked anyway. -1 if the path no longer names the locked inode. */
+static int reopen(const struct pl_config *cfg, const struct pl_lock *lk, int *writable)
+{
+	int flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+	struct stat st;
+	*writable = 1;
+	int fd = pl_open(cfg->path, flags | O_RDWR, 0);
+	if (fd < 0 && errno == EACCES) {
+		*writable = 0;
+		fd = pl_open(cfg->path, flags | O_RDONLY, 0);
+	}
+	if (fd >= 0 && (pl_fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino)) {
+		pl_close_lock(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* In detail. Copies of the instance share the lock (one open file description: fork
+ * copies, daemons, in tree scope executed descendants). When one of them
+ * leaves (exits, or executes another program in process scope), the file
+ * must keep naming a live holder, and must be removed only when no copy holds
+ * the lock any more: removing it while a late-forked daemon still holds the
+ * old inode would let a second instance lock a new file. Nothing here waits
+ * for anything another process could hold (guarantee 12: a reader's POSIX
+ * or OFD lock on the file, or the program's own, stalls nobody):
+ *  1. while still holding, repair the name if the file names this process
+ *     or one that no longer holds: written through the lock's own
+ *     descriptor, which stays writable after a privilege drop;
+ *  2. open a descriptor of our own on the inode, then drop our share;
+ *  3. a non-blocking lock on our own descriptor succeeds only when no copy
+ *     holds the shared one: then, and only while holding it, remove the
+ *     file (if the path still names the inode);
+ *  4. otherwise, copies remain; two leaving at once may each have named the
+ *     other in step 1, so look again (no longer holding: the name is only
+ *     corrected toward a process that does hold) and write the name anew.
+ * exiting: keep the lock of step 3 until the process is gone, so that no new
+ * instance starts while the rest of its exit runs.
+ * may_keep: an exec that may keep the lock if the file names this process
+ * (an exec of the instance itself); returns 1 when it does. */
+static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self,
+			int may_keep, int exiting, pid_t child)
+{
+	if (may_keep && pl_read_pid_once(lk->fd) == self)
+		return 1;
+	if (pl_is_cluster(cfg->file)) { /* the server frees the lock with the session */
+		pl_close_lock(lk->fd);
+		return 0;
+	}
+	name_successor(cfg, lk, lk->fd, self, child);
+	int writable, fd = reopen(cfg, lk, &writable);
+	pl_close_lock(lk->fd);
+	if (fd < 0)
+		return 0;
+	if (pl_flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		if (pl_path_is_lock(cfg->path, lk)) {
+			pl_unlink(cfg->path);
+			say_released(cfg, self);
+		}
+		if (exiting)
+			return 0; /* released by the kernel at the very end */
+	} else if (writable) {
+		for (int i = 0; i < 3; i++) {
+			pid_t named = pl_read_pid_once(fd);
+			if (named > 0 && plat_may_hold(named, lk->dev, lk->ino))
+				break;
+			name_successor(cfg, lk, fd, self, child);
+		}
+	}
+	pl_close_lock(fd);
+	return 0;
+}
+
+int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int may_keep,
+		 pid_t child)
+{
+	/* Tree scope: every executed program keeps its inherited share, so
+	 * nobody leaves; only the new image's knowledge of it is at stake. */
+	if (cfg->scope == PL_SCOPE_TREE)
+		return pl_read_pid_once(lk->fd) == self;
+	return leave_shared(cfg, lk, self, may_keep, 0, child);
+}
+
+void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared,
+	     pid_t child)
+{
+	if (pl_is_cluster(cfg->file)) /* the server frees it with the session, at death */
+		return;
+	if (shared) {
+		leave_shared(cfg, lk, self, 0, 1, child);
+		return;
+	}
+	/* Remove only while still locked and only the inode we locked: a waiter
+	 * that opened this inode re-checks the path after locking and retries. */
+	if (pl_path_is_lock(cfg->path, lk))
+		pl_unlink(cfg->path);
+	say_released(cfg, self);
+}
