@@ -39,7 +39,9 @@ SHLIB_FLAGS := -shared -Wl,-z,defs -Wl,--version-script=shim/exports.map
 LIBDL := -ldl -pthread
 endif
 
-CORE := shim/msg.c shim/token.c shim/config.c shim/lock.c shim/handover.c shim/holder.c shim/cluster.c shim/platform_$(PLATFORM).c
+# Linux's /proc parsers are a file of their own, shared with the fuzzers.
+PLATFORM_SRC = shim/platform_$(PLATFORM).c $(if $(filter linux,$(PLATFORM)),shim/procparse.c)
+CORE := shim/msg.c shim/token.c shim/config.c shim/lock.c shim/handover.c shim/holder.c shim/cluster.c $(PLATFORM_SRC)
 SHIM_SRC := $(CORE) shim/preload.c shim/interpose.c
 CLI_SRC := $(CORE) shim/cli.c
 HDR := $(wildcard shim/*.h)

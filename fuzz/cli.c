@@ -1,7 +1,7 @@
 /* libFuzzer harness: what the pidlock command reads from outside (cli.c).
  *
  *   selector 0: the ELF header walk that tells static binaries apart
- *               (unreachable_reason), on a file of the fuzzer's bytes
+ *               (plat_unreachable), on a file of the fuzzer's bytes
  *   selector 1: LD_PRELOAD as found, with the library prepended once
  *               (set_preload)
  *   selector 2: PATH search for COMMAND (pl_find_command): "PATH\0COMMAND"
@@ -48,7 +48,7 @@ static void fuzz_elf(const uint8_t *data, size_t size)
 	}
 	if (ftruncate(fd, 0) < 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
 		abort();
-	const char *why = unreachable_reason(path);
+	const char *why = plat_unreachable(path);
 	/* Anything shorter than an ELF header (52 bytes for a 32-bit one, 64
 	 * for a 64-bit one: shim/elf.c reads both) is not judged static. */
 	size_t header = size > 4 && data[4] == 1 ? 52 : 64;

@@ -64,17 +64,17 @@ static void check_slot(char **envp, char **slot, const char *name)
 
 static void check_scan(char **envp, const struct pl_env *e)
 {
-	check_slot(envp, e->file, PL_ENV_FILE);
-	check_slot(envp, e->mode, PL_ENV_MODE);
-	check_slot(envp, e->timeout, PL_ENV_TIMEOUT);
-	check_slot(envp, e->signal, PL_ENV_SIGNAL);
-	check_slot(envp, e->exit_code, PL_ENV_EXIT_CODE);
-	check_slot(envp, e->scope, PL_ENV_SCOPE);
-	check_slot(envp, e->on_error, PL_ENV_ON_ERROR);
-	check_slot(envp, e->quiet, PL_ENV_QUIET);
-	check_slot(envp, e->verbose, PL_ENV_VERBOSE);
-	check_slot(envp, e->held, PL_ENV_HELD);
-	check_slot(envp, e->exec, PL_ENV_EXEC);
+	check_slot(envp, e->file, PL_ENV(FILE));
+	check_slot(envp, e->mode, PL_ENV(MODE));
+	check_slot(envp, e->timeout, PL_ENV(TIMEOUT));
+	check_slot(envp, e->signal, PL_ENV(SIGNAL));
+	check_slot(envp, e->exit_code, PL_ENV(EXIT_CODE));
+	check_slot(envp, e->scope, PL_ENV(SCOPE));
+	check_slot(envp, e->on_error, PL_ENV(ON_ERROR));
+	check_slot(envp, e->quiet, PL_ENV(QUIET));
+	check_slot(envp, e->verbose, PL_ENV(VERBOSE));
+	check_slot(envp, e->held, PL_ENV(HELD));
+	check_slot(envp, e->exec, PL_ENV(EXEC));
 	check_slot(envp, e->xdg, "XDG_RUNTIME_DIR");
 }
 
@@ -94,7 +94,7 @@ static void fuzz_config(char **envp)
 	 * create /tmp/pidlock-UID when XDG_RUNTIME_DIR is unset. */
 	if (!cfg.file || (!strchr(cfg.file, '/') && !(e.xdg && pl_env_value(e.xdg)[0] == '/')))
 		return;
-	if (pl_resolve_path(&cfg, pl_env_value(e.xdg), geteuid(), 0) == 0) {
+	if (pl_resolve_path(&cfg, pl_env_value(e.xdg), geteuid()) == 0) {
 		if (strnlen(cfg.path, sizeof(cfg.path)) >= sizeof(cfg.path) || !cfg.path[0])
 			abort();
 	}
@@ -126,7 +126,7 @@ static void fuzz_token(const uint8_t *data, size_t size)
 		char buf[PL_TOKEN_MAX];
 		struct pl_token u;
 		size_t n = pl_token_format(buf, &t);
-		if (n >= sizeof(buf) || pl_token_parse(buf + sizeof(PL_ENV_EXEC), &u) != 0 ||
+		if (n >= sizeof(buf) || pl_token_parse(buf + sizeof(PL_ENV(EXEC)), &u) != 0 ||
 		    u.pid != t.pid || u.fd != t.fd || u.dev != t.dev || u.ino != t.ino ||
 		    u.shared != t.shared)
 			abort();

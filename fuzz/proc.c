@@ -1,162 +1,41 @@
-/* libFuzzer harness: the /proc parsers of platform_linux.c (/proc/PID/stat
- * and /proc/stat for a start time, /proc/locks for "is it locked", fdinfo
- * for "does this descriptor hold the flock", /proc/PID/cmdline for messages).
- *
- * Those parsers are static or read fixed paths, so this file includes
- * platform_linux.c itself and redirects open/openat/fstatat to a fake /proc:
- * every file the code opens gets the fuzzer's bytes (from a memfd), and every
- * directory is a real one holding a single descriptor entry "3". No
- * refactoring of the shim is needed for this; a shim/parse.c with pure
- * buffer parsers would let the harness drop the redirection.
+/* libFuzzer harness: the /proc parsers (shim/procparse.c), which the
+ * library calls on what it reads from /proc/PID/stat and /proc/stat (start
+ * time, parent), /proc/locks ("is it locked"), /proc/PID/fdinfo/N ("does
+ * this descriptor hold the flock") and /proc/PID/cmdline (messages). They
+ * take text and do no I/O, so the harness calls them as they are.
  *
  * Input: byte 0 picks the parser; for the start time, the rest is
  * "STAT\0PROCSTAT" (the two files); for /proc/locks, bytes 1-6 are the
  * device and inode looked for.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdarg.h>
+#include "pidlock.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <time.h>
-#include <unistd.h>
-
-/* The shim's own system call wrappers (sys.h), if any, with their real
- * names: the redirections below apply to platform_linux.c only. */
-#if __has_include("sys.h")
-#include "sys.h"
-#endif
-
-#define FZ_UNUSED __attribute__((unused))
-static int fz_open(const char *path, int flags, ...) FZ_UNUSED;
-static int fz_openat(int dirfd, const char *path, int flags, ...) FZ_UNUSED;
-static int fz_fstatat(int dirfd, const char *path, struct stat *st, int flags) FZ_UNUSED;
-static int fz_pl_open(const char *path, int flags, mode_t mode) FZ_UNUSED;
-static int fz_pl_fstatat(int dirfd, const char *path, struct stat *st) FZ_UNUSED;
-
-#define open fz_open
-#define openat fz_openat
-#define fstatat fz_fstatat
-#define pl_open fz_pl_open
-#define pl_fstatat fz_pl_fstatat
-#include "../shim/platform_linux.c" /* NOLINT(bugprone-suspicious-include) */
-#undef open
-#undef openat
-#undef fstatat
-#undef pl_open
-#undef pl_fstatat
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_DEV makedev(8, 1)
-#define FZ_INO 1234
-
-static const uint8_t *file_a, *file_b; /* what the next opens read */
-static size_t len_a, len_b;
-static char dir_path[64];
-
-static int file_with(const uint8_t *d, size_t n)
+/* A NUL-terminated copy of n bytes (parsers take C strings, as read_small
+ * gives them). */
+static char *text(const uint8_t *d, size_t n)
 {
-	int fd = memfd_create("proc", MFD_CLOEXEC);
-	if (fd < 0)
+	char *s = malloc(n + 1);
+	if (!s)
 		abort();
-	if (n && write(fd, d, n) != (ssize_t)n)
-		abort();
-	lseek(fd, 0, SEEK_SET);
-	return fd;
+	memcpy(s, d, n);
+	s[n] = '\0';
+	return s;
 }
 
-static int fake(const char *path, int flags)
+/* What pl_proc_locks_line_held promises, checked independently: a line is
+ * a held flock on the key when it has " FLOCK ", no "->", and the key as a
+ * whole field (" 08:01:5 " never matches inside "108:01:5"). */
+static int locked_reference(const char *line, const char *key)
 {
-	if (flags & O_DIRECTORY)
-		return open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (strcmp(path, "/proc/stat") == 0)
-		return file_with(file_b, len_b);
-	return file_with(file_a, len_a);
-}
-
-static int fz_open(const char *path, int flags, ...)
-{
-	return fake(path, flags);
-}
-
-static int fz_openat(int dirfd, const char *path, int flags, ...)
-{
-	(void)dirfd;
-	return fake(path, flags);
-}
-
-static int fz_fstatat(int dirfd, const char *path, struct stat *st, int flags)
-{
-	(void)dirfd;
-	(void)flags;
-	memset(st, 0, sizeof(*st));
-	/* The harness plays the initial PID namespace, where /proc/locks is the
-	 * whole answer (plat_pidns_nested). */
-	if (strcmp(path, "/proc/self/ns/pid") == 0) {
-		st->st_ino = 0xEFFFFFFCU;
-		return 0;
-	}
-	st->st_mode = S_IFREG | 0644;
-	st->st_dev = FZ_DEV;
-	st->st_ino = FZ_INO;
-	return 0;
-}
-
-static int fz_pl_open(const char *path, int flags, mode_t mode)
-{
-	(void)mode;
-	return fake(path, flags);
-}
-
-static int fz_pl_fstatat(int dirfd, const char *path, struct stat *st)
-{
-	return fz_fstatat(dirfd, path, st, 0);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	snprintf(dir_path, sizeof(dir_path), "/tmp/pidlock-fuzz-proc.%ld", (long)getpid());
-	mkdir(dir_path, 0700);
-	char entry[96];
-	snprintf(entry, sizeof(entry), "%s/3", dir_path);
-	int fd = open(entry, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
-	return 0;
-}
-
-/* What plat_is_locked promises, for input without NUL bytes that fits its
- * buffer: some complete line is an FLOCK that is held (no "->") on the
- * wanted " MAJ:MIN:INODE " (a whole field: 08:01 is not 108:01). */
-static int locked_reference(const char *s, size_t n, const char *want)
-{
-	int found = 0;
-	const char *line = s, *end = s + n;
-	while (line < end) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		if (!nl)
-			break;
-		char buf[8192];
-		size_t ll = (size_t)(nl - line);
-		memcpy(buf, line, ll);
-		buf[ll] = '\0';
-		if (strstr(buf, " FLOCK ") && !strstr(buf, "->") && strstr(buf, want))
-			found = 1;
-		line = nl + 1;
-	}
-	return found;
+	return strstr(line, " FLOCK ") && !strstr(line, "->") && strstr(line, key);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -166,56 +45,60 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned sel = data[0] % 4;
 	data++;
 	size--;
-	file_a = data;
-	len_a = size;
-	file_b = NULL;
-	len_b = 0;
 	switch (sel) {
 	case 0: { /* /proc/PID/stat, then /proc/stat */
 		const uint8_t *nul = memchr(data, '\0', size);
-		if (nul) {
-			len_a = (size_t)(nul - data);
-			file_b = nul + 1;
-			len_b = size - len_a - 1;
-		}
-		long long ms = plat_start_time_ms(1);
-		(void)ms;
+		size_t a = nul ? (size_t)(nul - data) : size;
+		char *stat = text(data, a), *procstat = text(nul ? nul + 1 : data, nul ? size - a - 1 : 0);
+		long long t = pl_proc_stat_field(stat, 22), p = pl_proc_stat_field(stat, 4);
+		long long b = pl_proc_btime(procstat);
+		/* At most 15 digits: "* 1000" never overflows (regress-starttime-overflow). */
+		if (t < -1 || t > 999999999999999LL || p < -1 || b < -1 || b > 999999999999999LL)
+			abort();
+		free(stat);
+		free(procstat);
 		break;
 	}
-	case 1: { /* /proc/locks */
+	case 1: { /* /proc/locks, line by line as plat_is_locked splits it */
 		if (size < 6)
 			return 0;
 		dev_t dev = makedev(data[0], data[1]);
 		ino_t ino = (ino_t)((unsigned)data[2] | (unsigned)data[3] << 8 | (unsigned)data[4] << 16 |
 				    (unsigned)data[5] << 24);
-		file_a = data + 6;
-		len_a = size - 6;
-		int r = plat_is_locked(-1, dev, ino);
-		if (r != 0 && r != 1)
+		char key[64], want[64];
+		pl_proc_locks_key(key, dev, ino);
+		snprintf(want, sizeof(want), " %02x:%02x:%lu ", major(dev), minor(dev), (unsigned long)ino);
+		if (strcmp(key, want) != 0)
 			abort();
-		if (len_a < 8000 && !memchr(file_a, '\0', len_a)) {
-			char want[64];
-			snprintf(want, sizeof(want), " %02x:%02x:%lu ", major(dev), minor(dev),
-				 (unsigned long)ino);
-			if (r != locked_reference((const char *)file_a, len_a, want))
+		char *all = text(data + 6, size - 6);
+		for (char *line = all, *nl; line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			int r = pl_proc_locks_line_held(line, key);
+			if ((r != 0) != (locked_reference(line, key) != 0))
 				abort();
 		}
+		free(all);
 		break;
 	}
-	case 2: { /* /proc/PID/fdinfo/N of a descriptor on the inode */
-		int r = plat_holds(1, FZ_DEV, FZ_INO);
+	case 2: { /* /proc/PID/fdinfo/N */
+		char *info = text(data, size);
+		int r = pl_proc_fdinfo_holds(info);
 		if (r != 0 && r != 1)
 			abort();
+		/* A held exclusive flock needs both words on one "lock:" line. */
+		if (r && (!strstr(info, "FLOCK") || !strstr(info, " WRITE ")))
+			abort();
+		free(info);
 		break;
 	}
-	default: { /* /proc/PID/cmdline into a buffer of any size */
-		char buf[300];
-		size_t n = 1 + (size ? data[0] : 0);
-		file_a = data + (size ? 1 : 0);
-		len_a = size ? size - 1 : 0;
-		size_t got = plat_cmdline(1, buf, n);
-		if (got >= n || buf[got] != '\0' || strlen(buf) != got)
+	default: { /* /proc/PID/cmdline made one line */
+		char *buf = text(data, size);
+		size_t got = pl_proc_cmdline(buf, size);
+		if (got > size || buf[got] != '\0' || strlen(buf) != got)
 			abort();
+		free(buf);
 		break;
 	}
 	}

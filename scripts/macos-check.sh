@@ -109,6 +109,7 @@ if [ -z "$LIB_SRC" ] || [ -z "$CLI_SRC" ]; then
 fi
 # shellcheck disable=SC2086 # the lists are words, one file each
 ALL_SRC=$(printf '%s\n' $LIB_SRC $CLI_SRC | sort -u | tr '\n' ' ')
+TWICE="shim/cluster.c shim/platform_darwin.c"
 
 # The Makefile's warnings, plus what macOS needs: _DARWIN_C_SOURCE (the
 # default on macOS unless a file asks for strict POSIX, which hides flock,
@@ -164,18 +165,20 @@ for target in $TARGETS; do
 			bad="$bad $f"
 		fi
 	done
-	# The command's cluster.o also carries status and stop (PL_COMMAND),
-	# which the library leaves out, as the Makefile does.
-	if [ -f shim/cluster.c ]; then
+	# Files that carry code for the command only (PL_COMMAND: cluster.c's
+	# status and stop, the platform file's plat_unreachable) are compiled a
+	# second time for it, as the Makefile does.
+	for f in $TWICE; do
+		[ -f "$f" ] || continue
 		# shellcheck disable=SC2086 # CFLAGS_MAC is a list of flags
 		if "$ZIG" cc -target "$target" $CFLAGS_MAC -DPL_COMMAND \
-			-c -o "$out/obj/cluster_cmd.o" shim/cluster.c; then
-			say "   compiled shim/cluster.c (command)"
+			-c -o "$out/obj/$(basename "$f" .c)_cmd.o" "$f"; then
+			say "   compiled $f (command)"
 		else
-			say "   FAILED   shim/cluster.c (command)"
-			bad="$bad shim/cluster.c"
+			say "   FAILED   $f (command)"
+			bad="$bad $f"
 		fi
-	fi
+	done
 	lib=skipped
 	cli=skipped
 	[ -z "$bad" ] || failed=1
@@ -199,7 +202,9 @@ for target in $TARGETS; do
 		objs=""
 		for f in $CLI_SRC; do
 			o=$(obj_of "$out" "$f")
-			[ "$f" != shim/cluster.c ] || o=$out/obj/cluster_cmd.o
+			case " $TWICE " in
+			*" $f "*) o=$out/obj/$(basename "$f" .c)_cmd.o ;;
+			esac
 			objs="$objs $o"
 		done
 		# shellcheck disable=SC2086 # objs is a list of files

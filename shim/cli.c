@@ -184,14 +184,14 @@ static int check_name(const char *file)
 }
 
 /* Resolves FILE for status/stop the way the shim does for PIDLOCK_FILE. */
-static int resolve(struct pl_config *cfg, const char *file, int create)
+static int resolve(struct pl_config *cfg, const char *file)
 {
 	cfg->file = file;
 	if (!*file) {
 		fprintf(stderr, "pidlock: empty FILE\n");
 		return PL_EX_USAGE;
 	}
-	return pl_resolve_path(cfg, getenv("XDG_RUNTIME_DIR"), geteuid(), create);
+	return pl_resolve_path(cfg, getenv("XDG_RUNTIME_DIR"), geteuid());
 }
 
 /* ---- run: options ---- */
@@ -339,31 +339,6 @@ int pl_find_command(const char *cmd, char *out, size_t n)
 	return err;
 }
 
-/* Why the shim cannot enter this program, or NULL. Static ELF binaries have
- * no PT_INTERP (no dynamic linker to preload anything); setuid/setgid ones
- * run in secure-execution mode, where LD_PRELOAD is ignored. */
-static const char *unreachable_reason(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) == 0 && (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
-				     ((st.st_mode & S_ISGID) && st.st_gid != getegid())))
-		return "is setuid or setgid, so the pidlock library cannot enter it";
-#ifdef __linux__
-	struct pl_elf e;
-	if (pl_elf_read(path, &e) == 0 && e.is_elf && !e.dynamic)
-		return "is statically linked, so the pidlock library cannot enter it";
-	return NULL;
-#elif defined(__APPLE__)
-	/* System Integrity Protection strips DYLD_* when a restricted binary
-	 * starts (/bin/sh, /usr/bin/python3), and for all its descendants. */
-	if (stat(path, &st) == 0 && (st.st_flags & SF_RESTRICTED))
-		return "is protected by System Integrity Protection, so the pidlock library "
-		       "cannot enter it";
-	return NULL;
-#else
-	return NULL;
-#endif
-}
 
 /* The library for PROG: next to this command (build tree), or installed
  * beside it (PREFIX/bin and PREFIX/lib/pidlock, or the Debian package's
@@ -448,9 +423,9 @@ static int set_preload(const char *lib)
 
 static void unset_ours(void)
 {
-	static const char *const names[] = {PL_ENV_FILE, PL_ENV_MODE, PL_ENV_TIMEOUT, PL_ENV_SIGNAL,
-					    PL_ENV_EXIT_CODE, PL_ENV_SCOPE, PL_ENV_ON_ERROR, PL_ENV_QUIET,
-					    PL_ENV_VERBOSE, PL_ENV_HELD, PL_ENV_EXEC};
+#define PL_NAME(NAME, field) PL_ENV(NAME),
+	static const char *const names[] = {PL_VARIABLES(PL_NAME)};
+#undef PL_NAME
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		unsetenv(names[i]);
 }
@@ -463,10 +438,10 @@ static int export_lock(const struct pl_config *cfg, const struct pl_lock *lk)
 	struct pl_token t = {getpid(), lk->fd, lk->dev, lk->ino, cfg->scope == PL_SCOPE_TREE};
 	pl_token_format(tok, &t);
 	unset_ours();
-	return setenv(PL_ENV_HELD, cfg->path, 1) || setenv(PL_ENV_EXEC, tok + sizeof(PL_ENV_EXEC), 1) ||
-	       setenv(PL_ENV_SCOPE, cfg->scope == PL_SCOPE_TREE ? "tree" : "process", 1) ||
-	       setenv(PL_ENV_VERBOSE, cfg->verbose ? "1" : "0", 1) ||
-	       setenv(PL_ENV_QUIET, cfg->quiet ? "1" : "0", 1);
+	return setenv(PL_ENV(HELD), cfg->path, 1) || setenv(PL_ENV(EXEC), tok + sizeof(PL_ENV(EXEC)), 1) ||
+	       setenv(PL_ENV(SCOPE), cfg->scope == PL_SCOPE_TREE ? "tree" : "process", 1) ||
+	       setenv(PL_ENV(VERBOSE), cfg->verbose ? "1" : "0", 1) ||
+	       setenv(PL_ENV(QUIET), cfg->quiet ? "1" : "0", 1);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -501,7 +476,7 @@ static int cmd_run(int argc, char **argv)
 			lib, PL_PRELOAD_VAR);
 		return PL_EX_OSERR;
 	}
-	r = resolve(&cfg, file, 1);
+	r = resolve(&cfg, file);
 	struct pl_lock lk = {-1, 0, 0};
 	if (!r && pl_is_cluster(file)) {
 		char what[256] = ""; /* the holder advertises COMMAND, not this command line */
@@ -518,7 +493,7 @@ static int cmd_run(int argc, char **argv)
 	if (r)
 		unset_ours(); /* unguarded, as asked: the warning has been printed */
 	else {
-		const char *why = unreachable_reason(prog);
+		const char *why = plat_unreachable(prog);
 		if (why && !cfg.quiet)
 			fprintf(stderr,
 				"pidlock: warning: %s %s; the lock is held through the inherited "
@@ -807,7 +782,7 @@ static int cmd_status(int argc, char **argv)
 	int quiet = o.quiet, json = o.json;
 	struct pl_config cfg;
 	default_config(&cfg);
-	if (resolve(&cfg, file, 0))
+	if (resolve(&cfg, file))
 		return 4;
 	if (pl_is_cluster(file))
 		return pl_cluster_status(&cfg, quiet, json);
@@ -1005,7 +980,7 @@ static int cmd_stop(int argc, char **argv)
 		return r >= 0 ? r : PL_EX_USAGE;
 	struct pl_config cfg;
 	default_config(&cfg);
-	if (resolve(&cfg, file, 0))
+	if (resolve(&cfg, file))
 		return 1;
 	if (pl_is_cluster(file)) /* ends the holder's session; the holder is fenced */
 		return pl_cluster_stop(&cfg, o.timeout);

@@ -189,17 +189,9 @@ static const struct {
 	char name[12];
 	unsigned char off;
 } env_names[] = {
-    {"FILE", offsetof(struct pl_env, file)},
-    {"MODE", offsetof(struct pl_env, mode)},
-    {"TIMEOUT", offsetof(struct pl_env, timeout)},
-    {"SIGNAL", offsetof(struct pl_env, signal)},
-    {"EXIT_CODE", offsetof(struct pl_env, exit_code)},
-    {"SCOPE", offsetof(struct pl_env, scope)},
-    {"ON_ERROR", offsetof(struct pl_env, on_error)},
-    {"QUIET", offsetof(struct pl_env, quiet)},
-    {"VERBOSE", offsetof(struct pl_env, verbose)},
-    {"HELD", offsetof(struct pl_env, held)},
-    {"EXEC", offsetof(struct pl_env, exec)},
+#define PL_ENV_ENTRY(NAME, field) {#NAME, offsetof(struct pl_env, field)},
+    PL_VARIABLES(PL_ENV_ENTRY)
+#undef PL_ENV_ENTRY
 };
 
 /* s starts with name followed by '='. */
@@ -348,38 +340,6 @@ static int too_long(struct pl_config *cfg)
 	return pl_fail(&m, cfg, PL_EX_CANTCREAT);
 }
 
-/* The per-user directory under /tmp must be the user's own real directory that
- * nobody else can write: otherwise another user could plant it and swap the
- * PID file under us (the classic /tmp attack). */
-static int private_dir(struct pl_config *cfg, const char *dir, uid_t euid)
-{
-	struct stat st;
-	struct pl_msg m;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		int err = errno;
-		pl_msg_init(&m);
-		pl_msg_str(&m, dir);
-		pl_msg_str(&m, ": cannot create directory: ");
-		pl_msg_str(&m, strerror(err));
-		return pl_fail(&m, cfg, PL_EX_CANTCREAT);
-	}
-	/* Made under a umask such as 0277 it would be 0500, unusable: it is
-	 * ours (checked below), so give it the mode it is meant to have. */
-	int found = pl_lstat(dir, &st) == 0;
-	if (found && S_ISDIR(st.st_mode) && st.st_uid == euid && (st.st_mode & 0700) != 0700 &&
-	    chmod(dir, 0700) == 0)
-		st.st_mode = (st.st_mode & ~(mode_t)0777) | 0700;
-	if (!found || !S_ISDIR(st.st_mode) || st.st_uid != euid || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		pl_msg_init(&m);
-		pl_msg_str(&m, dir);
-		pl_msg_str(&m, ": not a private directory of UID ");
-		pl_msg_num(&m, (long long)euid);
-		pl_msg_str(&m, " (a link, another owner, or writable by others); refusing it");
-		return pl_fail(&m, cfg, PL_EX_CANTCREAT);
-	}
-	return 0;
-}
-
 /* cfg->path = cfg->file made absolute (a daemon's chdir("/") must not
  * move its PID file) and normalised: no "." or ".." components, no double
  * slashes. Taking ".." by name is exact here because no component may be a
@@ -431,7 +391,7 @@ static int absolute(struct pl_config *cfg)
 	return 0;
 }
 
-int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid, int create)
+int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid)
 {
 	size_t len = 0;
 	cfg->path[0] = '\0';
@@ -445,7 +405,7 @@ int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid, int crea
 	if (strcmp(cfg->file, ".") == 0 || strcmp(cfg->file, "..") == 0) {
 		struct pl_msg m;
 		pl_msg_init(&m);
-		pl_msg_str(&m, PL_ENV_FILE "=");
+		pl_msg_str(&m, PL_ENV(FILE) "=");
 		pl_msg_str(&m, cfg->file);
 		pl_msg_str(&m, ": not a NAME");
 		return pl_fail(&m, cfg, PL_EX_CONFIG);
@@ -458,9 +418,9 @@ int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid, int crea
 		pl_fmt_num(num, (long long)euid);
 		if (put(cfg->path, &len, "/tmp/pidlock-") || put(cfg->path, &len, num))
 			return too_long(cfg);
-		int r = create ? private_dir(cfg, cfg->path, euid) : 0;
-		if (r)
-			return r;
+		/* Created and checked by the lock core when it takes the lock
+		 * (lock.c): configuration never touches the file system. */
+		cfg->private_dir = len;
 		put(cfg->path, &len, "/");
 	}
 	if (put(cfg->path, &len, cfg->file) || put(cfg->path, &len, ".pid"))

@@ -35,6 +35,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void say_released(const struct pl_config *cfg, pid_t self)
@@ -98,10 +99,31 @@ static int reopen(const struct pl_config *cfg, const struct pl_lock *lk, int *wr
 		fd = pl_open(cfg->path, flags | O_RDONLY, 0);
 	}
 	if (fd >= 0 && (pl_fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino)) {
-		pl_close_lock(fd);
+		pl_close(fd);
 		fd = -1;
 	}
 	return fd;
+}
+
+/* The name the file gives, for an exec that may keep the lock if it names
+ * this process. A daemonised copy (fork, setsid, fork) that executes while
+ * the file still names the original instance, its launcher, is racing that
+ * launcher's exit: start-stop-daemon --background, daemonize and the like
+ * exit right after forking, and their exit hands the name on to the
+ * daemon. Wait for that hand-over, a bounded moment (500 ms), instead of
+ * taking the daemon for a program the instance runs; a launcher that stays
+ * (it started a detached helper) keeps its name, and the helper leaves. */
+static pid_t awaited_name(const struct pl_lock *lk, pid_t self, pid_t launcher)
+{
+	pid_t named = pl_read_pid_once(lk->fd);
+	if (launcher <= 0 || named != launcher)
+		return named;
+	for (int i = 0; i < 50 && named != self; i++) {
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+		named = pl_read_pid_once(lk->fd);
+	}
+	return named;
 }
 
 /* In detail. Copies of the instance share the lock (one open file description: fork
@@ -127,17 +149,17 @@ static int reopen(const struct pl_config *cfg, const struct pl_lock *lk, int *wr
  * may_keep: an exec that may keep the lock if the file names this process
  * (an exec of the instance itself); returns 1 when it does. */
 static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self,
-			int may_keep, int exiting, pid_t child)
+			int may_keep, int exiting, pid_t child, pid_t launcher)
 {
-	if (may_keep && pl_read_pid_once(lk->fd) == self)
+	if (may_keep && awaited_name(lk, self, launcher) == self)
 		return 1;
 	if (pl_is_cluster(cfg->file)) { /* the server frees the lock with the session */
-		pl_close_lock(lk->fd);
+		pl_close(lk->fd);
 		return 0;
 	}
 	name_successor(cfg, lk, lk->fd, self, child);
 	int writable, fd = reopen(cfg, lk, &writable);
-	pl_close_lock(lk->fd);
+	pl_close(lk->fd);
 	if (fd < 0)
 		return 0;
 	if (pl_flock(fd, LOCK_EX | LOCK_NB) == 0) {
@@ -155,18 +177,18 @@ static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, p
 			name_successor(cfg, lk, fd, self, child);
 		}
 	}
-	pl_close_lock(fd);
+	pl_close(fd);
 	return 0;
 }
 
 int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int may_keep,
-		 pid_t child)
+		 pid_t child, pid_t launcher)
 {
 	/* Tree scope: every executed program keeps its inherited share, so
 	 * nobody leaves; only the new image's knowledge of it is at stake. */
 	if (cfg->scope == PL_SCOPE_TREE)
 		return pl_read_pid_once(lk->fd) == self;
-	return leave_shared(cfg, lk, self, may_keep, 0, child);
+	return leave_shared(cfg, lk, self, may_keep, 0, child, launcher);
 }
 
 void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared,
@@ -175,7 +197,7 @@ void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, 
 	if (pl_is_cluster(cfg->file)) /* the server frees it with the session, at death */
 		return;
 	if (shared) {
-		leave_shared(cfg, lk, self, 0, 1, child);
+		leave_shared(cfg, lk, self, 0, 1, child, 0);
 		return;
 	}
 	/* Remove only while still locked and only the inode we locked: a waiter

@@ -491,8 +491,9 @@ static size_t exec_slots(char *const *envp)
 	 * daemonised and now speaks for the instance (a daemon re-executing
 	 * itself). */
 	int may_keep = self == pl_state.instance || pl_state.detached;
+	pid_t launcher = pl_state.detached && self != pl_state.instance ? pl_state.instance : 0;
 	if (pl_state.shared &&
-	    !pl_exec_turn(&pl_state.cfg, &pl_state.lk, self, may_keep, pl_state.child)) {
+	    !pl_exec_turn(&pl_state.cfg, &pl_state.lk, self, may_keep, pl_state.child, launcher)) {
 		if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
 			pl_state.active = 0; /* our share was closed */
 		return 0;
@@ -550,9 +551,9 @@ static char *const *exec_begin(char *const *envp, char **out, size_t slots, char
 	size_t j = 0, pre_at = (size_t)-1;
 	int ours = 0;
 	for (size_t i = 0; envp && envp[i]; i++) {
-		if (has_prefix(envp[i], PL_ENV_EXEC))
+		if (has_prefix(envp[i], PL_ENV(EXEC)))
 			continue;
-		ours |= has_prefix(envp[i], PL_ENV_HELD) || has_prefix(envp[i], PL_ENV_FILE);
+		ours |= has_prefix(envp[i], PL_ENV(HELD)) || has_prefix(envp[i], PL_ENV(FILE));
 		if (has_prefix(envp[i], PL_PRELOAD_VAR))
 			pre_at = j;
 		out[j++] = envp[i];
@@ -573,7 +574,6 @@ static char *const *exec_begin(char *const *envp, char **out, size_t slots, char
 		ours = 1;
 	}
 	pl_fcntl(pl_state.lk.fd, F_SETFD, 0);
-	pl_state.exec_pending = 1;
 	if (ours) {
 		struct pl_token t = {pl_state.pid, pl_state.lk.fd, pl_state.lk.dev, pl_state.lk.ino,
 				     pl_state.shared};
@@ -590,7 +590,6 @@ static void exec_end(size_t slots)
 	if (!slots)
 		return;
 	int saved = errno;
-	pl_state.exec_pending = 0;
 	if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
 		pl_fcntl(pl_state.lk.fd, F_SETFD, FD_CLOEXEC);
 	errno = saved;

@@ -43,6 +43,41 @@ static const char *kind_of(mode_t mode)
 	return "is not a regular file";
 }
 
+/* The per-user directory under /tmp must be the user's own real directory that
+ * nobody else can write: otherwise another user could plant it and swap the
+ * PID file under us (the classic /tmp attack). */
+static int private_dir(const struct pl_config *cfg, uid_t euid)
+{
+	char dir[PATH_MAX];
+	pl_copy(dir, cfg->path, cfg->private_dir);
+	dir[cfg->private_dir] = '\0';
+	struct stat st;
+	struct pl_msg m;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		int err = errno;
+		pl_msg_init(&m);
+		pl_msg_str(&m, dir);
+		pl_msg_str(&m, ": cannot create directory: ");
+		pl_msg_str(&m, strerror(err));
+		return pl_fail(&m, cfg, PL_EX_CANTCREAT);
+	}
+	/* Made under a umask such as 0277 it would be 0500, unusable: it is
+	 * ours (checked below), so give it the mode it is meant to have. */
+	int found = pl_lstat(dir, &st) == 0;
+	if (found && S_ISDIR(st.st_mode) && st.st_uid == euid && (st.st_mode & 0700) != 0700 &&
+	    chmod(dir, 0700) == 0)
+		st.st_mode = (st.st_mode & ~(mode_t)0777) | 0700;
+	if (!found || !S_ISDIR(st.st_mode) || st.st_uid != euid || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		pl_msg_init(&m);
+		pl_msg_str(&m, dir);
+		pl_msg_str(&m, ": not a private directory of UID ");
+		pl_msg_num(&m, (long long)euid);
+		pl_msg_str(&m, " (a link, another owner, or writable by others); refusing it");
+		return pl_fail(&m, cfg, PL_EX_CANTCREAT);
+	}
+	return 0;
+}
+
 /* Who, besides the caller and root, could change entries of a directory:
  * its owner if that is someone else, its group, everyone. */
 static int writable_by_others(const struct stat *st, uid_t euid)
@@ -187,7 +222,7 @@ static int open_checked(const struct pl_config *cfg, uid_t euid, struct stat *st
 		why = "is not a PID file (it holds something other than a process ID); "
 		      "refusing to overwrite it";
 	if (why) {
-		pl_close_lock(fd);
+		pl_close(fd);
 		return *why ? -file_error(cfg, why, 0, PL_EX_CANTCREAT) : 0;
 	}
 	/* Created under a umask such as 0277, the file would be 0400: a holder
@@ -198,7 +233,7 @@ static int open_checked(const struct pl_config *cfg, uid_t euid, struct stat *st
 		/* Started with stdin/stdout/stderr closed: do not sit on a standard
 		 * descriptor the program will open for itself. */
 		int hi = pl_fcntl(fd, cfg->scope == PL_SCOPE_PROCESS ? F_DUPFD_CLOEXEC : F_DUPFD, 3);
-		pl_close_lock(fd);
+		pl_close(fd);
 		if (hi < 0)
 			return -file_error(cfg, "cannot move descriptor", errno, PL_EX_OSERR);
 		fd = hi;
@@ -457,6 +492,11 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 	/* Each round that finds the path no longer naming the locked inode means
 	 * another holder removed or replaced the file; a thousand in a row is no
 	 * longer a race but something deliberately swapping files. */
+	if (cfg->private_dir) {
+		int r = private_dir(cfg, euid);
+		if (r)
+			return r;
+	}
 	for (int round = 0; round < 1000; round++) {
 		struct stat st;
 		int fd = open_checked(cfg, euid, &st);
@@ -468,7 +508,7 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 			int r = errno == EWOULDBLOCK ? contend(cfg, fd, &st, self)
 						     : file_error(cfg, "cannot lock", errno, PL_EX_OSERR);
 			if (r) {
-				pl_close_lock(fd);
+				pl_close(fd);
 				return r;
 			}
 		}
@@ -484,14 +524,14 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 		 * between our open and our lock may have left a longer number. */
 		struct stat now;
 		if (pl_lstat(cfg->path, &now) < 0 || now.st_dev != lk->dev || now.st_ino != lk->ino) {
-			pl_close_lock(fd);
+			pl_close(fd);
 			lk->fd = -1;
 			continue;
 		}
 		char line[24];
 		size_t n = pl_fmt_num(line, (long long)self) + 1;
 		if (write_would_exceed_limit(n)) {
-			pl_close_lock(fd);
+			pl_close(fd);
 			lk->fd = -1;
 			/* The line itself would raise SIGXFSZ if stderr is a file. */
 			struct pl_sigaction old;
@@ -503,7 +543,7 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 		}
 		if (pl_write_pid(lk, self, now.st_size) < 0) {
 			int err = errno;
-			pl_close_lock(fd);
+			pl_close(fd);
 			lk->fd = -1;
 			return file_error(cfg, "cannot write", err, PL_EX_CANTCREAT);
 		}

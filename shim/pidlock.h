@@ -18,25 +18,23 @@
 #define PL_VERSION "unknown"
 #endif
 
-/* Variables a user sets (SPEC section 2). */
-#define PL_ENV_FILE "PIDLOCK_FILE"
-#define PL_ENV_MODE "PIDLOCK_MODE"
-#define PL_ENV_TIMEOUT "PIDLOCK_TIMEOUT"
-#define PL_ENV_SIGNAL "PIDLOCK_SIGNAL"
-#define PL_ENV_EXIT_CODE "PIDLOCK_EXIT_CODE"
-#define PL_ENV_SCOPE "PIDLOCK_SCOPE"
-#define PL_ENV_ON_ERROR "PIDLOCK_ON_ERROR"
-#define PL_ENV_QUIET "PIDLOCK_QUIET"
-#define PL_ENV_VERBOSE "PIDLOCK_VERBOSE"
-/* Variables the shim sets itself.
- * HELD replaces FILE in the instance's environment once the lock is held, so
- * that programs the instance starts see no FILE and pass through with no
- * system call (process scope) or keep the inherited descriptor (tree scope).
- * It has the same length as FILE so the swap never needs memory.
- * EXEC is added only to the environment of an exec in the same process: it
- * tells the new image which descriptor already holds the lock. */
-#define PL_ENV_HELD "PIDLOCK_HELD"
-#define PL_ENV_EXEC "PIDLOCK_EXEC"
+/* Every PIDLOCK_* variable, once: X(NAME, field of struct pl_env). The code
+ * reaches a name as PL_ENV(NAME); config.c's scanner, the command's clean-up
+ * and the fuzzers iterate the table; tests/docs.bats checks that the README
+ * and pidlock(1) list exactly these.
+ * The user sets the first nine (SPEC section 2). pidlock sets the last two:
+ * HELD replaces FILE in the instance's environment once the lock is held,
+ * so that programs the instance starts see no FILE and pass through with no
+ * system call (process scope) or keep the inherited descriptor (tree scope);
+ * it has the same length as FILE so the swap never needs memory. EXEC is
+ * added only to the environment of an exec in the same process: it tells
+ * the new image which descriptor already holds the lock (token.c). */
+#define PL_USER_VARIABLES(X)                                                                       \
+	X(FILE, file) X(MODE, mode) X(TIMEOUT, timeout) X(SIGNAL, signal) X(EXIT_CODE, exit_code)  \
+	X(SCOPE, scope) X(ON_ERROR, on_error) X(QUIET, quiet) X(VERBOSE, verbose)
+#define PL_OWN_VARIABLES(X) X(HELD, held) X(EXEC, exec)
+#define PL_VARIABLES(X) PL_USER_VARIABLES(X) PL_OWN_VARIABLES(X)
+#define PL_ENV(NAME) "PIDLOCK_" #NAME
 
 /* Exit statuses (SPEC section 3; sysexits.h values). */
 #define PL_EX_USAGE 64
@@ -54,6 +52,8 @@ enum pl_scope { PL_SCOPE_PROCESS, PL_SCOPE_TREE };
 struct pl_config {
 	const char *file;       /* value of PIDLOCK_FILE as given */
 	char path[PATH_MAX];    /* resolved path of the PID file */
+	size_t private_dir;     /* >0: path's first that many bytes are /tmp/pidlock-UID,
+				 * created (0700) and checked when the lock is taken */
 	enum pl_mode mode;
 	long long timeout_ns;   /* PL_FOREVER, or nanoseconds */
 	int signo;
@@ -116,9 +116,9 @@ struct pl_token {
 	ino_t ino;
 	int shared;
 };
-#define PL_TOKEN_MAX (sizeof(PL_ENV_EXEC) + (size_t)5 * 21)
+#define PL_TOKEN_MAX (sizeof(PL_ENV(EXEC)) + (size_t)5 * 21)
 /* "PIDLOCK_EXEC=..." into buf (PL_TOKEN_MAX bytes); returns its length. The
- * value alone starts at buf + sizeof(PL_ENV_EXEC). */
+ * value alone starts at buf + sizeof(PL_ENV(EXEC)). */
 size_t pl_token_format(char *buf, const struct pl_token *t);
 /* The value of a token into t: 0, or -1 if it is not exactly one. */
 int pl_token_parse(const char *value, struct pl_token *t);
@@ -136,17 +136,19 @@ const char *pl_signal_name(int signo); /* "TERM", or NULL */
 
 /* The PIDLOCK_* entries of an environment, found in one pass. */
 struct pl_env {
-	char **file, **mode, **timeout, **signal, **exit_code, **scope, **on_error, **quiet,
-	    **verbose, **held, **exec, **xdg;
+#define PL_ENV_FIELD(NAME, field) char **field;
+	PL_VARIABLES(PL_ENV_FIELD)
+#undef PL_ENV_FIELD
+	char **xdg;
 };
 void pl_env_scan(char **envp, struct pl_env *e);
 const char *pl_env_value(char **entry); /* the part after '=', or NULL */
 /* Fills cfg from e. Returns 0, or the exit status after printing one line. */
 int pl_config_load(const struct pl_env *e, struct pl_config *cfg);
-/* Resolves cfg->file (path or bare NAME) into cfg->path. 0 or exit status.
- * create: make the private per-user directory if a NAME needs it (a
- * starting instance does; a look such as `pidlock status` must not). */
-int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid, int create);
+/* Resolves cfg->file (path or bare NAME) into cfg->path, without touching
+ * the file system: a NAME's private directory is made by pl_acquire, so a
+ * look such as `pidlock status` creates nothing. 0 or exit status. */
+int pl_resolve_path(struct pl_config *cfg, const char *xdg, uid_t euid);
 /* Sends m (with the PIDLOCK_ON_ERROR=run note when it applies); returns status. */
 int pl_fail(struct pl_msg *m, const struct pl_config *cfg, int status);
 
@@ -169,9 +171,11 @@ void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, 
  * and the file names this process, it is an exec of the instance itself and
  * keeps the lock (returns 1). Otherwise, in process scope, the process
  * leaves the holders as an exiting one does (hands the name on, or removes
- * the file if it was the last) and its share is closed (returns 0). */
+ * the file if it was the last) and its share is closed (returns 0).
+ * launcher: for a daemonised copy, the original instance, whose exit the
+ * exec waits for a moment while the file still names it; else 0. */
 int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int may_keep,
-		 pid_t child);
+		 pid_t child, pid_t launcher);
 /* 1 if the path still names the locked inode. */
 int pl_path_is_lock(const char *path, const struct pl_lock *lk);
 
@@ -244,6 +248,24 @@ long long plat_now_ns(void); /* monotonic clock */
 int plat_is_locked(int fd, dev_t dev, ino_t ino);
 /* Absolute path of the running executable into buf; length or 0. */
 size_t plat_self_exe(char *buf, size_t n);
+/* The command only: why the library cannot enter the program at path
+ * (setuid, static, SIP...), as the end of a sentence, or NULL. */
+const char *plat_unreachable(const char *path);
+
+/* ---- procparse.c (Linux): /proc files' text, parsed without I/O ---- */
+/* Field N (3 and up) of /proc/PID/stat as a decimal, or -1. */
+long long pl_proc_stat_field(const char *stat, int field);
+/* The boot time in seconds from /proc/stat, or -1. */
+long long pl_proc_btime(const char *procstat);
+/* " MAJ:MIN:INODE " as /proc/locks prints it, into want (64 bytes). */
+size_t pl_proc_locks_key(char *want, dev_t dev, ino_t ino);
+/* 1 if one /proc/locks line (no newline) is a held flock on key's inode. */
+int pl_proc_locks_line_held(const char *line, const char *key);
+/* 1 if a /proc/PID/fdinfo/N text lists a held exclusive flock. */
+int pl_proc_fdinfo_holds(const char *info);
+/* /proc/PID/cmdline's len bytes in buf made one line (NULs to spaces,
+ * trailing NULs dropped, terminated); returns the new length. */
+size_t pl_proc_cmdline(char *buf, size_t len);
 
 #ifdef __APPLE__
 #define PL_PRELOAD_VAR "DYLD_INSERT_LIBRARIES"
@@ -257,7 +279,6 @@ size_t plat_self_exe(char *buf, size_t n);
 struct pl_state {
 	int active;            /* this process holds (a share of) the lock */
 	int shared;            /* fork copies or executed descendants may share it */
-	int exec_pending;      /* inside an interposed exec of the instance itself */
 	pid_t pid;             /* this process, as of the last interposed fork */
 	pid_t instance;        /* the process that took (or adopted) the lock */
 	int detached;          /* a fork copy that daemonised (setsid, daemon) */
@@ -267,7 +288,7 @@ struct pl_state {
 	void *clone_arg;
 	struct pl_lock lk;
 	struct pl_config cfg;
-	char held[sizeof(PL_ENV_HELD) + PATH_MAX]; /* "PIDLOCK_HELD=path" */
+	char held[sizeof(PL_ENV(HELD)) + PATH_MAX]; /* "PIDLOCK_HELD=path" */
 };
 extern struct pl_state pl_state;
 /* The exit path: tidy the file if this process is the one the state

@@ -126,7 +126,7 @@ static size_t read_small(const char *path, char *buf, size_t size)
 			break;
 		len += (size_t)r;
 	}
-	close(fd);
+	pl_close(fd);
 	buf[len] = '\0';
 	return len;
 }
@@ -134,20 +134,6 @@ static size_t read_small(const char *path, char *buf, size_t size)
 static int out_of_resources(void)
 {
 	return errno == EMFILE || errno == ENFILE || errno == ENOMEM;
-}
-
-/* A decimal field of 1 to 15 digits, or -1: ample for clock ticks since boot
- * and for the boot time in seconds, and "* 1000" cannot overflow. */
-static long long dec_field(const char *p)
-{
-	long long v = 0;
-	int n = 0;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (++n > 15)
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	return n ? v : -1;
 }
 
 /* getdents64 through syscall(): opendir() would allocate. */
@@ -217,17 +203,7 @@ static int fd_holds(void *arg, const char *name)
 	path[n] = '\0';
 	if (!read_small(path, info, sizeof(info)))
 		return out_of_resources() ? -1 : 0;
-	for (char *l = strstr(info, "lock:"); l; l = strstr(l + 1, "lock:")) {
-		char *eol = strchr(l, '\n');
-		char *fl = strstr(l, "FLOCK");
-		char *wr = strstr(l, " WRITE ");
-		/* Held (no "->"), a flock, exclusive: pidlock's holders take
-		 * LOCK_EX; a reader's `flock -s` is not an instance. */
-		if (fl && (!eol || fl < eol) && !(strstr(l, "->") && strstr(l, "->") < fl) && wr &&
-		    (!eol || wr < eol))
-			return 1;
-	}
-	return 0;
+	return pl_proc_fdinfo_holds(info);
 }
 
 /* 1 if pid holds the lock, 0 if not, -1 (errno) if we ran out of descriptors
@@ -244,7 +220,7 @@ static int holds(pid_t pid, dev_t dev, ino_t ino)
 		return out_of_resources() ? -1 : (errno == EACCES || errno == EPERM) ? -2 : 0;
 	int r = each_number(p.fd_dir, fd_holds, &p);
 	int err = errno;
-	close(p.fd_dir);
+	pl_close(p.fd_dir);
 	errno = err;
 	return r;
 }
@@ -297,7 +273,7 @@ int plat_each_holder(dev_t dev, ino_t ino, pid_t self, int (*fn)(void *, pid_t),
 	if (dir < 0)
 		return -1;
 	each_number(dir, scan_pid, &s);
-	close(dir);
+	pl_close(dir);
 	if (s.failed) {
 		errno = s.failed;
 		return -1;
@@ -311,11 +287,7 @@ pid_t plat_parent(pid_t pid)
 	proc_path(path, pid, "stat");
 	if (!read_small(path, buf, sizeof(buf)))
 		return 0;
-	/* "pid (comm) S ppid ...": fields counted from the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
-		return 0;
-	long long v = dec_field(p + 4);
+	long long v = pl_proc_stat_field(buf, 4);
 	return v > 0 && v <= 0x7fffffff ? (pid_t)v : 0;
 }
 
@@ -335,41 +307,19 @@ size_t plat_cmdline(pid_t pid, char *buf, size_t n)
 {
 	char path[64];
 	proc_path(path, pid, "cmdline");
-	size_t len = read_small(path, buf, n);
-	while (len && buf[len - 1] == '\0')
-		len--;
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[len] = '\0';
-	return len;
+	return pl_proc_cmdline(buf, read_small(path, buf, n));
 }
 
 long long plat_start_time_ms(pid_t pid)
 {
-	char path[64], buf[1024];
+	char path[64], buf[1024], st[4096];
 	proc_path(path, pid, "stat");
 	if (!read_small(path, buf, sizeof(buf)))
 		return -1;
-	/* The command name may contain spaces and parentheses: fields are
-	 * counted from the last ')'. starttime is field 22; ')' ends field 2. */
-	char *p = strrchr(buf, ')');
-	if (!p)
+	long long ticks = pl_proc_stat_field(buf, 22); /* starttime */
+	if (ticks < 0 || !read_small("/proc/stat", st, sizeof(st)))
 		return -1;
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return -1;
-	long long ticks = dec_field(p + 1);
-	if (ticks < 0)
-		return -1;
-	char st[4096];
-	if (!read_small("/proc/stat", st, sizeof(st)))
-		return -1;
-	char *b = strstr(st, "\nbtime ");
-	if (!b)
-		return -1;
-	long long btime = dec_field(b + 7);
+	long long btime = pl_proc_btime(st);
 	if (btime < 0)
 		return -1;
 	long hz = sysconf(_SC_CLK_TCK);
@@ -388,7 +338,7 @@ int plat_signal_verified(pid_t pid, dev_t dev, ino_t ino, int signo)
 		int r = -1;
 		if (plat_holds(pid, dev, ino))
 			r = (int)pl_sc(SYS_pidfd_send_signal, pfd, signo, NULL, 0);
-		close(pfd);
+		pl_close(pfd);
 		return r < 0 ? -1 : 0;
 	}
 	if (errno != ENOSYS)
@@ -397,21 +347,6 @@ int plat_signal_verified(pid_t pid, dev_t dev, ino_t ino, int signo)
 	if (!plat_holds(pid, dev, ino))
 		return -1;
 	return kill(pid, signo) < 0 ? -1 : 0;
-}
-
-/* Lower-case hex, at least two digits, as /proc/locks prints device numbers. */
-static size_t put_hex(char *out, unsigned int v)
-{
-	char tmp[16];
-	size_t t = 0, n = 0;
-	do
-		tmp[t++] = "0123456789abcdef"[v % 16];
-	while (v /= 16);
-	while (t < 2)
-		tmp[t++] = '0';
-	while (t)
-		out[n++] = tmp[--t];
-	return n;
 }
 
 static int any_holder(void *arg, pid_t pid)
@@ -449,15 +384,7 @@ int plat_is_locked(int fd, dev_t dev, ino_t ino)
 	if (f < 0)
 		return -1;
 	char want[64];
-	size_t w = 0;
-	want[w++] = ' '; /* a whole field: "08:01:5 " must not match in "108:01:5 " */
-	w += put_hex(want + w, major(dev));
-	want[w++] = ':';
-	w += put_hex(want + w, minor(dev));
-	want[w++] = ':';
-	w += pl_fmt_num(want + w, (long long)ino);
-	want[w++] = ' ';
-	want[w] = '\0';
+	pl_proc_locks_key(want, dev, ino);
 	int found = 0;
 	size_t keep = 0;
 	for (;;) {
@@ -469,14 +396,14 @@ int plat_is_locked(int fd, dev_t dev, ino_t ino)
 		char *line = buf, *nl;
 		while ((nl = strchr(line, '\n'))) {
 			*nl = '\0';
-			if (strstr(line, " FLOCK ") && !strstr(line, "->") && strstr(line, want))
+			if (pl_proc_locks_line_held(line, want))
 				found = 1;
 			line = nl + 1;
 		}
 		keep = len - (size_t)(line - buf);
 		memmove(buf, line, keep);
 	}
-	close(f);
+	pl_close(f);
 	if (found || !plat_pidns_nested())
 		return found;
 	return hidden_lock(fd, dev, ino);
@@ -490,3 +417,22 @@ size_t plat_self_exe(char *buf, size_t n)
 	buf[r] = '\0';
 	return (size_t)r;
 }
+
+#ifdef PL_COMMAND
+/* Why the library cannot enter the program at path, or NULL (pidlock run
+ * then warns that the inherited descriptor guards it instead). setuid and
+ * setgid programs run in secure-execution mode, where the dynamic linker
+ * ignores LD_PRELOAD; static ELF programs have no dynamic linker at all
+ * (no PT_INTERP). */
+const char *plat_unreachable(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
+				     ((st.st_mode & S_ISGID) && st.st_gid != getegid())))
+		return "is setuid or setgid, so the pidlock library cannot enter it";
+	struct pl_elf e;
+	if (pl_elf_read(path, &e) == 0 && e.is_elf && !e.dynamic)
+		return "is statically linked, so the pidlock library cannot enter it";
+	return NULL;
+}
+#endif

@@ -36,7 +36,7 @@ static void env_remove(char **envp, const char *entry)
 
 static int is_file_entry(const char *s)
 {
-	static const char name[] = PL_ENV_FILE "=";
+	static const char name[] = PL_ENV(FILE) "=";
 	for (size_t i = 0; i < sizeof(name) - 1; i++)
 		if (s[i] != name[i])
 			return 0;
@@ -53,8 +53,8 @@ static int is_file_entry(const char *s)
  * exec whose environment was stripped of it (interpose.c). */
 static void set_held(void)
 {
-	size_t n = sizeof(PL_ENV_HELD) - 1;
-	pl_copy(pl_state.held, PL_ENV_HELD "=", n + 1);
+	size_t n = sizeof(PL_ENV(HELD)) - 1;
+	pl_copy(pl_state.held, PL_ENV(HELD) "=", n + 1);
 	pl_copy(pl_state.held + n + 1, pl_state.cfg.path, pl_len(pl_state.cfg.path) + 1);
 }
 
@@ -135,7 +135,7 @@ static void start(char **envp, struct pl_env *e)
 	uid_t euid = plat_euid();
 	int r = pl_config_load(e, cfg);
 	if (!r)
-		r = pl_resolve_path(cfg, pl_env_value(e->xdg), euid, 1);
+		r = pl_resolve_path(cfg, pl_env_value(e->xdg), euid);
 	pid_t self = pl_getpid();
 	if (!r) /* cluster mode allocates (libpq); the local path does not */
 		r = pl_is_cluster(cfg->file) ? pl_cluster_acquire(cfg, &pl_state.lk, self, NULL)

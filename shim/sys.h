@@ -128,10 +128,11 @@ static inline int pl_unlink(const char *path)
 {
 	return (int)pl_sc(SYS_unlinkat, AT_FDCWD, path, 0);
 }
-/* The library's own close of the lock descriptor: a call to close() from
- * inside the library binds to the exported wrapper, which keeps the lock
- * from the program's close() and would swallow ours too. */
-static inline int pl_close_lock(int fd)
+/* The library's one way to close a descriptor of its own: a call to
+ * close() from inside the library binds to the exported wrapper
+ * (interpose.c), which keeps the lock from the program's close(), would
+ * swallow ours too, and costs a dlsym on its first use. */
+static inline int pl_close(int fd)
 {
 	return (int)pl_sc(SYS_close, fd);
 }
@@ -224,7 +225,7 @@ static inline int pl_sigaction_ignore(int sig, struct pl_sigaction *old)
 #define pl_flock flock
 #define pl_pwrite pwrite
 #define pl_unlink unlink
-#define pl_close_lock close /* dyld never interposes an image's own calls */
+#define pl_close close /* dyld never interposes an image's own calls */
 #ifdef __linux__
 #define pl_sc syscall
 #endif

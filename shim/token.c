@@ -32,8 +32,8 @@ size_t pl_token_format(char *buf, const struct pl_token *t)
 	const unsigned long long v[5] = {(unsigned long long)t->pid, (unsigned long long)t->fd,
 					 (unsigned long long)t->dev, (unsigned long long)t->ino,
 					 (unsigned long long)(t->shared != 0)};
-	size_t n = sizeof(PL_ENV_EXEC);
-	pl_copy(buf, PL_ENV_EXEC "=", n);
+	size_t n = sizeof(PL_ENV(EXEC));
+	pl_copy(buf, PL_ENV(EXEC) "=", n);
 	for (int i = 0; i < 5; i++) {
 		n += put_unsigned(buf + n, v[i]);
 		buf[n++] = i == 4 ? '\0' : ':';

@@ -32,6 +32,9 @@ if [ "$step" = 0 ]; then
 	done
 fi
 if [ "$step" -lt "$count" ]; then
+	# A short pause per step, so that the observer gets its samples even
+	# when the machine is busy: 100 steps then last at least a second.
+	sleep 0.01
 	if [ "$strategy" = strip ]; then
 		unset LD_PRELOAD
 	fi

@@ -1,0 +1,44 @@
+#!/usr/bin/env bats
+# The variable names live once, in the PL_VARIABLES table of shim/pidlock.h
+# (an X-macro the code iterates). The README and the man page must list
+# exactly those: every variable a user sets, and no PIDLOCK_* name the
+# library does not know (PIDLOCK_TEST_* are the test suite's own).
+
+load test_helper
+
+# The names in the X(NAME, field) entries of one table macro of pidlock.h.
+table_names() {
+	awk -v m="#define $1(X)" 'index($0, m) == 1 { on = 1 } on { print } on && !/\\$/ { exit }' \
+		"$ROOT/shim/pidlock.h" | grep -o 'X([A-Z_]*,' | sed 's/^X(/PIDLOCK_/; s/,$//' | sort -u
+}
+
+# The PIDLOCK_* names a document mentions (man page escapes '-' and '_' alike).
+doc_names() {
+	sed 's/\\_/_/g; s/\\-/-/g' "$1" | grep -o 'PIDLOCK_[A-Z_]*[A-Z]' | grep -v '^PIDLOCK_TEST_' | sort -u
+}
+
+@test "docs: the variable table has the nine user variables and pidlock's own two" {
+	run table_names PL_USER_VARIABLES
+	assert_success
+	[ "${#lines[@]}" -eq 9 ] || fail "user variables: ${lines[*]}"
+	run table_names PL_OWN_VARIABLES
+	[ "${lines[*]}" = "PIDLOCK_EXEC PIDLOCK_HELD" ] || fail "own variables: ${lines[*]}"
+}
+
+@test "docs: the README lists every user variable and names no unknown PIDLOCK_* variable" {
+	local all missing unknown
+	all=$( (table_names PL_USER_VARIABLES; table_names PL_OWN_VARIABLES) | sort -u)
+	missing=$(comm -23 <(table_names PL_USER_VARIABLES) <(doc_names "$ROOT/README.md"))
+	unknown=$(comm -13 <(printf '%s\n' "$all") <(doc_names "$ROOT/README.md"))
+	[ -z "$missing" ] || fail "README does not list: $missing"
+	[ -z "$unknown" ] || fail "README names variables the library does not know: $unknown"
+}
+
+@test "docs: the man page lists every variable, pidlock's own included, and no unknown one" {
+	local all missing unknown
+	all=$( (table_names PL_USER_VARIABLES; table_names PL_OWN_VARIABLES) | sort -u)
+	missing=$(comm -23 <(printf '%s\n' "$all") <(doc_names "$ROOT/docs/pidlock.1"))
+	unknown=$(comm -13 <(printf '%s\n' "$all") <(doc_names "$ROOT/docs/pidlock.1"))
+	[ -z "$missing" ] || fail "pidlock(1) does not list: $missing"
+	[ -z "$unknown" ] || fail "pidlock(1) names variables the library does not know: $unknown"
+}
