@@ -10,12 +10,11 @@
 # exit-time flush), prefork.c (many workers that record SIGTERM), rdlock.py
 # (another user's read lock).
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 # shellcheck disable=SC2030,SC2031 # some tests point $PF elsewhere
 # shellcheck disable=SC2016 # single-quoted scripts expand in the child, on purpose
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -102,18 +101,6 @@ bounded_wait() {
 	wait_status "$pid"
 }
 
-# pl_shim (plprog.bash), bounded: the command under the shim is ended after
-# 30 s (status 124, or 137 after 5 s more), so a start that hangs fails the
-# test instead of hanging it. Leading VAR=VALUE arguments go to env(1).
-shim_run() {
-	pl_run timeout -k 5 30 env "PIDLOCK_FILE=${PIDLOCK_FILE-$PF}" "LD_PRELOAD=$SHIM" "$@"
-}
-
-# Value of the first "KEY VALUE" line of report $1 for KEY $2.
-report_value() {
-	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
-}
-
 # True while process $1 sleeps in a write to a full pipe.
 in_pipe_write() {
 	local w="" s=""
@@ -121,15 +108,6 @@ in_pipe_write() {
 	[[ $w == *pipe_write* ]] && return 0
 	{ read -r s _ <"/proc/$1/syscall"; } 2>/dev/null || true
 	[ "$(uname -m)" = x86_64 ] && [ "$s" = 1 ]
-}
-
-# True while process $1 sleeps in open() of a FIFO, waiting for a reader.
-in_fifo_open() {
-	local w="" s=""
-	{ read -r w <"/proc/$1/wchan"; } 2>/dev/null || true
-	[ "$w" = wait_for_partner ] && return 0
-	{ read -r s _ <"/proc/$1/syscall"; } 2>/dev/null || true
-	[ "$(uname -m)" = x86_64 ] && { [ "$s" = 257 ] || [ "$s" = 2 ]; }
 }
 
 # ---- the attacker ----
@@ -262,7 +240,7 @@ assert_names_component() {
 		"$T/top-hop/real/test.pid:top-hop"; do
 		comp=${pf##*:}
 		PF=${pf%:*}
-		shim_run "$PLPROG" note "$T" exit 0
+		pl_shim -t 30 "$PLPROG" note "$T" exit 0
 		echo "$PF: status $status: $(cat "$T/err")"
 		assert_status 73
 		assert_names_component "$comp"
@@ -283,7 +261,7 @@ assert_names_component() {
 	as_attacker ln -s "$T/victim" "$T/pub/state-dir"
 	[ "$(stat -c %u "$T/pub/state-dir")" = "$ATT_UID" ]
 	PF="$T/pub/state-dir/test.pid"
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_names_component state-dir
 	assert_notes "$T" 0
@@ -298,7 +276,7 @@ assert_names_component() {
 	chown "$ATT_UID:$ATT_GID" "$T/svc-dir" "$T/own-dir"
 	# The other user's directory is the parent of the file.
 	PF="$T/svc-dir/test.pid"
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_names_component svc-dir
 	assert_notes "$T" 0
@@ -306,7 +284,7 @@ assert_names_component() {
 	# A root-owned PID file already there is left alone too.
 	precious_file "$PF" $'4242\n'
 	save_file "$PF" pf
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_names_component svc-dir
 	assert_untouched "$PF" pf
@@ -314,7 +292,7 @@ assert_names_component() {
 	# that user can rename away and replace.
 	mkdir -m 0755 "$T/own-dir/sub"
 	PF="$T/own-dir/sub/test.pid"
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_names_component own-dir
 	assert_notes "$T" 0
@@ -332,7 +310,7 @@ assert_names_component() {
 	local d
 	for d in open-dir grp-dir; do
 		PF="$T/$d/test.pid"
-		shim_run "$PLPROG" note "$T" exit 0
+		pl_shim -t 30 "$PLPROG" note "$T" exit 0
 		echo "$d: status $status: $(cat "$T/err")"
 		assert_status 73
 		assert_names_component "$d"
@@ -347,21 +325,21 @@ assert_names_component() {
 	make_attacker
 	mkdir -m 1777 "$T/tmp-dir"
 	PF="$T/tmp-dir/test.pid"
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 0
 	assert_no_stderr
 	assert_notes "$T" 1
 	[ ! -e "$PF" ] || fail "the PID file was left after a clean exit"
 	# The caller's own file left by a crash: taken over.
 	precious_file "$PF" $'4242\n'
-	shim_run "$PLPROG" writepid "$T/self" exit 0
+	pl_shim -t 30 "$PLPROG" writepid "$T/self" exit 0
 	assert_status 0
 	assert_no_stderr
 	[ ! -e "$PF" ]
 	# The other user's file in the same directory: refused, untouched.
 	as_attacker sh -c 'printf "4242\n" >"$1" && chmod 0644 "$1"' _ "$PF"
 	save_file "$PF" att
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_one_pidlock_line "$PF"
 	assert_untouched "$PF" att
@@ -460,7 +438,7 @@ assert_names_component() {
 	# main has returned; exit() is now blocked in the final flush.
 	wait_until "in_pipe_write $h" 10 || fail "flusher $h is not blocked writing to the pipe"
 	proc_alive "$h"
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 75
 	assert_one_pidlock_line "$PF" "PID $h"
 	assert_notes "$T" 0
@@ -472,7 +450,7 @@ assert_names_component() {
 	wait "$r" || true
 	[ "$(stat -c %s "$T/drained")" -eq 1048576 ] || fail "the reader got $(stat -c %s "$T/drained") bytes"
 	refute_lock_held "$PF"
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 0
 	assert_notes "$T" 1
 }
@@ -494,7 +472,7 @@ child_exits_parent_runs() {
 	[ -e "$PF" ] || fail "the $kind child's exit removed the running parent's PID file"
 	assert_pidfile_is "$PF" "$h"
 	lock_is_held "$PF" || fail "the lock is free while the parent runs"
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 75
 	assert_one_pidlock_line "$PF" "PID $h"
 	assert_notes "$T" 0
@@ -502,7 +480,7 @@ child_exits_parent_runs() {
 	bounded_wait "$h" 10 "kids $kind parent after SIGTERM"
 	assert_status 0
 	refute_lock_held "$PF"
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 0
 }
 
@@ -541,14 +519,14 @@ parent_exits_child_holds() {
 	track_pid "$child"
 	proc_alive "$child" || fail "the $kind child $child is not running"
 	lock_is_held "$PF" || fail "the parent's exit removed the PID file (or dropped the lock) while its $kind child holds the lock"
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 75
 	assert_one_pidlock_line "$PF"
 	assert_notes "$T" 0
 	touch "$T/go"
 	wait_until "! proc_alive $child" 10 || fail "the $kind child did not exit"
 	refute_lock_held "$PF"
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 0
 	assert_notes "$T" 1
 }
@@ -579,7 +557,7 @@ parent_exits_child_holds() {
 	echo "lock descriptor: $(report_value "$T/report" lockfd)"
 	lock_is_held "$PF" || fail "the parent's close-all loop dropped the lock after the vfork child's dup2"
 	assert_pidfile_is "$PF" "$h"
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 75
 	assert_one_pidlock_line "$PF" "PID $h"
 	assert_notes "$T" 0
@@ -614,7 +592,7 @@ setsid_case() {
 	# Control, no vfork child: the executed program does not hold the lock.
 	setsid_case -n
 	refute_lock_held "$PF"
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 0
 	kill -KILL "$CHILD"
 	# The same after a vfork child's setsid().
@@ -622,7 +600,7 @@ setsid_case() {
 	if lock_is_held "$PF"; then
 		fail "sleep, executed by a fork copy, holds the lock (comm: $(cat "/proc/$CHILD/comm"))"
 	fi
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 0
 	assert_notes "$T" 2
 }
@@ -688,7 +666,7 @@ in_pid_namespace() {
 	start_shim "$PLPROG" sleep 60 >/dev/null 2>&1 </dev/null &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	in_pid_namespace '
 		"$PIDLOCK" status "$PF" >"$T/status.out" 2>&1
 		echo "status $?"
@@ -728,7 +706,7 @@ in_pid_namespace() {
 	precious_file "$PF" $'4242\n'
 	ln "$PF" "$T/other-name"
 	save_file "$PF" pf
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_one_pidlock_line "$PF"
 	assert_notes "$T" 0
@@ -743,13 +721,13 @@ in_pid_namespace() {
 	chmod 0644 "$PF"
 	touch -d '2001-02-03 04:05:06' "$PF"
 	save_file "$PF" pf
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_one_pidlock_line "$PF"
 	assert_notes "$T" 0
 	assert_untouched "$PF" pf
 	# Nor in wait or replace mode (the file is not locked: nothing to wait for).
-	shim_run PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=1 "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=1 "$PLPROG" note "$T" exit 0
 	assert_status 73
 	assert_untouched "$PF" pf
 }
@@ -771,7 +749,7 @@ start_prefork300() {
 		track_pid "$pid"
 	done <"$T/report"
 	[ "${#WORKERS[@]}" -eq 300 ] || fail "${#WORKERS[@]} workers"
-	[ "$(read_pidfile "$PF")" = "$MASTER" ] || fail "the PID file does not name the master"
+	await_pidfile "$PF" "$MASTER"
 }
 
 # Every one of the 301 processes recorded SIGTERM.
@@ -843,7 +821,7 @@ assert_writer_blocked() {
 	local before
 	before=$(file_stamp "$PF")
 	start_fifo_writer
-	pl_run timeout 10 env "PIDLOCK_FILE=$PF" "LD_PRELOAD=$SHIM" "$PLPROG" note "$T" exit 0
+	pl_shim -t 10 "$PLPROG" note "$T" exit 0
 	[ "$status" -ne 124 ] || fail "hung on the FIFO"
 	assert_status 73
 	assert_one_pidlock_line "$PF"
@@ -911,7 +889,7 @@ refute_opened() {
 	start_shim "$PLPROG" sleep 60 >/dev/null 2>&1 </dev/null &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	for n in 4 5 6; do
 		pl_run timeout 60 bash -c '
 			for f in /proc/$$/fd/*; do
@@ -936,11 +914,11 @@ refute_opened() {
 			start_shim "$PLPROG" sleep 60 >/dev/null 2>&1 </dev/null &
 			h=$!
 			track_pid "$h"
-			[ "$(read_pidfile "$PF")" = "$h" ]
+			await_pidfile "$PF" "$h"
 		fi
 	done
 	# Control: with descriptors to spare, the same start replaces the holder.
-	shim_run PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=5 "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=5 "$PLPROG" note "$T" exit 0
 	assert_status 0
 	assert_notes "$T" 1
 }
@@ -969,23 +947,6 @@ write_stress_instance() {
 	EOF
 }
 
-# contender N [VAR=VALUE...] -- ARGS: one instance behind the barrier.
-contender() {
-	local n="$1"
-	shift
-	local -a vars=()
-	while [ "$1" != -- ]; do
-		vars+=("$1")
-		shift
-	done
-	shift
-	(
-		exec 3>&-
-		barrier_pass
-		exec env "PIDLOCK_FILE=$PF" "LD_PRELOAD=$SHIM" "${vars[@]}" bash "$T/inst.sh" "$@"
-	) </dev/null >/dev/null 2>"$T/err.$n" &
-}
-
 @test "attack stress: 200 simultaneous starters while another user holds a POSIX read lock: exactly one runs, nothing stalls" {
 	# Issue 11 acceptance (the stress, with an unprivileged user's POSIX
 	# lock on the file); guarantees 1 and 12.
@@ -998,7 +959,7 @@ contender() {
 	write_stress_instance
 	barrier_close
 	for ((i = 0; i < 200; i++)); do
-		contender "$i" -- "$T/m" "$T/release"
+		contender "$i" -- bash "$T/inst.sh" "$T/m" "$T/release"
 		status_of[$!]=pending
 		pids+=("$!")
 		track_pid "$!"
@@ -1045,12 +1006,12 @@ contender() {
 	write_stress_instance
 	barrier_close
 	for ((i = 0; i < 30; i++)); do
-		contender "w$i" PIDLOCK_MODE=wait -- "$T/m" -
+		contender "w$i" PIDLOCK_MODE=wait -- bash "$T/inst.sh" "$T/m" -
 		pids+=("$!")
 		track_pid "$!"
 	done
 	for ((i = 0; i < 30; i++)); do
-		contender "f$i" -- "$T/m" -
+		contender "f$i" -- bash "$T/inst.sh" "$T/m" -
 		pids+=("$!")
 		track_pid "$!"
 	done
@@ -1119,7 +1080,7 @@ contender() {
 	kill -TERM "$r"
 	wait "$r" 2>/dev/null || true
 	wait_until "! lock_is_held '$PF'" 10
-	shim_run "$PLPROG" note "$T" exit 0
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
 	assert_status 0
 	assert_notes "$T" 1
 }

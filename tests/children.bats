@@ -5,40 +5,39 @@
 # is free while the child still runs (tests/helpers/spawner.c, pyspawn.py).
 
 load test_helper
-load lib_fork
 
 # Starts the parent CMD... in the background; it starts a `sleep` child,
 # reports "child PID" in $T/report, then waits for $T/go and exits 0.
 # Checks the child while the parent holds the lock, lets the parent exit,
 # then checks the lock is free while the child runs on.
 check_child_scope() {
-	shim_bg "$T/parent.out" "$@"
-	local parent=$BG_PID child st=0
+	start_shim "$@" >"$T/parent.out" 2>&1 &
+	local parent=$! child st=0
+	track_pid "$parent"
 	wait_report "$T/report"
 	child=$(report_value "$T/report" child)
 	[ -n "$child" ] || fail "no child PID in report"
 	track_pid "$child"
 	[ "$child" != "$parent" ] || fail "child and parent are one process"
-	pid_alive "$child" || fail "child $child is not running: $(cat "$T/parent.out")"
+	proc_alive "$child" || fail "child $child is not running: $(cat "$T/parent.out")"
 
 	# While the parent runs: the parent holds the lock and is named; the
 	# child has no descriptor on it and was not handed PIDLOCK_FILE.
 	assert_named_holder "$parent"
 	! holds_file "$child" "$PF" || fail "child $child has a descriptor on the lock"
-	run grep -c '^PIDLOCK_FILE=' <(tr '\0' '\n' <"/proc/$child/environ")
-	assert_output 0
+	! tr '\0' '\n' <"/proc/$child/environ" | grep -q '^PIDLOCK_FILE=' ||
+		fail "child $child was handed PIDLOCK_FILE"
 
 	touch "$T/go"
 	wait "$parent" || st=$?
 	assert_equal "$st" 0
-	pid_alive "$child" || fail "child $child did not survive its parent"
-	run lock_is_held "$PF"
-	assert_failure
+	proc_alive "$child" || fail "child $child did not survive its parent"
+	refute_lock_held "$PF"
 	assert_file_not_exists "$PF"
 	! holds_file "$child" "$PF" || fail "child $child has a descriptor on the lock"
 	# A new instance takes the lock at once while the child runs on.
-	run under_shim /bin/true
-	assert_success
+	pl_shim /bin/true
+	assert_status 0
 }
 
 @test "posix_spawn child does not hold the lock" {
@@ -66,9 +65,9 @@ check_child_scope() {
 }
 
 @test "Python subprocess (close_fds=True) child does not hold the lock" {
-	check_child_scope "$PY" "$BATS_TEST_DIRNAME/helpers/pyspawn.py" "$T/report" "$T/go" close_fds 30
+	check_child_scope "$PYTHON" "$BATS_TEST_DIRNAME/helpers/pyspawn.py" "$T/report" "$T/go" close_fds 30
 }
 
 @test "Python subprocess (close_fds=False) child does not hold the lock" {
-	check_child_scope "$PY" "$BATS_TEST_DIRNAME/helpers/pyspawn.py" "$T/report" "$T/go" keep_fds 30
+	check_child_scope "$PYTHON" "$BATS_TEST_DIRNAME/helpers/pyspawn.py" "$T/report" "$T/go" keep_fds 30
 }

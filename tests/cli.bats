@@ -6,33 +6,14 @@
 # `stop`, --help/--version/usage errors, interoperation with
 # start-stop-daemon, pkill -F and kill, and an entr -r hot-reload loop.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 # shellcheck disable=SC2016 # sh -c scripts expand in the child, on purpose
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
 EMPTY="$BUILD/libempty.so"
-
-# Start `pidlock run ARGS...` as a background job whose $! is the command
-# itself (pidlock execs it); stdout/stderr to $T/h.out and $T/h.err.
-start_run() {
-	"$PIDLOCK" run "$@" >"$T/h.out" 2>"$T/h.err" </dev/null 3>&- &
-	H=$!
-	track_pid "$H"
-}
-
-# Start a holder of $PF that is ready (PID file written, lock held).
-start_holder() {
-	start_run -f "$PF" -- "$@"
-	# Wait for this holder's own PID: a file left by an instance stopped in
-	# an earlier step still names that one until the new holder writes.
-	wait_until "[ \"\$(cat '$PF' 2>/dev/null)\" = $H ]" 30 ||
-		fail "holder $H did not write its PID to $PF"
-	wait_until "lock_is_held '$PF'" || fail "holder $H does not hold the lock"
-}
 
 # Number of entries of the LD_PRELOAD list $1 (':' or ' ' separated) equal to $2.
 count_entries() {
@@ -56,14 +37,12 @@ preload_seen() {
 	fi
 }
 
-@test "cli run: no wrapper stays behind, LD_PRELOAD once, exit status unchanged, 126/127, bare NAME" {
+@test "cli run: no wrapper stays behind: the PID in the file is COMMAND itself" {
 	# The background job's $! is COMMAND itself: the PID in the file, comm sleep.
 	"$PIDLOCK" run -f "$PF" -- sleep 30 3>&- &
 	local p=$!
 	track_pid "$p"
-	local inpf
-	inpf="$(read_pidfile "$PF")" || fail "no PID in $PF"
-	[ "$inpf" = "$p" ] || fail "PID file names $inpf, \$! is $p"
+	await_pidfile "$PF" "$p"
 	wait_until "[ \"\$(cat /proc/$p/comm 2>/dev/null)\" = sleep ]" 5 ||
 		fail "/proc/$p/comm is $(cat "/proc/$p/comm" 2>/dev/null), expected sleep"
 	[ "$(cat "/proc/$p/comm")" = sleep ]
@@ -74,7 +53,9 @@ preload_seen() {
 	wait_status "$p"
 	[ "$status" -eq 143 ] || fail "sleep ended with $status, expected 143 (TERM from pkill -F)"
 	refute_lock_held "$PF"
+}
 
+@test "cli run: LD_PRELOAD holds the library exactly once, other entries kept" {
 	# LD_PRELOAD: the absolute library path exactly once, other entries kept.
 	local seen
 	seen="$(preload_seen -)"
@@ -87,7 +68,9 @@ preload_seen() {
 		[ "$(count_entries "$seen" "$EMPTY")" -eq "$(count_entries "$pre" "$EMPTY")" ] ||
 			fail "LD_PRELOAD=[$pre]: command saw [$seen], existing entry lost"
 	done
+}
 
+@test "cli run: exit status of COMMAND unchanged; 127 not found, 126 not executable" {
 	# COMMAND's exit status comes back unchanged; 127 not found, 126 not executable.
 	pl_run "$PIDLOCK" run -f "$PF" -- sh -c 'exit 42'
 	assert_status 42
@@ -106,11 +89,13 @@ preload_seen() {
 	assert_status 126
 	assert_one_pidlock_line
 	refute_lock_held "$PF"
+}
 
+@test "cli run: a bare NAME is \$XDG_RUNTIME_DIR/NAME.pid" {
 	# A bare NAME: $XDG_RUNTIME_DIR/NAME.pid.
 	mkdir -m 0700 "$T/xdg"
 	XDG_RUNTIME_DIR="$T/xdg" start_run -f bare -- "$PLPROG" sleep 30
-	[ "$(read_pidfile "$T/xdg/bare.pid")" = "$H" ] || fail "bare NAME: $T/xdg/bare.pid does not name $H"
+	await_pidfile "$T/xdg/bare.pid" "$H"
 	XDG_RUNTIME_DIR="$T/xdg" pl_run "$PIDLOCK" run -f bare -- "$PLPROG" note "$T" exit 0
 	assert_status 75
 	assert_one_pidlock_line "$T/xdg/bare.pid" "PID $H"
@@ -120,7 +105,7 @@ preload_seen() {
 	grep -q "$H" "$T/out" || fail "status bare: $(cat "$T/out")"
 }
 
-@test "cli run: --wait, --replace, --signal, --exit-code, --scope tree, --on-error run, -q, -v" {
+@test "cli run --wait: blocks until the holder ends, then runs" {
 	# --wait: blocks until the holder ends, then runs.
 	start_holder "$PLPROG" waitfor "$T/go"
 	local holder=$H
@@ -135,8 +120,9 @@ preload_seen() {
 	assert_notes "$T" 1
 	wait_status "$holder"
 	[ "$status" -eq 0 ]
-	rm -f "$T"/ran.*
+}
 
+@test "cli run --wait=0.5: gives up with 75 and says it timed out" {
 	# --wait=0.5 gives up with 75 and says it timed out.
 	start_holder "$PLPROG" sleep 30
 	pl_run "$PIDLOCK" run --wait=0.5 -f "$PF" -- "$PLPROG" note "$T" exit 0
@@ -144,15 +130,19 @@ preload_seen() {
 	assert_one_pidlock_line "timed out"
 	assert_notes "$T" 0
 	proc_alive "$H"
+}
 
+@test "cli run --replace: the holder gets TERM, the new instance runs" {
+	start_holder "$PLPROG" sleep 30
 	# --replace: the holder gets TERM, the new instance runs.
 	pl_run "$PIDLOCK" run --replace -f "$PF" -- "$PLPROG" note "$T" exit 0
 	assert_status 0
 	assert_notes "$T" 1
 	wait_status "$H"
 	[ "$status" -eq 143 ] || fail "--replace: old holder status $status, expected 143 (TERM)"
-	rm -f "$T"/ran.*
+}
 
+@test "cli run --replace=1: a holder that ignores TERM gets SIGKILL after about 1 s" {
 	# --replace=1 with a holder that ignores TERM: SIGKILL after about 1 s.
 	start_holder "$PLPROG" ignore TERM writepid "$T/ready" sleep 30
 	wait_until "[ -e '$T/ready' ]"
@@ -168,8 +158,9 @@ preload_seen() {
 	echo "replace=1 took $ms ms"
 	[ "$ms" -ge 800 ] || fail "--replace=1: SIGKILL after $ms ms, before the 1 s grace time"
 	[ "$ms" -lt 8000 ] || fail "--replace=1: took $ms ms, the 1 s timeout was not used"
-	rm -f "$T"/ran.*
+}
 
+@test "cli run --signal INT: the holder catches SIGINT (not TERM) and ends by itself" {
 	# --signal INT: the holder catches SIGINT (not TERM) and ends by itself.
 	start_holder "$PLPROG" catch INT writepid "$T/ready2" sleep 30
 	wait_until "[ -e '$T/ready2' ]"
@@ -179,8 +170,9 @@ preload_seen() {
 	wait_status "$H"
 	[ "$status" -eq 0 ] || fail "--signal INT: holder status $status, expected 0 (caught INT)"
 	grep -qx "caught 2" "$T/h.out" || fail "--signal INT: holder output: $(cat "$T/h.out")"
-	rm -f "$T"/ran.*
+}
 
+@test "cli run --exit-code 3, -E 3, -q, --quiet: the status on conflict, no message when quiet" {
 	# --exit-code 3 (and -E 3), -q: status on conflict, no message.
 	start_holder "$PLPROG" sleep 30
 	pl_run "$PIDLOCK" run --exit-code 3 -f "$PF" -- "$PLPROG" note "$T" exit 0
@@ -197,7 +189,9 @@ preload_seen() {
 	assert_notes "$T" 0
 	kill -KILL "$H"
 	wait "$H" || true
+}
 
+@test "cli run -v: a line with \"acquired\"; without -v, silent" {
 	# -v: a line with "acquired".
 	pl_run "$PIDLOCK" run -v -f "$PF" -- "$PLPROG" exit 0
 	assert_status 0
@@ -207,7 +201,9 @@ preload_seen() {
 	pl_run "$PIDLOCK" run -f "$PF" -- "$PLPROG" exit 0
 	assert_status 0
 	assert_no_stderr
+}
 
+@test "cli run --scope tree: a background child keeps the lock after the command exits" {
 	# --scope tree: a background child keeps the lock after the command exits.
 	pl_run "$PIDLOCK" run --scope tree -f "$PF" -- sh -c '"$1" sleep 30 3>&- & echo $! >"$2"' sh "$PLPROG" "$T/child"
 	assert_status 0
@@ -221,14 +217,25 @@ preload_seen() {
 	assert_notes "$T" 0
 	kill -KILL "$c"
 	wait_until "! lock_is_held '$PF'" || fail "--scope tree: lock still held after child $c ended"
+}
+
+@test "cli run: in process scope, the same background child does not keep the lock" {
 	# Contrast: process scope, the same child does not keep it.
-	pl_run "$PIDLOCK" run -f "$PF" -- sh -c '"$1" sleep 30 3>&- & echo $! >"$2"' sh "$PLPROG" "$T/child2"
+	pl_run "$PIDLOCK" run -f "$PF" -- sh -c '"$1" sleep 30 3>&- & echo $! >"$2"' sh "$PLPROG" "$T/child"
 	assert_status 0
-	c=$(cat "$T/child2")
+	local c
+	c=$(cat "$T/child")
 	track_pid "$c"
 	proc_alive "$c"
 	wait_until "! lock_is_held '$PF'" || fail "process scope: child $c keeps the lock"
+	# A new instance runs while the child does.
+	pl_run "$PIDLOCK" run -f "$PF" -- "$PLPROG" note "$T" exit 0
+	assert_status 0
+	assert_notes "$T" 1
+	proc_alive "$c"
+}
 
+@test "cli run --on-error run with an unsafe file (a FIFO): runs, one warning line" {
 	# --on-error run with an unsafe file (a FIFO): runs, one warning line.
 	mkfifo "$T/fifo"
 	pl_run timeout 10 "$PIDLOCK" run -f "$T/fifo" -- "$PLPROG" note "$T" exit 0
@@ -291,19 +298,25 @@ preload_seen() {
 	assert_one_pidlock_line "setuid"
 }
 
-@test "cli status: running (PID, command line, since), --quiet, --json, stale 1, none 3, unreadable 4" {
+@test "cli status: running: 0, with the PID, the command line and since" {
 	start_holder "$PLPROG" sleep 30
 	pl_run "$PIDLOCK" status "$PF"
 	assert_status 0
 	grep -q "$H" "$T/out" || fail "status: no PID: $(cat "$T/out")"
 	grep -qF "$PLPROG sleep 30" "$T/out" || fail "status: no command line: $(cat "$T/out")"
 	grep -q since "$T/out" || fail "status: no 'since': $(cat "$T/out")"
+}
 
+@test "cli status --quiet: running is 0 and prints nothing" {
+	start_holder "$PLPROG" sleep 30
 	pl_run "$PIDLOCK" status --quiet "$PF"
 	assert_status 0
 	[ ! -s "$T/out" ] || fail "--quiet printed: $(cat "$T/out")"
 	assert_no_stderr
+}
 
+@test "cli status --json: running: pid, command, started, status" {
+	start_holder "$PLPROG" sleep 30
 	pl_run "$PIDLOCK" status --json "$PF"
 	assert_status 0
 	H="$H" PLPROG="$PLPROG" "$PYTHON" -c '
@@ -314,7 +327,10 @@ assert os.environ["PLPROG"] + " sleep 30" in d["command"], d
 assert isinstance(d["started"], (int, float)) and d["started"] > 0, d
 assert d["status"] == 0, d
 ' <"$T/out" || fail "--json: $(cat "$T/out")"
+}
 
+@test "cli status: a stale file (holder killed) is 1, also with --json" {
+	start_holder "$PLPROG" sleep 30
 	# Stale file: the holder was killed with SIGKILL, the file stays.
 	kill -KILL "$H"
 	wait "$H" || true
@@ -325,20 +341,25 @@ assert d["status"] == 0, d
 	assert_status 1
 	"$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); assert d["status"] == 1, d' \
 		<"$T/out" || fail "--json stale: $(cat "$T/out")"
+}
 
+@test "cli status: no file is 3, also with --quiet" {
 	# No file.
-	rm -f "$PF"
 	pl_run "$PIDLOCK" status "$PF"
 	assert_status 3
 	pl_run "$PIDLOCK" status --quiet "$PF"
 	assert_status 3
 	[ ! -s "$T/out" ] || fail "--quiet printed: $(cat "$T/out")"
+}
 
+@test "cli status: a directory at the path is unknown (4)" {
 	# Unknown: a directory at the path.
 	mkdir "$T/dir.pid"
 	pl_run "$PIDLOCK" status "$T/dir.pid"
 	assert_status 4
+}
 
+@test "cli status: a file the caller cannot read is unknown (4)" {
 	# Unknown: a file the caller cannot read.
 	[ "$(id -u)" -eq 0 ] || skip "the unreadable-file part needs root (setpriv to nobody)"
 	echo 12345 >"$T/locked.pid"
@@ -391,7 +412,7 @@ assert d["status"] == 0, d
 	[ "$odd" -eq 0 ] || fail "$odd probes gave an unexpected status: $(sort "$T/probe.log" | uniq -c | tr '\n' ' ')"
 }
 
-@test "cli stop: stops the instance, nothing running is 0, SIGKILL after --timeout, a reused PID is spared" {
+@test "cli stop: stops the instance (TERM) and removes the file" {
 	start_holder "$PLPROG" sleep 30
 	pl_run "$PIDLOCK" stop "$PF"
 	assert_status 0
@@ -400,14 +421,18 @@ assert d["status"] == 0, d
 	[ "$status" -eq 143 ] || fail "stopped holder status $status, expected 143 (TERM)"
 	pl_run "$PIDLOCK" status "$PF"
 	assert_status 3 # stop removed the file (SPEC section 5)
+}
 
+@test "cli stop: nothing running is 0 (a stale file, then no file)" {
 	# Nothing running: 0 (stale file, then no file).
 	echo 1 >"$PF"
 	pl_run "$PIDLOCK" stop "$PF"
 	assert_status 0
 	pl_run "$PIDLOCK" stop "$PF"
 	assert_status 0
+}
 
+@test "cli stop: a holder that ignores TERM is killed after --timeout" {
 	# A holder that ignores TERM is killed after --timeout 1.
 	start_holder "$PLPROG" ignore TERM writepid "$T/ready" sleep 30
 	wait_until "[ -e '$T/ready' ]"
@@ -416,7 +441,9 @@ assert d["status"] == 0, d
 	refute_lock_held "$PF"
 	wait_status "$H"
 	[ "$status" -eq 137 ] || fail "holder ignoring TERM: status $status, expected 137 (KILL)"
+}
 
+@test "cli stop: a reused PID in a stale file is spared" {
 	# PID reuse: the stale file names an unrelated process; it is not signalled.
 	sleep 30 3>&- &
 	local s=$!
@@ -424,7 +451,8 @@ assert d["status"] == 0, d
 	printf '%s\n' "$s" >"$PF"
 	pl_run "$PIDLOCK" stop --timeout 1 "$PF"
 	assert_status 0
-	sleep 0.3
+	# A signal sent would end it at once: give it a second to show.
+	! wait_until "! proc_alive $s" 1 || fail "stop signalled the unrelated PID $s"
 	kill -0 "$s" || fail "stop signalled the unrelated PID $s"
 	proc_alive "$s" || fail "the unrelated sleep $s is gone"
 	pl_run "$PIDLOCK" status "$PF"

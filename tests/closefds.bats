@@ -9,33 +9,33 @@
 # CLOSER is set by start_closer within each test.
 # shellcheck disable=SC2030,SC2031
 load test_helper
-load lib_fork
 
 # Runs closer MODE [ARGS...] under the shim until it reports; the report must
 # be "ok MODE ...". Sets CLOSER (its PID) and LOCKFD.
 start_closer() {
 	local mode=$1
 	shift
-	shim_bg "$T/closer.out" "$HELPERS/closer" "$mode" -o "$T/report" -p "$PF" -t 30 "$@"
-	CLOSER=$BG_PID
+	start_shim "$HELPERS/closer" "$mode" -o "$T/report" -p "$PF" -t 30 "$@" >"$T/closer.out" 2>&1 &
+	CLOSER=$!
+	track_pid "$CLOSER"
 	wait_report "$T/report"
-	run cat "$T/report"
-	assert_output --regexp "^ok $mode lockfd=[0-9]+\$"
-	LOCKFD=${output##*lockfd=}
+	local report
+	report=$(cat "$T/report")
+	[[ $report =~ ^ok\ $mode\ lockfd=[0-9]+$ ]] || fail "report: [$report]"
+	LOCKFD=${report##*lockfd=}
 }
 
 # The program still runs, holds the lock and is named in the PID file; after
 # SIGTERM (exit(0)) the lock is free and the file removed.
 check_held_then_stop() {
-	pid_alive "$CLOSER" || fail "closer $CLOSER is not running"
+	proc_alive "$CLOSER" || fail "closer $CLOSER is not running"
 	assert_named_holder "$CLOSER"
 	assert_equal "$(cat "$PF")" "$CLOSER"
 	kill -TERM "$CLOSER"
 	local st=0
 	wait "$CLOSER" || st=$?
 	assert_equal "$st" 0
-	run lock_is_held "$PF"
-	assert_failure
+	refute_lock_held "$PF"
 	assert_file_not_exists "$PF"
 }
 
@@ -99,11 +99,13 @@ while time.monotonic() < deadline:
     time.sleep(0.2)
 sys.exit(4)
 EOF
-	shim_bg "$T/closer.out" "$PY" "$T/closerange.py" "$T/report" "$PF"
-	CLOSER=$BG_PID
+	start_shim "$PYTHON" "$T/closerange.py" "$T/report" "$PF" >"$T/closer.out" 2>&1 &
+	CLOSER=$!
+	track_pid "$CLOSER"
 	wait_report "$T/report"
-	run cat "$T/report"
-	assert_output --regexp '^ok closerange lockfd=[0-9]+$'
+	local report
+	report=$(cat "$T/report")
+	[[ $report =~ ^ok\ closerange\ lockfd=[0-9]+$ ]] || fail "report: [$report]"
 	check_held_then_stop
 }
 
@@ -131,7 +133,7 @@ EOF
 	# treated as the libc calls are (only an inline system call instruction,
 	# outside libc, is beyond reach: README, Limitations).
 	start_closer raw_close_range
-	pid_alive "$CLOSER" || fail "closer $CLOSER is not running"
+	proc_alive "$CLOSER" || fail "closer $CLOSER is not running"
 	holds_file "$CLOSER" "$PF" || fail "syscall(SYS_close_range) closed the lock's descriptor"
 	lock_is_held "$PF" || fail "the lock was dropped"
 }

@@ -8,29 +8,12 @@
 # LD_PRELOAD cannot carry, and passwords hidden in cluster URIs.
 # One behaviour per test.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 # shellcheck disable=SC2016 # sh -c scripts expand in the child, on purpose
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
-
-# Start `pidlock run ARGS...` as a background job whose $! is the command
-# itself (pidlock execs it); stdout/stderr to $T/h.out and $T/h.err.
-start_run() {
-	"$PIDLOCK" run "$@" >"$T/h.out" 2>"$T/h.err" </dev/null 3>&- &
-	H=$!
-	track_pid "$H"
-}
-
-# Start a holder of $PF that is ready (its own PID in the file, lock held).
-start_holder() {
-	start_run -f "$PF" -- "$@"
-	wait_until "[ \"\$(cat '$PF' 2>/dev/null)\" = $H ]" 30 ||
-		fail "holder $H did not write its PID to $PF: $(cat "$T/h.err")"
-	wait_until "lock_is_held '$PF'" || fail "holder $H does not hold the lock"
-}
 
 # A PID that is certainly not running: a child that has been reaped.
 dead_pid() {
@@ -352,8 +335,7 @@ start_fifo_writer() {
 	sh -c 'echo hello >"$1"; echo "rc=$?" >"$2"' sh "$1" "$T/writer.rc" </dev/null >/dev/null 2>&1 3>&- &
 	WRITER=$!
 	track_pid "$WRITER"
-	sleep 0.2
-	proc_alive "$WRITER" || fail "the FIFO writer did not block"
+	wait_until "in_fifo_open $WRITER" 10 || fail "the FIFO writer did not block in open"
 }
 
 @test "status on a FIFO: unknown (4) without opening it, a blocked writer stays blocked" {

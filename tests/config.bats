@@ -3,10 +3,9 @@
 # line naming the variable and the value, exit 78 (73 for a file problem),
 # and the program does not run; good values in every documented spelling work.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -62,8 +61,7 @@ bad_rows() {
 			*) continue ;;
 			esac
 			n=$((n + 1))
-			pl_run env "PIDLOCK_FILE=$PF" ${extra:+"$extra"} "$var=$val" \
-				"LD_PRELOAD=$SHIM" "$PLPROG" note "$m" exit 0
+			pl_shim ${extra:+"$extra"} "$var=$val" "$PLPROG" note "$m" exit 0
 			load_err
 			count_notes "$m"
 			if [ "$status" -ne "$want" ]; then
@@ -104,7 +102,7 @@ bad_rows() {
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	local h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	local before
 	before="$(file_stamp "$PF")"
 	pl_shim PIDLOCK_MODE=Bogus "$PLPROG" note "$T" exit 0
@@ -156,7 +154,7 @@ bad_rows() {
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	local h=$! v failures=()
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	for v in 1 true TRUE True tRuE yes YES Yes on ON On; do
 		pl_shim "PIDLOCK_QUIET=$v" "$PLPROG" note "$T" exit 0
 		load_err
@@ -196,7 +194,7 @@ bad_rows() {
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	local h=$! v
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	for v in 0 1 42 75 200 255; do
 		pl_shim "PIDLOCK_EXIT_CODE=$v" "$PLPROG" note "$T" exit 7
 		assert_status "$v"
@@ -257,7 +255,7 @@ bad_rows() {
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	local h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	pl_shim PIDLOCK_ON_ERROR=run "$PLPROG" note "$T" exit 0
 	assert_status 75
 	assert_one_pidlock_line "PID $h"

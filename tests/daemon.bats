@@ -5,28 +5,25 @@
 # exit()), after which the lock is free and the file gone.
 
 load test_helper
-load lib_fork
 
 # Runs launcher CMD... in the foreground under the shim (stdout/stderr to a
 # file, fd 3 closed: the daemon must not keep bats' pipes open), expects
 # status 0, then reads the daemon's PID from $T/report into DAEMON.
 launch_daemon() {
-	local st=0
-	under_shim "$@" >"$T/launcher.out" 2>&1 3>&- || st=$?
-	[ "$st" -eq 0 ] || fail "launcher exited $st: $(cat "$T/launcher.out")"
+	pl_shim "$@"
+	assert_status 0
 	wait_report "$T/report"
 	DAEMON=$(report_value "$T/report" daemon)
 	[ -n "$DAEMON" ] || fail "no daemon PID in report"
 	track_pid "$DAEMON"
-	pid_alive "$DAEMON" || fail "daemon $DAEMON is not running"
+	proc_alive "$DAEMON" || fail "daemon $DAEMON is not running"
 }
 
 # The launcher has exited: the daemon is named (waiting up to $1 seconds for
 # launchers that exit before their intermediate child) and holds the lock.
 check_daemon_named() {
 	if [ "${1:-0}" -gt 0 ]; then
-		wait_until "[ \"\$(pf_pid)\" = $DAEMON ]" "$1" ||
-			fail "PID file says '$(pf_pid)', the daemon is $DAEMON"
+		await_pidfile "$PF" "$DAEMON"
 	fi
 	assert_named_holder "$DAEMON"
 	assert_equal "$(cat "$PF")" "$DAEMON"
@@ -35,9 +32,8 @@ check_daemon_named() {
 # kill "$(cat FILE)" stops the daemon; then the lock is free, the file gone.
 stop_by_pidfile() {
 	kill "$(cat "$PF")"
-	wait_until "! pid_alive $DAEMON" 10 || fail "daemon $DAEMON survived SIGTERM"
-	run lock_is_held "$PF"
-	assert_failure
+	wait_until "! proc_alive $DAEMON" 10 || fail "daemon $DAEMON survived SIGTERM"
+	refute_lock_held "$PF"
 	assert_file_not_exists "$PF"
 }
 
@@ -98,7 +94,7 @@ stop_by_pidfile() {
 	for round in 1 2 3 4 5; do
 		echo "round $round"
 		rm -f "$T/report"
-		launch_daemon "$PY" "$BATS_TEST_DIRNAME/helpers/daemonize.py" "$T/report" 30
+		launch_daemon "$PYTHON" "$BATS_TEST_DIRNAME/helpers/daemonize.py" "$T/report" 30
 		check_daemon_named 5
 		stop_by_pidfile
 	done

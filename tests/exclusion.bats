@@ -4,31 +4,11 @@
 # and while the PID file is being removed at exit. Wait mode blocks in flock,
 # honours PIDLOCK_TIMEOUT and hands over when the holder ends.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
-
-# Starts one contender in the background behind the barrier. Its exit status
-# is collected by the caller; stderr goes to $T/err.N.
-# usage: contender N [VAR=VALUE...] -- ACTION...
-contender() {
-	local n="$1"
-	shift
-	local -a vars=()
-	while [ "$1" != -- ]; do
-		vars+=("$1")
-		shift
-	done
-	shift
-	(
-		exec 3>&-
-		barrier_pass
-		exec env "PIDLOCK_FILE=$PF" "LD_PRELOAD=$SHIM" "${vars[@]}" "$PLPROG" "$@"
-	) </dev/null >/dev/null 2>"$T/err.$n" &
-}
 
 @test "exclusion: 200 simultaneous starters in fail mode: exactly one runs, the others exit 75 naming it" {
 	local i id st winner=0 ok=0 refused=0 other=() bad_msg=0
@@ -36,7 +16,7 @@ contender() {
 	mkdir "$T/m"
 	barrier_close
 	for ((i = 0; i < 200; i++)); do
-		contender "$i" -- marker "$T/m" note "$T/m" waitfor "$T/release" unmark exit 0
+		contender "$i" -- "$PLPROG" marker "$T/m" note "$T/m" waitfor "$T/release" unmark exit 0
 		status_of[$!]=pending
 		track_pid "$!"
 	done
@@ -86,16 +66,19 @@ contender() {
 }
 
 @test "exclusion: 50 wait-mode handovers among 150 simultaneous starters never overlap" {
-	local i id st ran_fail=0 other=()
+	local i id st p ran_fail=0 refused=0 other=() bad=()
+	local -A kind=() status_of=()
 	mkdir "$T/m"
 	barrier_close
 	for ((i = 0; i < 50; i++)); do
-		contender "w$i" PIDLOCK_MODE=wait -- marker "$T/m" note "$T/m" sleep 0.01 unmark exit 0
+		contender "w$i" PIDLOCK_MODE=wait -- "$PLPROG" marker "$T/m" note "$T/m" sleep 0.01 unmark exit 0
 		track_pid "$!"
+		kind[$!]="w$i"
 	done
 	for ((i = 0; i < 100; i++)); do
-		contender "f$i" -- marker "$T/m" note "$T/m" sleep 0.002 unmark exit 0
+		contender "f$i" -- "$PLPROG" marker "$T/m" note "$T/m" sleep 0.002 unmark exit 0
 		track_pid "$!"
+		kind[$!]="f$i"
 	done
 	# shellcheck disable=SC2016 # evaluated by wait_until
 	wait_until '[ "$(lock_waiters "$T/barrier")" -ge 150 ]' 120 ||
@@ -104,10 +87,11 @@ contender() {
 	for ((i = 0; i < 150; i++)); do
 		st=0
 		wait -n -p id || st=$?
+		status_of[$id]=$st
 		case "$st" in
 		0) ;;
 		75) ;;
-		*) other+=("$id:$st") ;;
+		*) other+=("${kind[$id]}:$id:$st") ;;
 		esac
 	done
 	# 99: the marker existed (two instances in main at once); 98: it vanished.
@@ -115,15 +99,32 @@ contender() {
 		grep -h . "$T"/err.* | sort | uniq -c | head -20
 		fail "unexpected exit statuses (99 = overlap): ${other[*]}"
 	}
-	# Every wait-mode starter ran; nobody failed for a reason other than 75.
-	for ((i = 0; i < 50; i++)); do
-		[ ! -s "$T/err.w$i" ] || fail "wait-mode starter $i: $(cat "$T/err.w$i")"
+	# Every wait-mode starter ran (status 0, its note, nothing on stderr);
+	# a fail-mode starter either ran (0 and its note) or was refused (75, no
+	# note, one line naming the holder).
+	for p in "${!kind[@]}"; do
+		i=${kind[$p]}
+		st=${status_of[$p]}
+		case "$i:$st" in
+		w*:0 | f*:0)
+			[ -e "$T/m/ran.$p" ] || bad+=("$i ($p) exited 0 without running main")
+			[ "${i:0:1}" = w ] || ran_fail=$((ran_fail + 1))
+			;;
+		f*:75)
+			[ ! -e "$T/m/ran.$p" ] || bad+=("$i ($p) exited 75 after running main")
+			grep -q "^pidlock: $PF: already running as PID [0-9]* (" "$T/err.$i" ||
+				bad+=("$i ($p) exited 75 without naming the holder: $(cat "$T/err.$i")")
+			refused=$((refused + 1))
+			;;
+		*) bad+=("$i ($p) exited $st") ;;
+		esac
+		[ "${i:0:1}" = f ] || [ ! -s "$T/err.$i" ] || bad+=("wait-mode starter $i: $(cat "$T/err.$i")")
 	done
-	count_notes "$T/m"
-	ran_fail=$((notes - 50))
-	echo "wait-mode instances: 50, fail-mode instances that also ran: $ran_fail"
-	[ "$ran_fail" -ge 0 ]
-	[ ! -e "$T/m/in-main" ]
+	[ "${#bad[@]}" -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}" | head -20)"
+	echo "wait-mode instances: 50, fail-mode instances that also ran: $ran_fail, refused: $refused"
+	[ $((ran_fail + refused)) -eq 100 ] || fail "fail-mode: $ran_fail ran, $refused refused, not 100 in all"
+	assert_notes "$T/m" $((50 + ran_fail))
+	[ ! -e "$T/m/in-main" ] || fail "an instance left its marker: one was in main at the end"
 	[ ! -e "$PF" ] || fail "the PID file was left after the last clean exit"
 }
 
@@ -135,7 +136,7 @@ contender() {
 		>/dev/null 2>"$T/err.0" &
 	prev=$!
 	track_pid "$prev"
-	[ "$(read_pidfile "$PF")" = "$prev" ]
+	await_pidfile "$PF" "$prev"
 	for ((r = 1; r <= 50; r++)); do
 		PIDLOCK_MODE='wait' start_shim "$PLPROG" marker "$T/m" note "$T/m" \
 			waitfor "$T/go.$r" unmark exit 0 >/dev/null 2>"$T/err.$r" &
@@ -147,7 +148,7 @@ contender() {
 		touch "$T/go.$((r - 1))"
 		wait_status "$prev"
 		[ "$status" -eq 0 ] || fail "round $r: holder $prev exited $status: $(cat "$T/err.$((r - 1))")"
-		[ "$(read_pidfile "$PF")" = "$id" ] || fail "round $r: PID file does not name $id"
+		await_pidfile "$PF" "$id"
 		prev=$id
 	done
 	touch "$T/go.50"
@@ -161,7 +162,7 @@ contender() {
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	local h=$! t0 t1 before
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	before="$(file_stamp "$PF")"
 	t0=$(now_ns)
 	pl_shim PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=0.5 "$PLPROG" note "$T" exit 0
@@ -191,7 +192,7 @@ contender() {
 	start_shim "$PLPROG" waitfor "$T/release" exit 0 >/dev/null 2>"$T/h.err" &
 	local h=$! w
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	PIDLOCK_MODE='wait' start_shim "$PLPROG" note "$T" waitfor "$T/release2" exit 0 \
 		>/dev/null 2>"$T/w.err" &
 	w=$!
@@ -204,7 +205,7 @@ contender() {
 	wait_status "$h"
 	assert_status 0
 	wait_until "[ -e '$T/ran.$w' ]" || fail "the waiter did not run after the holder exited"
-	[ "$(read_pidfile "$PF")" = "$w" ]
+	await_pidfile "$PF" "$w"
 	lock_is_held "$PF"
 	touch "$T/release2"
 	wait_status "$w"
@@ -217,7 +218,7 @@ contender() {
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	local h=$! w
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=20 start_shim "$PLPROG" note "$T" sleep 30 \
 		>/dev/null 2>"$T/w.err" &
 	w=$!
@@ -225,6 +226,6 @@ contender() {
 	wait_until "lock_waiter '$PF' $w"
 	kill -KILL "$h"
 	wait_until "[ -e '$T/ran.$w' ]" || fail "the waiter did not run after the holder was killed"
-	[ "$(read_pidfile "$PF")" = "$w" ]
+	await_pidfile "$PF" "$w"
 	[ ! -s "$T/w.err" ] || fail "waiter stderr: $(cat "$T/w.err")"
 }

@@ -4,11 +4,10 @@
 # a bare NAME goes to $XDG_RUNTIME_DIR/NAME.pid or to a private directory
 # /tmp/pidlock-UID that must be the user's own real directory.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 # shellcheck disable=SC2030,SC2031 # each test may point $PF elsewhere
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -47,7 +46,7 @@ refused() {
 	pl_shim timeout 10 "$PLPROG" note "$T" exit 0
 	[ "$status" -ne 124 ] || fail "hung on a FIFO"
 	# timeout(1) is under the shim here; run the program directly too.
-	pl_run timeout 10 env "PIDLOCK_FILE=$PF" "LD_PRELOAD=$SHIM" "$PLPROG" note "$T" exit 0
+	pl_shim -t 10 "$PLPROG" note "$T" exit 0
 	[ "$status" -ne 124 ] || fail "hung on a FIFO"
 	refused 'fifo|pipe|regular'
 	[ -p "$PF" ]
@@ -63,20 +62,20 @@ refused() {
 @test "files: a unix socket is refused" {
 	"$PYTHON" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$PF"
 	[ -S "$PF" ]
-	pl_run timeout 10 env "PIDLOCK_FILE=$PF" "LD_PRELOAD=$SHIM" "$PLPROG" note "$T" exit 0
+	pl_shim -t 10 "$PLPROG" note "$T" exit 0
 	refused 'socket|regular'
 	[ -S "$PF" ]
 }
 
 @test "files: a device is refused (a private copy of /dev/null, then /dev/null itself)" {
 	mknod "$PF" c 1 3 || skip "mknod is not permitted here"
-	pl_run timeout 10 env "PIDLOCK_FILE=$PF" "LD_PRELOAD=$SHIM" "$PLPROG" note "$T" exit 0
+	pl_shim -t 10 "$PLPROG" note "$T" exit 0
 	refused 'device|regular'
 	[ -c "$PF" ]
 	# Only now /dev/null itself: the copy was refused, so it is not opened
 	# for writing or removed.
 	PF=/dev/null
-	pl_run timeout 10 env "PIDLOCK_FILE=$PF" "LD_PRELOAD=$SHIM" "$PLPROG" note "$T" exit 0
+	pl_shim -t 10 "$PLPROG" note "$T" exit 0
 	refused 'device|regular'
 	[ -c /dev/null ]
 	[ "$(stat -c '%t:%T' /dev/null)" = 1:3 ]
@@ -142,7 +141,7 @@ refused() {
 	PIDLOCK_FILE=myapp XDG_RUNTIME_DIR="$T/xdg" start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$f")" = "$h" ] || fail "no $f naming $h: $(ls -la "$T/xdg")"
+	await_pidfile "$f" "$h"
 	lock_is_held "$f"
 	PIDLOCK_FILE=myapp pl_shim XDG_RUNTIME_DIR="$T/xdg" "$PLPROG" note "$T" exit 0
 	assert_status 75

@@ -4,12 +4,13 @@
 # (tests/helpers/forker.c).
 
 load test_helper
-load lib_fork
 
 # Starts forker prefork under the shim with extra options; sets MASTER,
 # WORKERS, CHILD (read_prefork_report).
 start_prefork() {
-	shim_bg "$T/prefork.out" "$HELPERS/forker" prefork -o "$T/report" -t 30 "$@"
+	start_shim "$HELPERS/forker" prefork -o "$T/report" -t 30 "$@" >"$T/prefork.out" 2>&1 &
+	BG_PID=$!
+	track_pid "$BG_PID"
 	wait_report "$T/report"
 	read_prefork_report "$T/report"
 	[ "$MASTER" = "$BG_PID" ] || fail "master $MASTER is not the started PID $BG_PID"
@@ -20,12 +21,12 @@ start_prefork() {
 	assert_equal "${#WORKERS[@]}" 4
 	assert_named_holder "$MASTER"
 	for w in "${WORKERS[@]}"; do
-		pid_alive "$w" || fail "worker $w is not running"
+		proc_alive "$w" || fail "worker $w is not running"
 		holds_file "$w" "$PF" || fail "worker $w has no descriptor on the lock"
 	done
 	for w in "${WORKERS[@]}"; do
 		kill -TERM "$w"
-		wait_until "! pid_alive $w" 10 || fail "worker $w did not exit on SIGTERM"
+		wait_until "! proc_alive $w" 10 || fail "worker $w did not exit on SIGTERM"
 		assert_named_holder "$MASTER"
 		assert_equal "$(cat "$PF")" "$MASTER"
 	done
@@ -33,8 +34,7 @@ start_prefork() {
 	status=0
 	wait "$MASTER" || status=$?
 	assert_equal "$status" 0
-	run lock_is_held "$PF"
-	assert_failure
+	refute_lock_held "$PF"
 	assert_file_not_exists "$PF"
 }
 
@@ -43,7 +43,7 @@ start_prefork() {
 	status=0
 	wait "$MASTER" || status=$?
 	assert_equal "$status" 0
-	! pid_alive "$MASTER" || fail "master still running"
+	! proc_alive "$MASTER" || fail "master still running"
 	# Right after the master's clean exit: a worker holds the lock and is named.
 	assert_named_holder "${WORKERS[@]}"
 	[ "$(cat "$PF")" = "$NAMED" ] || fail "PID file is not exactly 'PID\\n'"
@@ -52,7 +52,7 @@ start_prefork() {
 	while [ "$left" -gt 0 ]; do
 		victim=$NAMED
 		kill -TERM "$victim"
-		wait_until "! pid_alive $victim" 10 || fail "worker $victim did not exit on SIGTERM"
+		wait_until "! proc_alive $victim" 10 || fail "worker $victim did not exit on SIGTERM"
 		left=$((left - 1))
 		if [ "$left" -gt 0 ]; then
 			assert_named_holder "${WORKERS[@]}"
@@ -60,10 +60,9 @@ start_prefork() {
 		fi
 	done
 	for w in "${WORKERS[@]}"; do
-		! pid_alive "$w" || fail "worker $w still running"
+		! proc_alive "$w" || fail "worker $w still running"
 	done
-	run lock_is_held "$PF"
-	assert_failure
+	refute_lock_held "$PF"
 	assert_file_not_exists "$PF"
 }
 
@@ -76,16 +75,14 @@ start_prefork() {
 		others=("$MASTER" "${WORKERS[@]:1}")
 		kill -TERM "${others[@]}"
 		for p in "${others[@]}"; do
-			wait_until "! pid_alive $p" 10 || fail "$p did not exit on SIGTERM"
+			wait_until "! proc_alive $p" 10 || fail "$p did not exit on SIGTERM"
 		done
 		wait "$MASTER" || true
-		wait_until "[ \"\$(pf_pid)\" = $survivor ]" 5 ||
-			fail "PID file says '$(pf_pid)', the only holder left is $survivor"
+		await_pidfile "$PF" "$survivor"
 		assert_named_holder "$survivor"
 		kill -TERM "$survivor"
-		wait_until "! pid_alive $survivor" 10 || fail "survivor did not exit"
-		run lock_is_held "$PF"
-		assert_failure
+		wait_until "! proc_alive $survivor" 10 || fail "survivor did not exit"
+		refute_lock_held "$PF"
 		assert_file_not_exists "$PF"
 	done
 }
@@ -98,7 +95,7 @@ start_prefork() {
 	track_pid "$tracer"
 	wait_report "$T/report"
 	read_prefork_report "$T/report"
-	wait_until "! pid_alive $MASTER" 10 || fail "master did not exit"
+	wait_until "! proc_alive $MASTER" 10 || fail "master did not exit"
 	assert_named_holder "${WORKERS[@]}"
 	# Every worker exits cleanly, the named one first each time.
 	left=4
@@ -106,21 +103,18 @@ start_prefork() {
 		victim=$(pf_pid)
 		one_of "$victim" "${WORKERS[@]}" || fail "file names '$victim', not a worker"
 		kill -TERM "$victim"
-		wait_until "! pid_alive $victim" 10 || fail "worker $victim did not exit"
+		wait_until "! proc_alive $victim" 10 || fail "worker $victim did not exit"
 		left=$((left - 1))
 	done
 	status=0
 	wait "$tracer" || status=$?
 	assert_equal "$status" 0
-	run lock_is_held "$PF"
-	assert_failure
+	refute_lock_held "$PF"
 	assert_file_not_exists "$PF"
 	# The trace really saw the lock being taken ...
-	run grep -E 'flock\([0-9]+, LOCK_EX' "$T/trace"
-	assert_success
+	grep -Eq 'flock\([0-9]+, LOCK_EX' "$T/trace" || fail "no flock(LOCK_EX) in the trace"
 	# ... and no process ever unlocked it.
-	run grep -n 'LOCK_UN' "$T/trace"
-	assert_failure
+	! grep -n 'LOCK_UN' "$T/trace" || fail "a process called flock(LOCK_UN)"
 }
 
 @test "replace mode stops the master and every worker (SIGTERM each), not a non-holder child, and takes the lock" {
@@ -129,26 +123,28 @@ start_prefork() {
 	assert_named_holder "$MASTER"
 	! holds_file "$CHILD" "$PF" || fail "exec'd child $CHILD holds the lock (process scope)"
 	old=("$MASTER" "${WORKERS[@]}")
-	PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=5 shim_bg "$T/new.out" sleep 30
-	new=$BG_PID
-	wait_until "[ \"\$(pf_pid)\" = $new ]" 20 || fail "new instance never named in the file (says '$(pf_pid)'): $(cat "$T/new.out")"
+	PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=5 start_shim sleep 30 >"$T/new.out" 2>&1 &
+	new=$!
+	track_pid "$new"
+	await_pidfile "$PF" "$new"
 	for p in "${old[@]}"; do
-		! pid_alive "$p" || fail "old holder $p still running"
+		! proc_alive "$p" || fail "old holder $p still running"
 		grep -qx "term $p" "$T/log" || fail "old holder $p did not exit through its SIGTERM path: $(cat "$T/log")"
 	done
 	assert_named_holder "$new"
-	pid_alive "$CHILD" || fail "the non-holder child $CHILD was signalled"
+	proc_alive "$CHILD" || fail "the non-holder child $CHILD was signalled"
 }
 
 @test "replace mode: a worker that ignores SIGTERM is killed after PIDLOCK_TIMEOUT" {
 	start_prefork -w 4 -I 2 -l "$T/log"
 	stubborn=${WORKERS[2]}
 	old=("$MASTER" "${WORKERS[@]}")
-	PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=1 shim_bg "$T/new.out" sleep 30
-	new=$BG_PID
-	wait_until "[ \"\$(pf_pid)\" = $new ]" 20 || fail "new instance never named in the file (says '$(pf_pid)'): $(cat "$T/new.out")"
+	PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=1 start_shim sleep 30 >"$T/new.out" 2>&1 &
+	new=$!
+	track_pid "$new"
+	await_pidfile "$PF" "$new"
 	for p in "${old[@]}"; do
-		! pid_alive "$p" || fail "old holder $p still running"
+		! proc_alive "$p" || fail "old holder $p still running"
 	done
 	# It was asked first (it logged and ignored SIGTERM), then killed.
 	grep -qx "ignored $stubborn" "$T/log" || fail "worker $stubborn never got SIGTERM: $(cat "$T/log")"

@@ -3,10 +3,9 @@
 # in a setuid (secure-execution) process, the shim makes no system call and
 # changes nothing; when active it changes nothing but the lock descriptor.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -121,7 +120,7 @@ state_of() {
 	start_shim "$PLPROG" waitfor "$T/go" exit 0 >/dev/null 2>&1 &
 	local h=$! w
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	state_of "$T/waited" "LD_PRELOAD=$SHIM" "PIDLOCK_FILE=$PF" PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=20 &
 	w=$!
 	wait_until "[ \"\$(lock_waiters '$PF')\" -ge 1 ]" || fail "the second instance did not wait"
@@ -133,7 +132,7 @@ state_of() {
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	state_of "$T/replaced" "LD_PRELOAD=$SHIM" "PIDLOCK_FILE=$PF" PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=5
 	wait_status "$h"
 	[ "$status" -eq 143 ]

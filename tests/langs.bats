@@ -2,10 +2,9 @@
 # The same acquire / conflict / release behaviour for real programs in many
 # languages: a C helper, sleep, python3, perl, bash, dash and node.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -25,7 +24,7 @@ lang_check() {
 	start_shim "${hold[@]}" >/dev/null 2>"$T/h.err" &
 	local h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ] || fail "the PID file does not name $h"
+	await_pidfile "$PF" "$h"
 	assert_pidfile_is "$PF" "$h"
 	lock_is_held "$PF"
 
@@ -55,7 +54,7 @@ lang_check() {
 	start_shim "${hold[@]}" >/dev/null 2>&1 &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	pl_shim PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=5 "${quick[@]}"
 	assert_status 3
 	assert_no_stderr

@@ -7,7 +7,6 @@
 # start-stop-daemon).
 
 load test_helper
-load plprog
 
 # launcher DELAY: the daemon execs at once; the launcher exits DELAY seconds
 # after its child has gone (0: racing it).

@@ -4,22 +4,14 @@
 # configured signal, never a process that does not hold the lock, every
 # holder) and the verbose lines.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
-start_holder() {
-	start_shim "$@" >"$T/h.out" 2>"$T/h.err" &
-	H=$!
-	track_pid "$H"
-	[ "$(read_pidfile "$PF")" = "$H" ] || fail "holder $H did not write its PID"
-}
-
 @test "modes: fail-mode conflict message names the file, the holder PID and its command line" {
-	start_holder "$PLPROG" sleep 30
+	start_shim_holder "$PLPROG" sleep 30
 	pl_shim "$PLPROG" note "$T" exit 0
 	assert_status 75
 	assert_one_pidlock_line
@@ -35,14 +27,14 @@ start_holder() {
 }
 
 @test "modes: the conflict message shows a command line with spaces for NULs, also for an argument with spaces" {
-	start_holder "$PLPROG" print "two words" sleep 30
+	start_shim_holder "$PLPROG" print "two words" sleep 30
 	pl_shim "$PLPROG" exit 0
 	assert_status 75
 	assert_one_pidlock_line "PID $H ($PLPROG print two words sleep 30)"
 }
 
 @test "modes: replace sends TERM, the holder goes, the new instance runs silently" {
-	start_holder "$PLPROG" sleep 30
+	start_shim_holder "$PLPROG" sleep 30
 	pl_shim PIDLOCK_MODE=replace "$PLPROG" note "$T" writepid "$T/new" exit 0
 	assert_status 0
 	assert_no_stderr
@@ -53,7 +45,7 @@ start_holder() {
 }
 
 @test "modes: replace escalates to SIGKILL after PIDLOCK_TIMEOUT when the holder ignores TERM" {
-	start_holder "$PLPROG" ignore TERM writepid "$T/ready" sleep 30
+	start_shim_holder "$PLPROG" ignore TERM writepid "$T/ready" sleep 30
 	wait_until "[ -e '$T/ready' ]"
 	local t0 t1
 	t0=$(now_ns)
@@ -69,7 +61,7 @@ start_holder() {
 }
 
 @test "modes: PIDLOCK_SIGNAL=INT is sent first; a C holder that catches it exits by itself" {
-	start_holder "$PLPROG" catch INT writepid "$T/ready" sleep 30 exit 0
+	start_shim_holder "$PLPROG" catch INT writepid "$T/ready" sleep 30 exit 0
 	wait_until "[ -e '$T/ready' ]"
 	pl_shim PIDLOCK_MODE=replace PIDLOCK_SIGNAL=INT PIDLOCK_TIMEOUT=10 "$PLPROG" note "$T" exit 0
 	assert_status 0
@@ -81,7 +73,7 @@ start_holder() {
 
 @test "modes: PIDLOCK_SIGNAL=INT reaches a bash holder that traps it" {
 	# shellcheck disable=SC2016 # for the inner bash
-	start_holder bash -c 'trap "echo trapped INT; exit 0" INT; touch "$1"; while :; do sleep 0.1; done' \
+	start_shim_holder bash -c 'trap "echo trapped INT; exit 0" INT; touch "$1"; while :; do sleep 0.1; done' \
 		_ "$T/ready"
 	wait_until "[ -e '$T/ready' ]"
 	pl_shim PIDLOCK_MODE=replace PIDLOCK_SIGNAL=SIGINT PIDLOCK_TIMEOUT=10 "$PLPROG" note "$T" exit 0
@@ -108,7 +100,7 @@ start_holder() {
 	sleep 60 >/dev/null 2>&1 3>&- &
 	local s=$!
 	track_pid "$s"
-	start_holder "$PLPROG" sleep 30
+	start_shim_holder "$PLPROG" sleep 30
 	# Same inode, other content: the file now lies about the holder.
 	printf '%s\n' "$s" >"$PF"
 	pl_shim PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=2 "$PLPROG" note "$T" exit 0
@@ -120,7 +112,7 @@ start_holder() {
 }
 
 @test "modes: replace spares a process that merely has the PID file open (a reader)" {
-	start_holder "$PLPROG" sleep 30
+	start_shim_holder "$PLPROG" sleep 30
 	# shellcheck disable=SC2217 # sleep only keeps the file open
 	sleep 60 <"$PF" >/dev/null 2>&1 3>&- &
 	local r=$!
@@ -136,7 +128,7 @@ start_holder() {
 
 @test "modes: replace stops every process holding the lock (a holder and its fork copy)" {
 	# shellcheck disable=SC2016 # python source
-	start_holder "$PYTHON" -c 'import os, sys, time
+	start_shim_holder "$PYTHON" -c 'import os, sys, time
 pid = os.fork()
 if pid == 0:
     open(sys.argv[1], "w").write(str(os.getpid()))
@@ -163,12 +155,20 @@ time.sleep(30)' "$T/child"
 	[[ $err == *"$PF"* ]]
 }
 
-@test "modes: verbose lines for waiting and for replacing" {
-	start_holder "$PLPROG" waitfor "$T/go" exit 0
+@test "modes: verbose wait mode says 'waiting for' the holder while it waits, then 'acquired'" {
+	start_shim_holder "$PLPROG" waitfor "$T/go" exit 0
 	PIDLOCK_MODE='wait' PIDLOCK_VERBOSE=1 start_shim "$PLPROG" exit 0 >/dev/null 2>"$T/w.err" &
 	local w=$!
 	track_pid "$w"
 	wait_until "lock_waiter '$PF' $w"
+	# Said while it waits (blocked in flock, the holder still running), and
+	# naming the holder.
+	wait_until "grep -q waiting '$T/w.err'" || fail "no 'waiting' line while blocked: $(cat "$T/w.err")"
+	lock_waiter "$PF" "$w" || fail "$w said it waits but is not blocked"
+	proc_alive "$H" || fail "the holder $H is gone"
+	grep -qx "pidlock: $PF: waiting for PID $H ($PLPROG waitfor $T/go exit 0)" "$T/w.err" ||
+		fail "the 'waiting' line does not name the holder $H: $(cat "$T/w.err")"
+	! grep -q acquired "$T/w.err" || fail "'acquired' before the holder ended: $(cat "$T/w.err")"
 	touch "$T/go"
 	wait_status "$w"
 	assert_status 0
@@ -176,14 +176,23 @@ time.sleep(30)' "$T/child"
 	all_pidlock_lines || fail "stderr: $err"
 	[[ $err == *waiting* ]] || fail "no 'waiting' line: $err"
 	[[ $err == *acquired* ]] || fail "no 'acquired' line: $err"
+}
 
-	start_holder "$PLPROG" sleep 30
+@test "modes: verbose replace mode names the holder it signals, then says 'acquired'" {
+	start_shim_holder "$PLPROG" sleep 30
 	pl_shim PIDLOCK_MODE=replace PIDLOCK_VERBOSE=yes "$PLPROG" exit 0
 	assert_status 0
 	all_pidlock_lines || fail "stderr: $err"
 	[[ $err == *replac* || $err == *sent* ]] || fail "no 'replac'/'sent' line: $err"
 	[[ $err == *acquired* ]] || fail "no 'acquired' line: $err"
 	[[ $err == *"$H"* ]] || fail "the replaced PID $H is not named: $err"
+	# The signal line names the holder and comes first; the holder went.
+	local first
+	first=$(head -n 1 "$T/err")
+	[ "$first" = "pidlock: $PF: sending SIGTERM to PID $H ($PLPROG sleep 30)" ] ||
+		fail "first line: [$first]"
+	wait_status "$H"
+	[ "$status" -eq 143 ] || fail "the replaced holder exited $status, expected 143 (TERM)"
 }
 
 @test "modes: replace when nothing holds the lock just runs, silently" {

@@ -4,10 +4,9 @@
 # a process that does not get the lock never writes the file; the file is
 # removed at a clean exit only if the path still names the locked inode.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -44,7 +43,7 @@ bats_require_minimum_version 1.5.0
 	local h=$!
 	track_pid "$h"
 	wait_until "lock_is_held '$PF'"
-	[ "$(read_pidfile "$PF")" = "$h" ] || fail "content: $(od -c "$PF")"
+	await_pidfile "$PF" "$h"
 	assert_pidfile_is "$PF" "$h"
 	[ ! -s "$T/h.err" ]
 }
@@ -55,7 +54,7 @@ bats_require_minimum_version 1.5.0
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	[ $((0$(stat -c %a "$PF") & 022)) -eq 0 ] || fail "PID file mode $(stat -c %a "$PF") under umask 000"
 	kill -KILL "$h"
 	wait_status "$h"
@@ -73,9 +72,9 @@ bats_require_minimum_version 1.5.0
 	start_shim sleep 30 >/dev/null 2>&1 &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
-	run pkill -F "$PF"
-	assert_success
+	await_pidfile "$PF" "$h"
+	pl_run pkill -F "$PF"
+	assert_status 0
 	wait_status "$h"
 	[ "$status" -eq 143 ] || fail "holder status $status"
 	proc_alive "$decoy" || fail "pkill -F hit the decoy sleep"
@@ -89,15 +88,15 @@ bats_require_minimum_version 1.5.0
 	start_shim sleep 30 >/dev/null 2>&1 &
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
-	run start-stop-daemon --status --pidfile "$PF"
-	assert_success
-	run start-stop-daemon --stop --pidfile "$PF" --retry TERM/5/KILL/5
-	assert_success
+	await_pidfile "$PF" "$h"
+	pl_run start-stop-daemon --status --pidfile "$PF"
+	assert_status 0
+	pl_run start-stop-daemon --stop --pidfile "$PF" --retry TERM/5/KILL/5
+	assert_status 0
 	wait_status "$h"
 	[ "$status" -eq 143 ] || fail "holder status $status"
 	proc_alive "$decoy" || fail "start-stop-daemon hit the decoy sleep"
-	run start-stop-daemon --status --pidfile "$PF"
+	pl_run start-stop-daemon --status --pidfile "$PF"
 	[ "$status" -eq 1 ] || [ "$status" -eq 3 ] || fail "--status after stop: $status"
 	# A stale file left by the kill is taken over by the next start.
 	pl_shim "$PLPROG" exit 0
@@ -139,7 +138,7 @@ bats_require_minimum_version 1.5.0
 	(exec 3>&-; exec bash "$T/contenders.sh") >/dev/null 2>&1 &
 	local c=$!
 	track_pid "$c"
-	run "$PYTHON" - "$PF" <<-'EOF'
+	cat >"$T/reader.py" <<-'EOF'
 		import os, re, sys, time
 		path = sys.argv[1]
 		ok = re.compile(rb"^[0-9]+\n")
@@ -167,14 +166,17 @@ bats_require_minimum_version 1.5.0
 		    print("BAD", repr(b))
 		sys.exit(1 if bad else 0)
 	EOF
+	pl_run "$PYTHON" "$T/reader.py" "$PF"
 	touch "$T/stop"
 	wait "$r" || true
 	wait "$c" || true
-	echo "$output"
+	cat "$T/out" "$T/err"
 	echo "restarts: $(cat "$T/restarts" 2>/dev/null)"
-	assert_success
+	assert_status 0
 	# The reader really overlapped many restarts.
-	[[ $output =~ distinct\ PIDs:\ ([0-9]+) ]]
+	local out
+	out=$(cat "$T/out")
+	[[ $out =~ distinct\ PIDs:\ ([0-9]+) ]] || fail "no count of PIDs: $out"
 	[ "${BASH_REMATCH[1]}" -ge 5 ] || fail "too few restarts were observed"
 }
 
@@ -182,7 +184,7 @@ bats_require_minimum_version 1.5.0
 	start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 	local h=$! before
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	sleep 0.1
 	before="$(file_stamp "$PF")"
 	cat >"$T/refused.sh" <<-'EOF'
@@ -194,12 +196,12 @@ bats_require_minimum_version 1.5.0
 			2) env PIDLOCK_FILE="$PF" LD_PRELOAD="$SHIM" PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=0.01 "$PLPROG" exit 0 ;;
 			esac 2>/dev/null
 			st=$?
-			[ "$st" -eq 75 ] || { echo "start $i exited $st"; bad=1; }
+			[ "$st" -eq 75 ] || { echo "start $i exited $st" >&2; bad=1; }
 		done
 		exit "$bad"
 	EOF
-	run env T="$T" PF="$PF" SHIM="$SHIM" PLPROG="$PLPROG" bash "$T/refused.sh"
-	assert_success
+	pl_run env T="$T" PF="$PF" SHIM="$SHIM" PLPROG="$PLPROG" bash "$T/refused.sh"
+	assert_status 0
 	[ "$(file_stamp "$PF")" = "$before" ] || fail "the file changed: $before -> $(file_stamp "$PF")"
 	assert_pidfile_is "$PF" "$h"
 }
@@ -208,7 +210,7 @@ bats_require_minimum_version 1.5.0
 	start_shim "$PLPROG" waitfor "$T/go" exit 0 >/dev/null 2>"$T/h.err" &
 	local h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	# Someone moves the file away and puts a new one (new inode) in its place.
 	mv "$PF" "$PF.old"
 	printf '999\n' >"$PF.new"
@@ -225,7 +227,7 @@ bats_require_minimum_version 1.5.0
 	start_shim "$PLPROG" waitfor "$T/go" exit 6 >/dev/null 2>"$T/h.err" &
 	local h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ]
+	await_pidfile "$PF" "$h"
 	rm -f "$PF"
 	touch "$T/go"
 	wait_status "$h"

@@ -11,11 +11,9 @@
 # file, and `pidlock run` choosing the library that the program's loader can
 # preload. docs/platforms.md says what each platform does differently.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
-load plprog
-load lib_fork
 
 bats_require_minimum_version 1.5.0
 
@@ -232,7 +230,7 @@ check_prefork() {
 		holds_file "$w" "$PF" || fail "process $w does not hold the lock"
 	done
 	kill -TERM "${WORKERS[@]}"
-	wait_until "! pid_alive ${WORKERS[0]} && ! pid_alive ${WORKERS[1]}" 20 ||
+	wait_until "! proc_alive ${WORKERS[0]} && ! proc_alive ${WORKERS[1]}" 20 ||
 		fail "the workers survived SIGTERM"
 	lock_is_held "$PF" || fail "the workers' exit released the master's lock"
 	assert_pidfile_is "$PF" "$MASTER"
@@ -261,11 +259,11 @@ check_daemon() {
 	daemon=$(report_value "$T/report" daemon)
 	[ -n "$daemon" ] || fail "no daemon PID in the report"
 	track_pid "$daemon"
-	wait_until "[ \"\$(pf_pid)\" = $daemon ]" 20 || fail "the file names '$(pf_pid)', not the daemon $daemon"
+	await_pidfile "$PF" "$daemon"
 	holds_file "$daemon" "$PF" || fail "the daemon does not hold the lock"
 	lock_is_held "$PF" || fail "the lock is not held"
 	kill -TERM "$daemon"
-	wait_until "! pid_alive $daemon" 20 || fail "the daemon survived SIGTERM"
+	wait_until "! proc_alive $daemon" 20 || fail "the daemon survived SIGTERM"
 	assert_released
 }
 

@@ -5,20 +5,21 @@
 # /proc/locks (lock_is_held) and the PID file during the whole chain.
 
 load test_helper
-load lib_fork
 
 # Starts the chain CMD... in the background (it waits for $T/go), lets it
 # run while observing, then checks the final report: "done pid=PID steps=100".
 # Sets CHAIN (the PID).
 run_chain_observed() {
-	shim_bg "$T/chain.out" "$@"
-	CHAIN=$BG_PID
-	wait_until "[ \"\$(pf_pid)\" = $CHAIN ]" 10 || fail "the chain never took the lock: $(cat "$T/chain.out")"
+	start_shim "$@" >"$T/chain.out" 2>&1 &
+	CHAIN=$!
+	track_pid "$CHAIN"
+	await_pidfile "$PF" "$CHAIN"
 	touch "$T/go"
 	observe_lock "$PF" "$CHAIN" "$T/report" 40 || fail "observer: $(cat "$T/report" 2>/dev/null) $(cat "$T/chain.out")"
 	[ "$OBSERVED" -ge 10 ] || fail "only $OBSERVED samples taken during the chain"
-	run cat "$T/report"
-	assert_output --regexp "^done pid=$CHAIN steps=100( |\$)"
+	local report
+	report=$(cat "$T/report")
+	[[ $report =~ ^done\ pid=$CHAIN\ steps=100(\ |$) ]] || fail "report: [$report]"
 	# The last image still holds the lock and is named.
 	assert_named_holder "$CHAIN"
 }
@@ -30,8 +31,7 @@ stop_chain() {
 	local st=0
 	wait "$CHAIN" || st=$?
 	assert_equal "$st" 0
-	run lock_is_held "$PF"
-	assert_failure
+	refute_lock_held "$PF"
 	if [ "${1:-}" = removed ]; then
 		assert_file_not_exists "$PF"
 	fi
@@ -54,12 +54,12 @@ stop_chain() {
 }
 
 @test "python3 os.execv of itself 100 times: lock kept throughout" {
-	run_chain_observed "$PY" -S "$BATS_TEST_DIRNAME/helpers/reexec.py" "$T/report" "$PF" "$T/go" 100 keep
+	run_chain_observed "$PYTHON" -S "$BATS_TEST_DIRNAME/helpers/reexec.py" "$T/report" "$PF" "$T/go" 100 keep
 	stop_chain removed
 }
 
 @test "python3 os.execve of itself 100 times without LD_PRELOAD: lock kept throughout" {
-	run_chain_observed "$PY" -S "$BATS_TEST_DIRNAME/helpers/reexec.py" "$T/report" "$PF" "$T/go" 100 strip
+	run_chain_observed "$PYTHON" -S "$BATS_TEST_DIRNAME/helpers/reexec.py" "$T/report" "$PF" "$T/go" 100 strip
 	stop_chain
 }
 

@@ -5,10 +5,9 @@
 # removes the PID file; a killed instance leaves it, and it is taken over
 # silently.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -26,7 +25,7 @@ check_release() {
 	fi
 	h=$!
 	track_pid "$h"
-	[ "$(read_pidfile "$PF")" = "$h" ] || fail "the PID file does not name the holder $h"
+	await_pidfile "$PF" "$h"
 	lock_is_held "$PF" || fail "the holder does not hold the lock"
 	if [ "$how" = self ]; then
 		touch "$T/go"
@@ -47,7 +46,7 @@ check_release() {
 	n=$!
 	track_pid "$n"
 	# The file may still name the killed holder: wait for the new PID itself.
-	wait_until "[ \"\$(cat '$PF' 2>/dev/null)\" = $n ]" || fail "the next instance did not write its PID"
+	await_pidfile "$PF" "$n"
 	touch "$T/go2"
 	wait_status "$n"
 	[ "$status" -eq 0 ] || fail "the next start exited $status: $(cat "$T/n.err")"
@@ -103,7 +102,7 @@ check_release() {
 		start_shim "$PLPROG" sleep 30 >/dev/null 2>&1 &
 		h=$!
 		track_pid "$h"
-		[ "$(read_pidfile "$PF")" = "$h" ]
+		await_pidfile "$PF" "$h"
 		kill -KILL "$h"
 		wait_status "$h"
 		[ -e "$PF" ]

@@ -4,18 +4,11 @@
 # the lock in process scope; in tree scope they keep it until the whole tree
 # has exited. A child given another PIDLOCK_FILE takes that lock.
 
-# shellcheck disable=SC2154 # $status, $err and $notes are set by plprog.bash
+# shellcheck disable=SC2154 # $status, $err and $notes are set by test_helper.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
-
-# Prints the PIDs of processes with an open descriptor on file $1 (one
-# find(1), not a readlink per descriptor: process creation is slow).
-holders_of() {
-	find /proc/[0-9]*/fd/ -maxdepth 1 -lname "$1" 2>/dev/null | cut -d/ -f3 | sort -u
-}
 
 @test "scope: a bash script with sleep, subshells, \$(...) and a background child runs normally" {
 	mkdir "$T/m"
@@ -37,8 +30,8 @@ holders_of() {
 	assert_no_stderr
 	grep -qx "in subshell" "$T/out"
 	grep -qx "exec from subshell" "$T/out"
-	grep -qx "done: hi"$'\n'"in command substitution" <(tr -d '\0' <"$T/out"; echo) ||
-		grep -q "in command substitution" "$T/out"
+	[ "$(grep -x -A1 "done: hi" "$T/out")" = "done: hi"$'\n'"in command substitution" ] ||
+		fail "the command substitution's output is not in \$x: $(cat "$T/out")"
 	assert_notes "$T/m" 2
 	# The executed child passes through: the lock is marked held, not asked
 	# for, and its descriptor did not reach the child.
@@ -48,17 +41,59 @@ holders_of() {
 	[ ! -e "$PF" ]
 }
 
+@test "scope: process scope: the script holds the lock, its background child does not" {
+	cat >"$T/script.sh" <<-'EOF'
+		sleep 30 >/dev/null 2>&1 &
+		echo "$!" >"$T/child.tmp"
+		mv "$T/child.tmp" "$T/child"
+		i=0
+		while [ ! -e "$T/go" ] && [ "$i" -lt 600 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+		exit 0
+	EOF
+	export T
+	start_shim bash "$T/script.sh" >"$T/script.out" 2>"$T/script.err" &
+	local script=$! child
+	track_pid "$script"
+	await_pidfile "$PF" "$script"
+	wait_until "[ -e '$T/child' ]" || fail "the script did not start its child"
+	child="$(cat "$T/child")"
+	track_pid "$child"
+	proc_alive "$child"
+	# While the script runs it holds the lock, and only it: a new instance
+	# is refused; the background child has no descriptor on the file.
+	lock_is_held "$PF" || fail "the script does not hold the lock"
+	[ "$(holders_of "$PF")" = "$script" ] || fail "holders of $PF: $(holders_of "$PF" | tr '\n' ' '), expected only $script"
+	pl_shim "$PLPROG" note "$T" exit 0
+	assert_status 75
+	assert_notes "$T" 0
+	touch "$T/go"
+	wait_status "$script"
+	assert_status 0
+	[ ! -s "$T/script.err" ] || fail "script stderr: $(cat "$T/script.err")"
+	# After it exits, the child runs on without the lock.
+	proc_alive "$child"
+	refute_lock_held "$PF"
+	[ -z "$(holders_of "$PF")" ]
+}
+
 @test "scope: process scope: after the script exits, a new instance starts while its background child runs" {
 	cat >"$T/script.sh" <<-'EOF'
 		sleep 30 >/dev/null 2>&1 &
 		echo "$!" >"$T/child.tmp"
 		mv "$T/child.tmp" "$T/child"
+		"$PLPROG" env >"$T/script.env"
 		exit 0
 	EOF
-	export T
+	export T PLPROG
 	pl_shim bash "$T/script.sh"
 	assert_status 0
 	assert_no_stderr
+	# The script ran under the shim, with the lock: what it executes is
+	# told the lock is held.
+	grep -qx "PIDLOCK_HELD=$PF" "$T/script.env" || fail "the script did not run with the lock: $(grep PIDLOCK "$T/script.env")"
 	local child
 	child="$(cat "$T/child")"
 	track_pid "$child"
@@ -177,7 +212,7 @@ bg_child_trial() {
 	wait_until "[ -e '$T/child' ]"
 	child="$(cat "$T/child")"
 	assert_pidfile_is "$PF" "$parent"
-	[ "$(read_pidfile "$other")" = "$child" ]
+	await_pidfile "$other" "$child"
 	lock_is_held "$other"
 	lock_is_held "$PF"
 	PIDLOCK_FILE="$other" pl_shim "$PLPROG" exit 0

@@ -6,10 +6,9 @@
 # a free high port, keeps its files under the test's directory, and is ended
 # by the PIDs it wrote or that hold the lock (never by name).
 
-# shellcheck disable=SC2154 # $status and $err are set by plprog.bash
+# shellcheck disable=SC2154 # $status and $err are set by test_helper.bash
 
 load test_helper
-load plprog
 
 bats_require_minimum_version 1.5.0
 
@@ -47,18 +46,13 @@ teardown() {
 	local f p
 	for f in "$PF" "$T"/*.pid; do
 		[ -e "$f" ] || continue
-		for p in $(holders "$f"); do track_pid "$p"; done
+		for p in $(holders_of "$f"); do track_pid "$p"; done
 	done
 	for p in $(descendants "${TRACKED[@]}"); do track_pid "$p"; done
 	common_teardown
 }
 
 # ---- helpers ----
-
-# PIDs (one a line) of the processes that have file $1 open: the lock's holders.
-holders() {
-	find /proc/[0-9]*/fd -maxdepth 1 -lname "$1*" 2>/dev/null | cut -d/ -f3 | sort -un
-}
 
 # PIDs of all descendants of the given PIDs (one ps snapshot).
 descendants() {
@@ -314,13 +308,13 @@ prefork_starts() {
 	assert_status 0
 	wait_until "listening $port" 10 || fail "memcached is not listening on $port: $(cat "$T/err")"
 	# shellcheck disable=SC2046
-	track_all $(holders "$PF")
+	track_all $(holders_of "$PF")
 	named=$(read_pidfile "$PF") || fail "no PID in $PF"
 	[ "$named" != "$launcher" ] || fail "$PF still names the launcher $launcher, which has exited"
 	proc_alive "$named" || fail "$PF names $named, which is not running"
 	[[ $(cmdline_of "$named") == memcached* ]] || fail "$PF names $(describe "$named"), not memcached"
 	[ "$(uid_of "$named")" = "$(id -u nobody)" ] || fail "$(describe "$named") does not run as nobody"
-	holders "$PF" | grep -qx "$named" || fail "$(describe "$named") does not hold the lock"
+	holders_of "$PF" | grep -qx "$named" || fail "$(describe "$named") does not hold the lock"
 
 	pl_run timeout 30 "$PIDLOCK" stop "$PF"
 	assert_status 0
@@ -361,8 +355,8 @@ prefork_starts() {
 	done
 	[ -n "$node" ] || fail "no node server.js among $tree"
 	assert_file_names "$launcher"
-	holders "$PF" | grep -qx "$node" ||
-		fail "node server.js ($node) does not hold the lock; holders: $(holders "$PF" | tr '\n' ' ')"
+	holders_of "$PF" | grep -qx "$node" ||
+		fail "node server.js ($node) does not hold the lock; holders: $(holders_of "$PF" | tr '\n' ' ')"
 
 	pl_run timeout 30 "$PIDLOCK" stop "$PF"
 	assert_status 0
@@ -418,9 +412,9 @@ cloexec_prog() {
 			grep -qx "cloexec $want" "$T/cloexec.out" ||
 				fail "$scope/$how: F_GETFD should say $want: $(cat "$T/cloexec.out")"
 			if [ "$scope" = tree ]; then
-				holders "$PF" | grep -qx "$child" || fail "$scope/$how: the child $child does not hold the lock"
+				holders_of "$PF" | grep -qx "$child" || fail "$scope/$how: the child $child does not hold the lock"
 			else
-				! holders "$PF" | grep -qx "$child" || fail "$scope/$how: the child $child holds the lock"
+				! holders_of "$PF" | grep -qx "$child" || fail "$scope/$how: the child $child holds the lock"
 			fi
 			pl_run timeout 30 "$PIDLOCK" stop "$PF"
 			assert_status 0
@@ -566,7 +560,7 @@ names_plprog() {
 	start_shim "$PLPROG" sleep 60 >/dev/null 2>&1 &
 	local holder=$!
 	track_pid "$holder"
-	[ "$(read_pidfile "$PF")" = "$holder" ] || fail "the holder did not start"
+	await_pidfile "$PF" "$holder"
 	pl_run timeout 20 start-stop-daemon --start --background --exec "$PIDLOCK" -- \
 		run -f "$PF" -- "$PLPROG" note "$T" exit 0 3>&-
 	assert_status 0
