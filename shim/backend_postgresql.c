@@ -23,9 +23,10 @@
  * locktype 'advisory', classid = high 32 bits, objid = low 32 bits,
  * objsubid = 1, in the database the URI names.
  *
- * libpq is loaded with dlopen only here, so the build has no dependency on
- * it. libpq allocates memory, so SPEC's "no allocation in the constructor"
- * does not hold in this mode; the local (PID file) path is untouched.
+ * libpq is loaded with dlopen only here, so the build has no dependency on it.
+ * libpq allocates memory, so the local mode's "no allocation in the
+ * constructor" (DESIGN.md, guarantee 10) does not hold in this mode; the local
+ * (PID file) path is untouched.
  *
  * Fencing: if the session dies while the instance runs, the instance is
  * terminated before the server can give the lock to anyone else. The client
@@ -174,10 +175,10 @@ static int64_t pg_key(const char *name)
 	return k;
 }
 
-/* 1 if the query parameter q (up to e) is the password: libpq percent-decodes
- * a key before it looks it up, so pass%77ord= and %70assword= name it too
- * (issue 11). Compared without regard to case: hiding a parameter libpq would
- * refuse anyway costs nothing. */
+/* 1 if the query parameter q (up to e) is the password: libpq percent-decodes a
+ * key before it looks it up, so pass%77ord= and %70assword= name it too
+ * (docs/cluster.md, How it works). Compared without regard to case: hiding a
+ * parameter libpq would refuse anyway costs nothing. */
 static int is_password_param(const char *q, const char *e)
 {
 	static const char key[] = "password";

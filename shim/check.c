@@ -1,5 +1,5 @@
 /* pidlock check -- COMMAND [ARG]...: before deploying, will the pidlock
- * library enter COMMAND, and what will guard it (issue 15)?
+ * library enter COMMAND, and what will guard it? (DESIGN.md, Architecture)
  *
  * It follows what execve would do: COMMAND through PATH, each "#!" line to
  * its interpreter, env (and env -S) to the program env would run, up to the

@@ -163,7 +163,7 @@ static int set_file(const char *cmd, const char *a, const char **file)
 }
 
 /* A bare NAME means $XDG_RUNTIME_DIR/NAME.pid, so `-f app.pid` would become
- * app.pid.pid in a directory the user did not mean (issue 12). Whoever types
+ * app.pid.pid in a directory the user did not mean (pidlock(1)). Whoever types
  * a name ending in .pid means a file: refuse with both spellings rather than
  * guess, and never double the suffix. 0, or 64 after one line. */
 static int check_name(const char *file)
@@ -241,7 +241,7 @@ enum { OPT_SCOPE = 256, OPT_ON_ERROR, OPT_JSON };
  * --wait=5); the separate one (-w 5, --wait 5), which flock(1) users write,
  * is taken here: the next word, when it is a duration. A next word that is
  * neither a duration nor an option is refused, for it would otherwise become
- * the command to run (SPEC section 5: no form ever does that). 0 or 64. */
+ * the command to run (pidlock(1): no form ever does that). 0 or 64. */
 static int mode_secs(int argc, char **argv, const char *word, int c, long long *ns)
 {
 	char buf[3];
@@ -574,9 +574,10 @@ struct probe {
 
 /* Opens the PID file for a look: read-only, no O_CREAT, not following links,
  * and only once lstat has shown a regular file, for opening a FIFO releases a
- * writer blocked on it and opening a device runs its driver (issue 11).
- * fstat must then show the inode lstat saw; if the path changed in between,
- * look once more. Returns the descriptor, or -1 with p->state and p->why. */
+ * writer blocked on it and opening a device runs its driver (DESIGN.md,
+ * guarantee 9). fstat must then show the inode lstat saw; if the path changed
+ * in between, look once more. Returns the descriptor, or -1 with p->state and
+ * p->why. */
 static int open_regular(const char *path, struct probe *p)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -638,7 +639,7 @@ static void probe(const struct pl_config *cfg, struct probe *p, int *fd_out)
 		return;
 	}
 	p->pid = pl_find_holder(fd, p->dev, p->ino, getpid());
-	if (p->pid < 0) { /* "cannot tell" is never "none" (guarantee 16) */
+	if (p->pid < 0) { /* "cannot tell" is never "none" (DESIGN.md, guarantee 16) */
 		close(fd);
 		p->state = 4;
 		p->pid = 0;
@@ -648,7 +649,8 @@ static void probe(const struct pl_config *cfg, struct probe *p, int *fd_out)
 		return;
 	}
 	/* Locked, and no process here has it open: in a container, the holder
-	 * is outside this PID namespace (a shared volume; guarantee 15). */
+	 * is outside this PID namespace, on a shared volume (DESIGN.md,
+	 * guarantee 15). */
 	if (p->pid == 0 && plat_pidns_nested() == 1)
 		p->outside = 1;
 	*fd_out = fd;
@@ -987,15 +989,15 @@ static int wait_free(int fd, const struct probe *p, long long timeout_ns)
 	}
 }
 
-/* SPEC section 5: once the lock is free, stop removes the file the stopped
+/* pidlock(1), stop: once the lock is free, stop removes the file the stopped
  * instance left, so that status says 3, not 1, also when the program died of
- * the signal or its launcher left the file stale. Safely: only the inode
- * probed (lstat before open, nothing but a regular file opened), only while
- * holding its lock (a starter that opened this inode re-checks the path
- * after locking and retries: guarantee 1; one that holds it keeps its file),
- * only a file that looks like a PID file with one link (guarantee 9: anything
- * else is left intact), and only if the path still names it. 0 removed or
- * left on purpose, -1 (errno) could not remove. */
+ * the signal or its launcher left the file stale. Safely: only the inode probed
+ * (lstat before open, nothing but a regular file opened), only while holding
+ * its lock (a starter that opened this inode re-checks the path after locking
+ * and retries: DESIGN.md, guarantee 1; one that holds it keeps its file), only
+ * a file that looks like a PID file with one link (DESIGN.md, guarantee 9:
+ * anything else is left intact), and only if the path still names it. 0 removed
+ * or left on purpose, -1 (errno) could not remove. */
 static int remove_pidfile(const char *path, const struct probe *p)
 {
 	struct stat lst, st;
@@ -1095,7 +1097,8 @@ static int cmd_stop(int argc, char **argv)
 		fprintf(stderr, "pidlock: %s: %s\n", cfg.path, p.why ? p.why : "unknown state");
 		return 1;
 	}
-	if (p.state == 0 && p.outside) { /* guarantee 15: never "not running", never signalled */
+	/* DESIGN.md, guarantee 15: never "not running", never signalled */
+	if (p.state == 0 && p.outside) {
 		close(fd);
 		stop_say(&o, cfg.path,
 			 "held by a process outside this PID namespace; not signalled", 0);

@@ -1,10 +1,11 @@
 /* Environment -> validated configuration, and every message about a bad value.
  *
  * Parsing is strict by design: every value that is not exactly one of the
- * documented forms is an error that names the variable and the value (SPEC
- * section 2), because a typo in PIDLOCK_MODE must not silently turn a service
- * into one that runs twice. Numbers are parsed by hand with overflow checks:
- * strtod would accept "inf", "nan", "1e3" and hex, which are all refused.
+ * documented forms is an error that names the variable and the value
+ * (pidlock(1), ENVIRONMENT), because a typo in PIDLOCK_MODE must not silently
+ * turn a service into one that runs twice. Numbers are parsed by hand with
+ * overflow checks: strtod would accept "inf", "nan", "1e3" and hex, which are
+ * all refused.
  */
 #include "pidlock.h"
 #include "sys.h"

@@ -1,6 +1,6 @@
 /* What kind of program a file is: ELF class, byte order, machine, and the
  * dynamic loader it names (PT_INTERP). Used by `pidlock run` to pick the
- * library that the program's loader can preload (issue 14, SPEC section 8).
+ * library that the program's loader can preload (docs/platforms.md).
  *
  * Platform-neutral on purpose: the offsets are written out here rather than
  * taken from <elf.h>, which macOS does not have, and every multi-byte field is

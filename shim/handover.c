@@ -126,14 +126,14 @@ static pid_t awaited_name(const struct pl_lock *lk, pid_t self, pid_t launcher)
 	return named;
 }
 
-/* In detail. Copies of the instance share the lock (one open file description: fork
- * copies, daemons, in tree scope executed descendants). When one of them
- * leaves (exits, or executes another program in process scope), the file
- * must keep naming a live holder, and must be removed only when no copy holds
- * the lock any more: removing it while a late-forked daemon still holds the
- * old inode would let a second instance lock a new file. Nothing here waits
- * for anything another process could hold (guarantee 12: a reader's POSIX
- * or OFD lock on the file, or the program's own, stalls nobody):
+/* In detail. Copies of the instance share the lock (one open file description:
+ * fork copies, daemons, in tree scope executed descendants). When one of them
+ * leaves (exits, or executes another program in process scope), the file must
+ * keep naming a live holder, and must be removed only when no copy holds the
+ * lock any more: removing it while a late-forked daemon still holds the old
+ * inode would let a second instance lock a new file. Nothing here waits for
+ * anything another process could hold (DESIGN.md, guarantee 12: a reader's
+ * POSIX or OFD lock on the file, or the program's own, stalls nobody):
  *  1. while still holding, repair the name if the file names this process
  *     or one that no longer holds: written through the lock's own
  *     descriptor, which stays writable after a privilege drop;

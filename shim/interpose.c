@@ -85,7 +85,7 @@ static int is_lock_fd(int fd)
 	return pl_state.active && fd == pl_state.lk.fd;
 }
 
-/* ---- closing descriptors (guarantee 7) ---- */
+/* ---- closing descriptors (DESIGN.md, guarantee 7) ---- */
 
 /* The program believes it closed a descriptor it never opened (a close-all
  * loop, python-daemon, daemonize#34): report success and keep the lock. */
@@ -178,13 +178,13 @@ PL_EXPORT void closefrom(int lowfd)
 }
 #endif
 
-/* ---- close-on-exec in tree scope (guarantee 5) ---- */
+/* ---- close-on-exec in tree scope (DESIGN.md, guarantee 5) ---- */
 
 /* In tree scope every program the instance executes must inherit the lock,
  * whatever the instance does to the descriptor. node (libuv) marks each
  * inherited descriptor close-on-exec at start-up, with fcntl(F_SETFD) or
  * ioctl(FIOCLEX), so `npm run start` would hand the lock to none of its
- * children and `pidlock stop` would leave the real server running (issue 12).
+ * children and `pidlock stop` would leave the real server running.
  * As with close(), the program never opened this descriptor and is told its
  * call succeeded. In process scope the flag is already set: nothing to do. */
 static int keep_inheritable(int fd)
@@ -265,7 +265,7 @@ PL_EXPORT int WRAP(ioctl)(int fd, pl_ioctl_req req, ...)
 }
 INTERPOSE(ioctl)
 
-/* ---- fork and daemonising (guarantee 6) ---- */
+/* ---- fork and daemonising (DESIGN.md, guarantee 6) ---- */
 
 /* After anything that made a copy of this process (fork, _Fork, clone,
  * clone/clone3/fork through syscall()): the copy records its own PID, the
@@ -472,7 +472,7 @@ PL_EXPORT void WRAP(_Exit)(int status)
 }
 INTERPOSE(_Exit)
 
-/* ---- exec (guarantee 5): the instance keeps the lock across its own exec ---- */
+/* ---- exec: the instance keeps the lock across its own exec (DESIGN.md, guarantee 5) ---- */
 
 
 /* Slots the new environment needs when this exec is one of the instance

@@ -85,20 +85,20 @@ static int writable_by_others(const struct stat *st, uid_t euid)
 	return (st->st_uid != euid && st->st_uid != 0) || (st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
-/* Guarantee 9 for the directories of the path (cfg->path is absolute and
- * normalised by config.c). O_NOFOLLOW guards only the last component: a
- * user who can write some directory of the path could replace a component
- * with a link (or a directory of their own) and steer root's writes and its
- * unlink at exit to a file elsewhere. So, from the top: no component may be
- * a link, and no directory may be writable by anyone but the caller and
- * root, unless it is sticky (like /tmp), where others cannot rename or
- * remove what is not theirs, and then what comes next must be the
- * caller's own (or, for a directory, root's). Once every directory passes,
- * nobody else can change the path under us, so the later open, the re-check
- * after locking and the unlink at exit all name the same file. One lstat
- * per directory; the root directory is taken as it is.
- * Returns 0 (sets *sticky when the file must be the caller's own), 1 when
- * a component is missing (the open reports it), or -status after a line. */
+/* DESIGN.md, guarantee 9, for the directories of the path (cfg->path is
+ * absolute and normalised by config.c). O_NOFOLLOW guards only the last
+ * component: a user who can write some directory of the path could replace a
+ * component with a link (or a directory of their own) and steer root's writes
+ * and its unlink at exit to a file elsewhere. So, from the top: no component
+ * may be a link, and no directory may be writable by anyone but the caller and
+ * root, unless it is sticky (like /tmp), where others cannot rename or remove
+ * what is not theirs, and then what comes next must be the caller's own (or,
+ * for a directory, root's). Once every directory passes, nobody else can change
+ * the path under us, so the later open, the re-check after locking and the
+ * unlink at exit all name the same file. One lstat per directory; the root
+ * directory is taken as it is. Returns 0 (sets *sticky when the file must be
+ * the caller's own), 1 when a component is missing (the open reports it), or
+ * -status after a line. */
 static int check_dirs(const struct pl_config *cfg, uid_t euid, int *sticky)
 {
 	char dir[PATH_MAX];

@@ -20,15 +20,15 @@
 
 /* Every PIDLOCK_* variable, once: X(NAME, field of struct pl_env). The code
  * reaches a name as PL_ENV(NAME); config.c's scanner, the command's clean-up
- * and the fuzzers iterate the table; tests/docs.bats checks that the README
- * and pidlock(1) list exactly these.
- * The user sets the first nine (SPEC section 2). pidlock sets the last two:
- * HELD replaces FILE in the instance's environment once the lock is held,
- * so that programs the instance starts see no FILE and pass through with no
- * system call (process scope) or keep the inherited descriptor (tree scope);
- * it has the same length as FILE so the swap never needs memory. EXEC is
- * added only to the environment of an exec in the same process: it tells
- * the new image which descriptor already holds the lock (token.c). */
+ * and the fuzzers iterate the table; tests/docs.bats checks that the README and
+ * pidlock(1) list exactly these. The user sets the first nine (pidlock(1),
+ * ENVIRONMENT). pidlock sets the last two: HELD replaces FILE in the instance's
+ * environment once the lock is held, so that programs the instance starts see
+ * no FILE and pass through with no system call (process scope) or keep the
+ * inherited descriptor (tree scope); it has the same length as FILE so the swap
+ * never needs memory. EXEC is added only to the environment of an exec in the
+ * same process: it tells the new image which descriptor already holds the lock
+ * (token.c). */
 #define PL_USER_VARIABLES(X)                                                                       \
 	X(FILE, file) X(MODE, mode) X(TIMEOUT, timeout) X(SIGNAL, signal) X(EXIT_CODE, exit_code)  \
 	X(SCOPE, scope) X(ON_ERROR, on_error) X(QUIET, quiet) X(VERBOSE, verbose)
@@ -36,7 +36,7 @@
 #define PL_VARIABLES(X) PL_USER_VARIABLES(X) PL_OWN_VARIABLES(X)
 #define PL_ENV(NAME) "PIDLOCK_" #NAME
 
-/* Exit statuses (SPEC section 3; sysexits.h values). */
+/* Exit statuses (pidlock(1), EXIT STATUS; sysexits.h values). */
 #define PL_EX_USAGE 64
 #define PL_EX_TEMPFAIL 75 /* default PIDLOCK_EXIT_CODE */
 #define PL_EX_OSERR 71
@@ -337,10 +337,10 @@ void __gcov_reset(void);
 /* ---- holder.c, added for the command and replace mode ---- */
 /* 1 if pid is the calling process or one of its ancestors (walking the
  * parents up to init), else 0: a tree-scope descendant must never signal the
- * holder it descends from (issue 11). */
+ * holder it descends from (DESIGN.md, guarantee 8). */
 int pl_is_ancestor(pid_t pid);
 
-/* ---- elf.c: what kind of program a file is (pidlock run, issue 14) ---- */
+/* ---- elf.c: what kind of program a file is (pidlock run; docs/platforms.md) ---- */
 struct pl_elf {
 	int is_elf;           /* 0: not ELF (a script, Mach-O) or damaged headers */
 	int elf_class;        /* 1: 32-bit, 2: 64-bit */
@@ -358,7 +358,7 @@ const char *pl_elf_arch(const struct pl_elf *e);
 /* Same class, byte order and machine: one can preload a library of the other. */
 int pl_elf_same_machine(const struct pl_elf *a, const struct pl_elf *b);
 
-/* ---- cli.c and check.c: the command (issue 15) ---- */
+/* ---- cli.c and check.c: the command (DESIGN.md, Architecture) ---- */
 /* The library `pidlock run` preloads into prog (cli.c): 0 and its path in
  * out, else the exit status (126: none built for prog's loader or machine,
  * 71: none at all), with a message on stderr unless quiet. */

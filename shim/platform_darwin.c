@@ -7,11 +7,11 @@
  *
  * These functions run in the shim's constructor, before main, so they call
  * neither malloc nor stdio: the program's allocator may be replaced or not yet
- * ready, and stdio buffering is the program's own (SPEC 4.10). Answers of
- * unknown size go to static buffers; the rare answer too large for them goes
- * to an anonymous mapping, which is a system call, not an allocator. The
- * static buffers make these functions non-reentrant: they are called from the
- * constructor, the exit path and the command, which are single-threaded.
+ * ready, and stdio buffering is the program's own (DESIGN.md, guarantee 10).
+ * Answers of unknown size go to static buffers; the rare answer too large for
+ * them goes to an anonymous mapping, which is a system call, not an allocator.
+ * The static buffers make these functions non-reentrant: they are called from
+ * the constructor, the exit path and the command, which are single-threaded.
  */
 #ifndef _DARWIN_C_SOURCE
 /* libproc, issetugid and KERN_PROCARGS2 are outside POSIX: ask for them here
@@ -331,16 +331,16 @@ long long plat_now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + (long long)ts.tv_nsec;
 }
 
-/* No /proc/locks on macOS, but no need for it: xnu keeps flock(2) and
- * fcntl(2) locks in one list per vnode (lf_advlock on v_lockf), so F_GETLK
- * reports a conflicting flock too, with l_pid -1 ("file locks", xnu
- * kern_lockf.c, lf_getlock). F_GETLK only asks; it never takes a lock, so a
- * starting instance is never disturbed (guarantee 11). A probe for a write
- * lock conflicts with shared and exclusive locks alike; should the kernel
- * refuse it on a read-only descriptor, a read probe still finds the
- * exclusive lock that pidlock takes. A fcntl lock of some other program on
- * the same file would also count; pidlock itself never takes one. dev and
- * ino are not needed: fd names the file. */
+/* No /proc/locks on macOS, but no need for it: xnu keeps flock(2) and fcntl(2)
+ * locks in one list per vnode (lf_advlock on v_lockf), so F_GETLK reports a
+ * conflicting flock too, with l_pid -1 ("file locks", xnu kern_lockf.c,
+ * lf_getlock). F_GETLK only asks; it never takes a lock, so a starting instance
+ * is never disturbed (DESIGN.md, guarantee 11). A probe for a write lock
+ * conflicts with shared and exclusive locks alike; should the kernel refuse it
+ * on a read-only descriptor, a read probe still finds the exclusive lock that
+ * pidlock takes. A fcntl lock of some other program on the same file would also
+ * count; pidlock itself never takes one. dev and ino are not needed: fd names
+ * the file. */
 int plat_is_locked(int fd, dev_t dev, ino_t ino)
 {
 	struct flock fl;

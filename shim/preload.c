@@ -17,7 +17,7 @@
 /* Initialised (fd -1), so the state lives in .data, which the dynamic linker
  * maps from the file with the rest of the library: as zero-filled .bss its
  * 8 KiB of path buffers would cost an extra anonymous mmap in every process,
- * inert ones included (guarantee 10: no added system call). */
+ * inert ones included (DESIGN.md, guarantee 10: no added system call). */
 struct pl_state pl_state = {.lk = {.fd = -1}};
 
 /* Removes one entry from the environment array in place (as unsetenv does,
@@ -211,11 +211,11 @@ void pl_release(void)
 }
 
 /* Runs after the program's own atexit handlers (the dynamic linker's handler
- * that calls library destructors was registered before main). The C
- * library flushes stdio only after every destructor: flushing here first
- * means the file is removed, and a new instance may start, only once the
- * program's last output has been written, even when that write blocks on a
- * full pipe (guarantee 13). exit() would flush the same buffers next. */
+ * that calls library destructors was registered before main). The C library
+ * flushes stdio only after every destructor: flushing here first means the file
+ * is removed, and a new instance may start, only once the program's last output
+ * has been written, even when that write blocks on a full pipe (DESIGN.md,
+ * guarantee 13). exit() would flush the same buffers next. */
 __attribute__((destructor)) static void pl_fini(void)
 {
 	if (!pl_state.active)

@@ -158,9 +158,9 @@ static inline int pl_fcntl_ptr(int fd, int cmd, void *arg)
 {
 	return (int)pl_sc(SYS_fcntl, fd, cmd, arg);
 }
-/* The signal action exactly as the kernel keeps it. glibc's sigaction()
- * always adds SA_RESTORER when it sets an action, so restoring a saved
- * default through it would leave the flags changed (guarantee 10). */
+/* The signal action exactly as the kernel keeps it. glibc's sigaction() always
+ * adds SA_RESTORER when it sets an action, so restoring a saved default through
+ * it would leave the flags changed (DESIGN.md, guarantee 10). */
 struct pl_sigaction {
 	void *handler;
 	unsigned long flags;
