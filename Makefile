@@ -49,7 +49,7 @@ endif
 
 # Linux's /proc parsers are a file of their own, shared with the fuzzers.
 PLATFORM_SRC = shim/platform_$(PLATFORM).c $(if $(filter linux,$(PLATFORM)),shim/procparse.c)
-CORE := shim/msg.c shim/token.c shim/config.c shim/lock.c shim/handover.c shim/holder.c shim/backend.c $(PLATFORM_SRC)
+CORE := shim/msg.c shim/token.c shim/pidfile.c shim/config.c shim/lock.c shim/handover.c shim/holder.c shim/backend.c $(PLATFORM_SRC)
 SHIM_SRC := $(CORE) shim/preload.c shim/interpose.c
 # Cluster backends (shim/backend.h): one shared object each, beside the
 # library, opened with dlopen only for a PIDLOCK_FILE of their scheme. Each

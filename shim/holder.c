@@ -14,39 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-pid_t pl_read_pid_once(int fd)
-{
-	char buf[32];
-	ssize_t n;
-	do
-		n = pread(fd, buf, sizeof(buf) - 1, 0);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* Exactly digits then a newline: anything else is a file being written
-	 * or one we did not write. */
-	long long v = 0;
-	ssize_t i = 0;
-	for (; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) {
-		v = v * 10 + (buf[i] - '0');
-		if (v > 0x7fffffff)
-			return 0;
-	}
-	if (i == 0 || i >= n || buf[i] != '\n')
-		return 0;
-	return (pid_t)v;
-}
-
-pid_t pl_read_pid(const struct pl_lock *lk)
-{
-	if (lk->kind == PL_LOCK_PLUGIN) { /* a session socket: its owner (backend.h) */
-		int owner = pl_fcntl(lk->fd, F_GETOWN, 0);
-		return owner > 0 ? (pid_t)owner : 0;
-	}
-	return pl_read_pid_once(lk->fd);
-}
-
 static void nap_ms(long ms)
 {
 	struct timespec ts = {0, ms * 1000000L};

@@ -141,25 +141,6 @@ static int check_dirs(const struct pl_config *cfg, uid_t euid, int *sticky)
 	return 0;
 }
 
-/* A PID file holds digits and newlines, and little of them ("PID\n"; while
- * a holder rewrites a longer number, briefly "45\n78\n"). Anything else at
- * the path is somebody's data, never to be rewritten or deleted. */
-static int looks_like_pid_file(int fd, off_t size)
-{
-	char buf[64];
-	if (size == 0)
-		return 1;
-	if (size > (off_t)sizeof(buf))
-		return 0;
-	ssize_t n = pread(fd, buf, sizeof(buf), 0);
-	if (n < 0)
-		return 0;
-	for (ssize_t i = 0; i < n; i++)
-		if ((buf[i] < '0' || buf[i] > '9') && buf[i] != '\n')
-			return 0;
-	return 1;
-}
-
 /* Opens the PID file: never follows a link, never opens anything but a
  * regular file (a FIFO's blocked writer stays blocked, a device's open
  * routine never runs), and refuses anything a careful daemon would not
@@ -218,7 +199,7 @@ static int open_checked(const struct pl_config *cfg, uid_t euid, struct stat *st
 		why = "is owned by another user; refusing it";
 	else if (st->st_nlink > 1)
 		why = "has more than one hard link; refusing it";
-	else if (!created && !looks_like_pid_file(fd, st->st_size))
+	else if (!created && !pl_looks_like_pid_file(fd, st->st_size))
 		why = "is not a PID file (it holds something other than a process ID); "
 		      "refusing to overwrite it";
 	if (why) {
@@ -245,24 +226,6 @@ int pl_path_is_lock(const char *path, const struct pl_lock *lk)
 {
 	struct stat st;
 	return pl_lstat(path, &st) == 0 && st.st_dev == lk->dev && st.st_ino == lk->ino;
-}
-
-int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size)
-{
-	if (lk->kind == PL_LOCK_PLUGIN) /* the socket's owner names the instance (backend.h) */
-		return pl_fcntl(lk->fd, F_SETOWN, pid) < 0 ? -1 : 0;
-	char buf[24];
-	size_t n = pl_fmt_num(buf, (long long)pid);
-	buf[n++] = '\n';
-	/* One pwrite of the whole line, then cut what a longer old number left:
-	 * a reader sees either the old line or the new one in the first line,
-	 * never an empty file (truncating first would show one). */
-	ssize_t w = pl_pwrite(lk->fd, buf, n, 0);
-	if (w != (ssize_t)n)
-		return -1;
-	if ((old_size < 0 || old_size > (off_t)n) && ftruncate(lk->fd, (off_t)n) < 0)
-		return -1;
-	return 0;
 }
 
 /* Set by the handler when a SIGALRM that is not our own timer's arrives

@@ -196,8 +196,13 @@ int pl_fail(struct pl_msg *m, const struct pl_config *cfg, int status);
  * or a setup-error exit status; a line has been printed unless quiet. */
 #define PL_HELD_ELSEWHERE (-1)
 int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_t self);
-/* Writes "PID\n"; old_size is the file's size if known, else -1. */
+/* ---- pidfile.c: the PID file's format, "PID\n", in one place ---- */
+/* Writes "PID\n" (or, for a plugin's lock, the socket's owner); old_size is
+ * the file's size if known, else -1. */
 int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size);
+/* 1 if the file's content could be a PID file (digits and newlines, short):
+ * anything else at the path is somebody's data, never rewritten. */
+int pl_looks_like_pid_file(int fd, off_t size);
 /* At the end of a holder's life: if the file names this process, hand it to
  * another process sharing the lock, or remove it while still locked.
  * child: the last copy this process made, named when no holder can be seen
@@ -217,12 +222,13 @@ int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t se
 /* 1 if the path still names the locked inode. */
 int pl_path_is_lock(const char *path, const struct pl_lock *lk);
 
-/* ---- holder.c: who holds it; identity before force ---- */
-/* The PID the file holds ("digits\n"), or 0. */
+/* The PID the file holds ("digits\n"), or 0. pidfile.c. */
 pid_t pl_read_pid_once(int fd);
 /* The instance a held lock names, by its kind: the PID file's line, or the
- * owner of a backend's socket. 0 if none. */
+ * owner of a backend's socket. 0 if none. pidfile.c. */
 pid_t pl_read_pid(const struct pl_lock *lk);
+
+/* ---- holder.c: who holds it; identity before force ---- */
 /* The PID of a live, verified holder of the lock on (dev, ino), other than
  * `self`: the one named in the file if it holds it (retrying briefly while a
  * new holder has locked but not yet written), else any. 0 if none, -1
