@@ -64,6 +64,8 @@ HDR := $(wildcard shim/*.h)
 CLI_SRC += shim/elf.c
 # pidlock check: will the library enter a program (issue 15).
 CLI_SRC += shim/check.c
+# Finding COMMAND and the library that fits it: run and check both ask.
+CLI_SRC += shim/find.c
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
 

@@ -17,6 +17,7 @@
 #include "../shim/cli.c" /* NOLINT(bugprone-suspicious-include): its static parsers */
 #include "../shim/elf.c" /* NOLINT(bugprone-suspicious-include): the ELF parser cli.c calls */
 #include "../shim/check.c" /* NOLINT(bugprone-suspicious-include): pidlock check, which main calls */
+#include "../shim/find.c" /* NOLINT(bugprone-suspicious-include): COMMAND and its library */
 #undef main
 
 #include <stdint.h>

@@ -34,16 +34,6 @@
 #include <sys/xattr.h>
 #endif
 
-/* As cli.c (which the fuzzing harness includes beside this file): where
- * the loader splits its preload list (ld.so(8); dyld splits at colons). */
-#ifndef PL_PRELOAD_SEPARATORS
-#ifdef __APPLE__
-#define PL_PRELOAD_SEPARATORS ":"
-#else
-#define PL_PRELOAD_SEPARATORS ": "
-#endif
-#endif
-
 #define CK_LOADS 0
 #define CK_FD_ONLY 1
 #define CK_NEVER 2

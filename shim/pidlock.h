@@ -298,6 +298,24 @@ int pl_proc_fdinfo_holds(const char *info);
  * trailing NULs dropped, terminated); returns the new length. */
 size_t pl_proc_cmdline(char *buf, size_t len);
 
+/* The command's build: where `make install` put the library, tried last
+ * (the Makefile's PL_LIBDIR), and Debian's platform name for the package's
+ * folder (x86_64-linux-gnu, the Makefile's PL_MULTIARCH). */
+#ifndef PL_LIBDIR
+#define PL_LIBDIR "/usr/local/lib/pidlock"
+#endif
+#ifndef PL_MULTIARCH
+#define PL_MULTIARCH ""
+#endif
+/* Where the dynamic linker splits the preload list: a library path with one
+ * of these cannot be preloaded at all (ld.so(8): "separated by spaces or
+ * colons"; dyld splits DYLD_INSERT_LIBRARIES on colons only). */
+#ifdef __APPLE__
+#define PL_PRELOAD_SEPARATORS ":"
+#else
+#define PL_PRELOAD_SEPARATORS ": "
+#endif
+
 #ifdef __APPLE__
 #define PL_PRELOAD_VAR "DYLD_INSERT_LIBRARIES"
 #define PL_LIBNAME "libpidlock.dylib"
@@ -372,7 +390,7 @@ int pl_find_library(const char *name, const char *prog, char *out, size_t n, int
 /* pidlock check -- COMMAND [ARG]...: will the library enter COMMAND? */
 int pl_cmd_check(int argc, char **argv);
 /* COMMAND as execvp would find it (a path with '/', else through PATH) into
- * out: 0, or an errno (ENOENT, EACCES, ENAMETOOLONG). cli.c. */
+ * out: 0, or an errno (ENOENT, EACCES, ENAMETOOLONG). find.c. */
 int pl_find_command(const char *cmd, char *out, size_t n);
 
 #endif
