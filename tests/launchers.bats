@@ -8,9 +8,11 @@
 
 load test_helper
 
-# launcher DELAY: the daemon execs at once; the launcher exits DELAY seconds
-# after its child has gone (0: racing it).
-launcher() {
+# Writes $T/launcher.py: fork, setsid in the copy, fork again, the
+# grandchild executes `plprog writepid REPORT sleep 30` at once; the launcher
+# then waits DELAY seconds after its child has gone and exits, or with
+# "stay" prints its PID and stays 30 s more.
+write_launcher() {
 	cat >"$T/launcher.py" <<-'PY'
 		import os, sys, time
 		prog, report, delay = sys.argv[1], sys.argv[2], float(sys.argv[3])
@@ -22,8 +24,17 @@ launcher() {
 		    os._exit(0)
 		os.waitpid(pid, 0)
 		time.sleep(delay)
+		if sys.argv[4:] == ["stay"]:
+		    print(os.getpid(), flush=True)
+		    time.sleep(30)
 		sys.exit(0)
 	PY
+}
+
+# launcher DELAY: the daemon execs at once; the launcher exits DELAY seconds
+# after its child has gone (0: racing it).
+launcher() {
+	write_launcher
 	pl_shim "$PYTHON" "$T/launcher.py" "$PLPROG" "$T/daemon" "$1"
 	assert_status 0
 	wait_until "[ -s '$T/daemon' ]" 10 || fail "the daemon did not start"
@@ -54,21 +65,8 @@ assert_daemon_holds() {
 @test "launchers: a launcher that stays (1.5 s) while its detached child runs another program: the child does not take the lock" {
 	# The child has waited the bounded moment and left: it is a program the
 	# instance runs, as in process scope. The launcher keeps the lock.
-	cat >"$T/stay.py" <<-'PY'
-		import os, sys, time
-		prog, report = sys.argv[1], sys.argv[2]
-		pid = os.fork()
-		if pid == 0:
-		    os.setsid()
-		    if os.fork() == 0:
-		        os.execv(prog, [prog, "writepid", report, "sleep", "30"])
-		    os._exit(0)
-		os.waitpid(pid, 0)
-		time.sleep(1.5)
-		print(os.getpid(), flush=True)
-		time.sleep(30)
-	PY
-	start_shim "$PYTHON" "$T/stay.py" "$PLPROG" "$T/child" >"$T/launcher.out" 2>&1 &
+	write_launcher
+	start_shim "$PYTHON" "$T/launcher.py" "$PLPROG" "$T/child" 1.5 stay >"$T/launcher.out" 2>&1 &
 	local l=$!
 	track_pid "$l"
 	wait_until "[ -s '$T/child' ] && [ -s '$T/launcher.out' ]" 10 || fail "nothing started"
