@@ -866,11 +866,6 @@ static int cmd_status(int argc, char **argv)
 
 /* ---- stop ---- */
 
-static void nap(long ms)
-{
-	struct timespec ts = {0, ms * 1000000L};
-	nanosleep(&ts, NULL);
-}
 
 /* Polls until nothing holds (dev, ino) or the deadline passes. Polling is
  * fine here: stop is not on anyone's start-up path, and looking must never
@@ -883,7 +878,7 @@ static int wait_free(int fd, const struct probe *p, long long timeout_ns)
 			return 0;
 		if (plat_now_ns() >= deadline)
 			return -1;
-		nap(10);
+		pl_nap_ms(10);
 	}
 }
 

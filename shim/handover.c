@@ -119,8 +119,7 @@ static pid_t awaited_name(const struct pl_lock *lk, pid_t self, pid_t launcher)
 	if (launcher <= 0 || named != launcher)
 		return named;
 	for (int i = 0; i < 50 && named != self; i++) {
-		struct timespec ts = {0, 10 * 1000000L};
-		nanosleep(&ts, NULL);
+		pl_nap_ms(10);
 		named = pl_read_pid(lk);
 	}
 	return named;

@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static void nap_ms(long ms)
+void pl_nap_ms(long ms)
 {
-	struct timespec ts = {0, ms * 1000000L};
+	struct timespec ts = {ms / 1000, ms % 1000 * 1000000L};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
@@ -37,7 +37,7 @@ pid_t pl_find_holder(int fd, dev_t dev, ino_t ino, pid_t self)
 		named = pl_read_pid_once(fd);
 		if (named > 0 && named != self && plat_holds(named, dev, ino))
 			return named;
-		nap_ms(5);
+		pl_nap_ms(5);
 	}
 	pid_t any = 0;
 	if (plat_each_holder(dev, ino, self, first_holder, &any) < 0)

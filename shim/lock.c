@@ -363,8 +363,7 @@ static int unseen_holder(int fd)
 	for (int i = 0; i < 20; i++) {
 		if (pl_flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return 0;
-		struct timespec ts = {0, 10 * 1000000L};
-		nanosleep(&ts, NULL);
+		pl_nap_ms(10);
 	}
 	return -1;
 }

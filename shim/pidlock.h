@@ -229,6 +229,9 @@ pid_t pl_read_pid_once(int fd);
 pid_t pl_read_pid(const struct pl_lock *lk);
 
 /* ---- holder.c: who holds it; identity before force ---- */
+/* Sleeps ms milliseconds in full (a signal does not cut it short): the
+ * bounded retry loops of the library and the command. */
+void pl_nap_ms(long ms);
 /* The PID of a live, verified holder of the lock on (dev, ino), other than
  * `self`: the one named in the file if it holds it (retrying briefly while a
  * new holder has locked but not yet written), else any. 0 if none, -1
