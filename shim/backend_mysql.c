@@ -267,8 +267,12 @@ static int set_param(const struct pl_config *cfg, struct target *t, const char *
 				    "VERIFY_IDENTITY, not ",
 			       val);
 	}
-	return bad_uri(cfg, "unknown URI parameter ",
-		       *key ? key : "(empty)"); /* the known ones: docs/cluster.md */
+	struct pl_msg m;
+	pl_say(&m, cfg, "unknown URI parameter ");
+	pl_msg_str(&m, *key ? key : "(empty)");
+	pl_msg_str(&m, " (known: socket, connect-timeout, password, ssl-mode, ssl-ca, ssl-capath, "
+		       "ssl-cert, ssl-key)");
+	return pl_host->fail(&m, cfg, PL_EX_CONFIG);
 }
 
 /* mysql://[user[:password]@][host][:port][/db][?k=v&...]#NAME into t. 0, or
