@@ -645,7 +645,7 @@ static void msg_holder(struct pl_msg *m, const struct holder *h)
 		pl_msg_num(m, (long long)h->conn);
 		pl_msg_str(m, "; the PROCESS privilege shows it)");
 	} else {
-		pl_msg_str(m, "a session that is not pidlock's (connection ID ");
+		pl_msg_str(m, "a session that does not say who it is (connection ID ");
 		pl_msg_num(m, (long long)h->conn);
 		if (h->user[0]) {
 			pl_msg_str(m, ", user ");
