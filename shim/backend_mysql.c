@@ -598,12 +598,14 @@ static void find_holder(MYSQL *c, const struct pl_config *cfg, struct holder *h)
 	memset(h, 0, sizeof(*h));
 	h->started = -1;
 	name_literal(c, cfg, lit, sizeof(lit));
-	/* The lock's session idles since it took the lock: TIME is how long. */
+	/* The lock's session idles since it took the lock: TIME is how long.
+	 * Its advertisement is the first one naming it that the same user
+	 * opened after it: another user cannot speak for the holder. */
 	snprintf(sql, sizeof(sql),
 		 "SELECT l.id, p.ID, p.USER, p.HOST, UNIX_TIMESTAMP() - p.TIME,"
 		 " (SELECT a.INFO FROM information_schema.PROCESSLIST a WHERE a.INFO LIKE"
 		 " CONCAT('DO SLEEP(" SLEEP_SECONDS "), ''pidlock ', l.id, ''', ''pidlock %%')"
-		 " ORDER BY a.ID DESC LIMIT 1)"
+		 " AND a.USER = p.USER AND a.ID > p.ID ORDER BY a.ID LIMIT 1)"
 		 " FROM (SELECT IS_USED_LOCK(%s) AS id) l"
 		 " LEFT JOIN information_schema.PROCESSLIST p ON p.ID = l.id",
 		 lit);
