@@ -430,6 +430,21 @@ static void client_keepalive(int fd)
 #endif
 }
 
+/* Acknowledges at once what the server sent last (GET_LOCK's answer).
+ * Linux delays an ACK by up to 200 ms; a partition inside that window left
+ * the server with unacknowledged data, which it retransmits for some 15
+ * minutes (tcp_retries2) before its keepalive may even start, so the lock
+ * stayed taken that long after the holder was fenced. */
+static void ack_now(int fd)
+{
+#ifdef TCP_QUICKACK
+	int on = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
+#else
+	(void)fd;
+#endif
+}
+
 /* Connects as the URI says. NULL after one line (none when quiet; status
  * in *status). */
 static MYSQL *connect_uri(const struct pl_config *cfg, int quiet, int *status)
@@ -799,8 +814,11 @@ static int my_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 				pl_msg_send(&m);
 			}
 			char why[300];
-			if (kill_session(c, h.conn, why, sizeof(why)) < 0)
+			if (kill_session(c, h.conn, why, sizeof(why)) < 0) {
+				/* The server said no: waiting cannot help. */
 				snprintf(refused, sizeof(refused), ": %s", why);
+				return conflict(cfg, c, "could not replace ", refused);
+			}
 		}
 		int w = get_lock(c, lit, cfg->timeout_ns);
 		if (w < 0)
@@ -819,6 +837,7 @@ static int my_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 
 	/* From here on the session is the lock: never mysql_close it. */
 	int fd = my.get_socket(c);
+	ack_now(fd);
 	if (fd < 3) {
 		/* Started with a standard descriptor closed: keep off 0-2. */
 		int hi_fd = pl_fcntl(fd, F_DUPFD, 3);
@@ -900,7 +919,8 @@ static int my_stop(const struct pl_config *cfg, long long timeout_ns)
 		}
 		if (h.conn != last) { /* a new session (or the first): end it */
 			refused[0] = '\0';
-			kill_session(c, h.conn, refused, sizeof(refused));
+			if (kill_session(c, h.conn, refused, sizeof(refused)) < 0)
+				break; /* the server said no: waiting cannot help */
 			last = h.conn;
 		}
 		if (pl_host->now_ns() >= deadline)
