@@ -53,11 +53,13 @@ CORE := shim/msg.c shim/token.c shim/pidfile.c shim/config.c shim/lock.c shim/ha
 SHIM_SRC := $(CORE) shim/preload.c shim/interpose.c
 # Cluster backends (shim/backend.h): one shared object each, beside the
 # library, opened with dlopen only for a PIDLOCK_FILE of their scheme. Each
-# links msg.c for its messages and nothing else of the core.
+# links what all plugins share (plugin.c) and msg.c for its messages, and
+# nothing else of the core.
 BACKENDS := postgresql
 PLUGINS := $(patsubst %,$(BUILD)/pidlock-%$(PLUGIN_SUFFIX),$(BACKENDS))
-# Each plugin's sources: its backend file and msg.c (print-sources).
-PLUGIN_SRC := $(patsubst %,shim/backend_%.c,$(BACKENDS)) shim/msg.c
+PLUGIN_COMMON := shim/plugin.c shim/msg.c
+# Every plugin source (print-sources): pidlock-B is shim/backend_B.c + PLUGIN_COMMON.
+PLUGIN_SRC := $(patsubst %,shim/backend_%.c,$(BACKENDS)) $(PLUGIN_COMMON)
 CLI_SRC := $(CORE) shim/cli.c
 HDR := $(wildcard shim/*.h)
 # The command alone reads ELF headers: which library fits the program (issue 14).
@@ -74,8 +76,8 @@ all: $(BUILD)/$(LIBNAME) $(BUILD)/pidlock $(PLUGINS)
 $(BUILD)/$(LIBNAME): $(SHIM_SRC) $(HDR) shim/exports.map | $(BUILD)
 	$(CC) $(PL_CFLAGS) $(CFLAGS) $(SHLIB_FLAGS) $(LDFLAGS) -o $@ $(SHIM_SRC) $(LIBDL)
 
-$(BUILD)/pidlock-%$(PLUGIN_SUFFIX): shim/backend_%.c shim/msg.c $(HDR) | $(BUILD)
-	$(CC) $(PL_CFLAGS) $(CFLAGS) $(PLUGIN_FLAGS) $(LDFLAGS) -o $@ shim/backend_$*.c shim/msg.c $(PLUGIN_LIBS)
+$(BUILD)/pidlock-%$(PLUGIN_SUFFIX): shim/backend_%.c $(PLUGIN_COMMON) $(HDR) | $(BUILD)
+	$(CC) $(PL_CFLAGS) $(CFLAGS) $(PLUGIN_FLAGS) $(LDFLAGS) -o $@ shim/backend_$*.c $(PLUGIN_COMMON) $(PLUGIN_LIBS)
 
 # The command bakes in the version, the multiarch name and, as its last
 # resort, PREFIX's library folder: a change of any of them must rebuild it,
@@ -106,6 +108,8 @@ print-sources:
 	@echo 'LIB_SRC=$(SHIM_SRC)'
 	@echo 'CLI_SRC=$(CLI_SRC)'
 	@echo 'PLUGIN_SRC=$(PLUGIN_SRC)'
+	@echo 'BACKENDS=$(BACKENDS)'
+	@echo 'PLUGIN_COMMON=$(PLUGIN_COMMON)'
 
 test: all helpers
 	sh scripts/test-deps.sh

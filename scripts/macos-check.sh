@@ -104,10 +104,12 @@ export ZIG_GLOBAL_CACHE_DIR ZIG_LOCAL_CACHE_DIR
 srcs=$(make -s --no-print-directory print-sources PLATFORM=darwin) || die "make print-sources failed"
 LIB_SRC=$(printf '%s\n' "$srcs" | sed -n 's/^LIB_SRC=//p')
 CLI_SRC=$(printf '%s\n' "$srcs" | sed -n 's/^CLI_SRC=//p')
-# The cluster backend, a plugin of its own (shim/backend.h), as on Linux:
-# pidlock-postgresql.dylib beside the library.
+# The cluster backends, a plugin each (shim/backend.h), as on Linux:
+# pidlock-B.dylib (shim/backend_B.c + PLUGIN_COMMON) beside the library.
 PLUGIN_SRC=$(printf '%s\n' "$srcs" | sed -n 's/^PLUGIN_SRC=//p')
-if [ -z "$LIB_SRC" ] || [ -z "$CLI_SRC" ] || [ -z "$PLUGIN_SRC" ]; then
+BACKENDS=$(printf '%s\n' "$srcs" | sed -n 's/^BACKENDS=//p')
+PLUGIN_COMMON=$(printf '%s\n' "$srcs" | sed -n 's/^PLUGIN_COMMON=//p')
+if [ -z "$LIB_SRC" ] || [ -z "$CLI_SRC" ] || [ -z "$PLUGIN_SRC" ] || [ -z "$BACKENDS" ]; then
 	die "make print-sources gave no source list"
 fi
 # shellcheck disable=SC2086 # the lists are words, one file each
@@ -219,18 +221,19 @@ for target in $TARGETS; do
 			failed=1
 		fi
 	fi
-	# shellcheck disable=SC2086 # PLUGIN_SRC is a list of files
-	if can_link $PLUGIN_SRC; then
+	for b in $BACKENDS; do
+		# shellcheck disable=SC2086 # PLUGIN_COMMON is a list of files
+		can_link "shim/backend_$b.c" $PLUGIN_COMMON || continue
 		objs=""
-		for f in $PLUGIN_SRC; do objs="$objs $(obj_of "$out" "$f")"; done
+		for f in "shim/backend_$b.c" $PLUGIN_COMMON; do objs="$objs $(obj_of "$out" "$f")"; done
 		# shellcheck disable=SC2086 # objs is a list of files
-		if "$ZIG" cc -target "$target" -dynamiclib -o "$out/pidlock-postgresql.dylib" $objs; then
-			say "   linked   $out/pidlock-postgresql.dylib"
+		if "$ZIG" cc -target "$target" -dynamiclib -o "$out/pidlock-$b.dylib" $objs; then
+			say "   linked   $out/pidlock-$b.dylib"
 		else
-			say "   FAILED   $out/pidlock-postgresql.dylib"
+			say "   FAILED   $out/pidlock-$b.dylib"
 			failed=1
 		fi
-	fi
+	done
 	# Interposition on macOS works only through a __DATA,__interpose section
 	# (dyld reads it from every inserted image); a Linux-style definition of
 	# close() in the library would link but interpose nothing.

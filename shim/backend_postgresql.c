@@ -28,30 +28,16 @@
  * constructor" (DESIGN.md, guarantee 10) does not hold in this mode; the local
  * (PID file) path is untouched.
  *
- * Fencing: if the session dies while the instance runs, the instance is
- * terminated before the server can give the lock to anyone else. The client
- * side detects a dead peer (TCP keepalive, tcp_user_timeout) strictly sooner
- * than the server side we ask for in the startup packet. On Linux the kernel
- * delivers it without a thread: F_SETOWN(pid) + O_ASYNC makes the socket
- * raise SIGIO (default action: terminate) on any event -- data (the server's
- * FATAL message before it closes), end of file, reset, or a timeout error.
- * Where SIGIO is not at its default (handled, ignored or blocked at start),
- * and on macOS (where SIGIO's default is to be discarded), a small watcher
- * thread poll()s the socket and sends SIGKILL to the process instead.
- *
- * F_GETOWN doubles as "the process the PID file names" for the code shared
- * with the local mode (pl_read_pid / pl_write_pid use it for a lock of kind
- * PL_LOCK_PLUGIN): after a fork it still names the parent; daemon() moves it.
+ * Fencing (plugin.c): the client side gives up on a silent peer after at
+ * most 5 s (PL_KA_*, set through libpq's keepalive parameters); the server
+ * side is asked, per session, to give up later (SV_* below).
  */
-#include "backend.h"
+#include "plugin.h"
 #include "sys.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,12 +46,7 @@
 #include <unistd.h>
 
 /* ---- timings (seconds): the client always gives up first ---- */
-/* Client: dead after at most IDLE + INTERVAL * COUNT s without an answer (5 s);
- * tcp_user_timeout bounds unacknowledged data the same way. */
-#define CL_KA_IDLE 2
-#define CL_KA_INTERVAL 1
-#define CL_KA_COUNT 3
-#define CL_USER_TIMEOUT_MS 5000
+/* The client's side: PL_KA_* (plugin.h). */
 /* Server: the backend's first probe comes at most SV_IDLE s after the last
  * packet it received, then it gives up after SV_USER_TIMEOUT s since that
  * packet; since the server's idle clock was refreshed at most SV_IDLE s
@@ -160,9 +141,6 @@ static int load_pq(const char **why)
 
 /* ---- names ---- */
 
-/* What the core lends us (set by the entry point). */
-static const struct pl_backend_host *H;
-
 static int64_t pg_key(const char *name)
 {
 	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 offset basis */
@@ -175,137 +153,15 @@ static int64_t pg_key(const char *name)
 	return k;
 }
 
-/* 1 if the query parameter q (up to e) is the password: libpq percent-decodes a
- * key before it looks it up, so pass%77ord= and %70assword= name it too
- * (docs/cluster.md, How it works). Compared without regard to case: hiding a
- * parameter libpq would refuse anyway costs nothing. */
-static int is_password_param(const char *q, const char *e)
-{
-	static const char key[] = "password";
-	size_t k = 0;
-	for (; q < e && *q != '='; k++) {
-		int c = (unsigned char)*q++;
-		if (c == '%' && e - q >= 2) {
-			int v = 0;
-			for (int i = 0; i < 2; i++, q++) {
-				int h = (unsigned char)*q;
-				v = v * 16 + (h >= '0' && h <= '9'   ? h - '0'
-					      : h >= 'a' && h <= 'f' ? h - 'a' + 10
-					      : h >= 'A' && h <= 'F' ? h - 'A' + 10
-								     : -256);
-			}
-			if (v < 0)
-				return 0; /* not an escape libpq would accept */
-			c = v;
-		}
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		if (k >= sizeof(key) - 1 || c != key[k])
-			return 0;
-	}
-	return q < e && k == sizeof(key) - 1;
-}
-
-/* The URI as shown in messages: user:password@ becomes user@, and any
- * password=... parameter of the query string is left out. -1 if too long. */
-static int display_uri(const char *uri, char *out, size_t n)
-{
-	size_t len = 0;
-	const char *p = strstr(uri, "://") + 3;
-	const char *end_auth = p + strcspn(p, "/?#");
-	const char *at = NULL;
-	for (const char *q = p; q < end_auth; q++)
-		if (*q == '@')
-			at = q; /* the last '@' ends the user info */
-#define PUT(s, k)                                                                                  \
-	do {                                                                                       \
-		if (len + (k) >= n)                                                                \
-			return -1;                                                                 \
-		memmove(out + len, (s), (k));                                                       \
-		len += (k);                                                                        \
-	} while (0)
-	PUT(uri, (size_t)(p - uri));
-	if (at) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		PUT(p, (size_t)((colon ? colon : at) - p));
-		p = at;
-	}
-	const char *query = strchr(p, '?');
-	const char *frag = strchr(p, '#');
-	if (query && frag && frag < query)
-		query = NULL;
-	if (!query) {
-		PUT(p, strlen(p));
-	} else {
-		PUT(p, (size_t)(query - p));
-		const char *q = query + 1, *qend = frag ? frag : q + strlen(q);
-		char sep = '?';
-		while (q < qend) {
-			const char *amp = memchr(q, '&', (size_t)(qend - q));
-			const char *e = amp ? amp : qend;
-			if (!is_password_param(q, e)) {
-				PUT(&sep, 1);
-				PUT(q, (size_t)(e - q));
-				sep = '&';
-			}
-			q = amp ? amp + 1 : qend;
-		}
-		if (frag)
-			PUT(frag, strlen(frag));
-	}
-	out[len] = '\0';
-	return 0;
-#undef PUT
-}
-
-static int pg_resolve(struct pl_config *cfg)
-{
-	struct pl_msg m;
-	const char *hash = strchr(cfg->file, '#');
-	if (display_uri(cfg->file, cfg->path, sizeof(cfg->path)) < 0) {
-		cfg->path[0] = '\0';
-		pl_msg_init(&m);
-		pl_msg_str(&m, "cluster lock URI too long");
-		return H->fail(&m, cfg, PL_EX_CONFIG);
-	}
-	if (!hash || !hash[1]) {
-		pl_msg_init(&m);
-		pl_msg_str(&m, cfg->path);
-		pl_msg_str(&m, ": a cluster lock needs a name: add #NAME to the URI");
-		return H->fail(&m, cfg, PL_EX_CONFIG);
-	}
-	return 0;
-}
-
 /* ---- connecting ---- */
-
-static void say(struct pl_msg *m, const struct pl_config *cfg, const char *what)
-{
-	pl_msg_init(m);
-	pl_msg_str(m, cfg->path);
-	pl_msg_str(m, ": ");
-	pl_msg_str(m, what);
-}
-
-/* libpq's messages end with a newline and may span lines: keep the first. */
-static void say_pq(struct pl_msg *m, const char *s)
-{
-	if (!s)
-		return;
-	while (*s == ' ')
-		s++;
-	size_t n = strcspn(s, "\n");
-	pl_msg_str(m, ": ");
-	pl_msg_strn(m, s, n);
-}
 
 static int pq_missing(const struct pl_config *cfg, const char *why)
 {
 	struct pl_msg m;
-	say(&m, cfg, "cluster mode needs libpq (" PQ_SONAME
+	pl_say(&m, cfg, "cluster mode needs libpq (" PQ_SONAME
 		     ", Debian package libpq5), which cannot be loaded: ");
 	pl_msg_str(&m, why ? why : "unknown error");
-	return H->fail(&m, cfg, PL_EX_OSERR);
+	return pl_host->fail(&m, cfg, PL_EX_OSERR);
 }
 
 /* Copies "scheme://...?..." without the fragment. NULL if it cannot. */
@@ -318,31 +174,6 @@ static char *uri_without_fragment(const char *file)
 		s[n] = '\0';
 	}
 	return s;
-}
-
-static size_t cmdline_of_self(char *buf, size_t n)
-{
-	return H->cmdline(getpid(), buf, n);
-}
-
-/* "pidlock PID HOST CMDLINE", cut to 63 bytes (the server keeps no more) and
- * to printable ASCII (the server would turn the rest into '?'). */
-static void make_label(char *out, pid_t pid, const char *cmdline)
-{
-	char host[256] = "", cmd[256] = "";
-	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
-		memcpy(host, "?", 2);
-	host[strcspn(host, " ")] = '\0';
-	if (cmdline)
-		snprintf(cmd, sizeof(cmd), "%s", cmdline);
-	else
-		cmdline_of_self(cmd, sizeof(cmd));
-	/* Cut on purpose; using the length tells gcc so (-Wformat-truncation). */
-	if (snprintf(out, 64, "pidlock %ld %s %s", (long)pid, host, cmd) >= 64)
-		out[63] = '\0';
-	for (char *p = out; *p; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
-			*p = '?';
 }
 
 /* Connects as the URI says, with our application_name and, when `fence`,
@@ -358,20 +189,20 @@ static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int f
 	}
 	char *uri = uri_without_fragment(cfg->file);
 	if (!uri) {
-		say(&m, cfg, "out of memory");
-		*status = H->fail(&m, cfg, PL_EX_OSERR);
+		pl_say(&m, cfg, "out of memory");
+		*status = pl_host->fail(&m, cfg, PL_EX_OSERR);
 		return NULL;
 	}
 	/* The user's own options and connect_timeout are kept. */
 	char *err = NULL;
 	PQconninfoOption *opts = pq.conninfoParse(uri, &err);
 	if (!opts) {
-		say(&m, cfg, "invalid connection URI");
-		say_pq(&m, err);
+		pl_say(&m, cfg, "invalid connection URI");
+		pl_say_first_line(&m, err);
 		if (err)
 			pq.freemem(err);
 		free(uri);
-		*status = H->fail(&m, cfg, PL_EX_CONFIG);
+		*status = pl_host->fail(&m, cfg, PL_EX_CONFIG);
 		return NULL;
 	}
 	const char *user_options = NULL, *timeout = CONNECT_TIMEOUT;
@@ -390,10 +221,10 @@ static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int f
 		 user_options ? user_options : "", user_options ? " " : "", SV_KA_IDLE,
 		 SV_KA_INTERVAL, SV_KA_COUNT, SV_USER_TIMEOUT_MS);
 	char idle[16], intvl[16], count[16], utmo[16];
-	snprintf(idle, sizeof(idle), "%d", CL_KA_IDLE);
-	snprintf(intvl, sizeof(intvl), "%d", CL_KA_INTERVAL);
-	snprintf(count, sizeof(count), "%d", CL_KA_COUNT);
-	snprintf(utmo, sizeof(utmo), "%d", CL_USER_TIMEOUT_MS);
+	snprintf(idle, sizeof(idle), "%d", PL_KA_IDLE);
+	snprintf(intvl, sizeof(intvl), "%d", PL_KA_INTERVAL);
+	snprintf(count, sizeof(count), "%d", PL_KA_COUNT);
+	snprintf(utmo, sizeof(utmo), "%d", PL_USER_TIMEOUT_MS);
 	const char *keys[16], *vals[16];
 	int k = 0;
 	keys[k] = "dbname", vals[k++] = uri;
@@ -412,11 +243,11 @@ static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int f
 	pq.conninfoFree(opts);
 	free(uri);
 	if (!c || pq.status(c) != PQ_CONNECTION_OK) {
-		say(&m, cfg, "cannot connect");
-		say_pq(&m, c ? pq.errorMessage(c) : "out of memory");
+		pl_say(&m, cfg, "cannot connect");
+		pl_say_first_line(&m, c ? pq.errorMessage(c) : "out of memory");
 		if (c)
 			pq.finish(c);
-		*status = H->fail(&m, cfg, PL_EX_CANTCREAT);
+		*status = pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
 		return NULL;
 	}
 	return c;
@@ -448,11 +279,6 @@ static void key_params(int64_t key, char skey[24], char hi[16], char lo[16])
 	snprintf(skey, 24, "%lld", (long long)key);
 	snprintf(hi, 16, "%lu", (unsigned long)(u >> 32));
 	snprintf(lo, 16, "%lu", (unsigned long)(u & 0xffffffffUL));
-}
-
-static const char *lock_name(const struct pl_config *cfg)
-{
-	return strchr(cfg->file, '#') + 1;
 }
 
 /* Who holds it: from pg_locks joined with pg_stat_activity, in this database. */
@@ -546,7 +372,7 @@ static int conflict(const struct pl_config *cfg, PGconn *c, int64_t key, const c
 		struct holder h;
 		struct pl_msg m;
 		find_holder(c, key, &h);
-		say(&m, cfg, what);
+		pl_say(&m, cfg, what);
 		msg_holder(&m, &h);
 		pl_msg_send(&m);
 	}
@@ -557,10 +383,10 @@ static int conflict(const struct pl_config *cfg, PGconn *c, int64_t key, const c
 static int lost(const struct pl_config *cfg, PGconn *c, const char *what)
 {
 	struct pl_msg m;
-	say(&m, cfg, what);
-	say_pq(&m, pq.errorMessage(c));
+	pl_say(&m, cfg, what);
+	pl_say_first_line(&m, pq.errorMessage(c));
 	pq.finish(c);
-	return H->fail(&m, cfg, PL_EX_CANTCREAT);
+	return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
 }
 
 /* Sets lock_timeout (0 = none); -1 on error. */
@@ -597,74 +423,6 @@ static int lock_blocking(PGconn *c, const char *skey, long long ns)
 
 /* ---- fencing ---- */
 
-static void *watcher(void *arg)
-{
-	int fd = (int)(long)arg;
-	struct pollfd p = {.fd = fd, .events = POLLIN | POLLPRI};
-	for (;;) {
-		int n = poll(&p, 1, -1);
-		if (n > 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-			break;
-	}
-	/* Anything on the socket means the session is ending: the server only
-	 * speaks to an idle session to say goodbye. */
-	kill(getpid(), SIGKILL);
-	return NULL;
-}
-
-static int start_watcher(int fd)
-{
-	sigset_t all, old;
-	pthread_t t;
-	pthread_attr_t a;
-	sigfillset(&all);
-	/* The thread takes none of the program's signals. */
-	sigprocmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&a, (size_t)64 * 1024);
-	int r = pthread_create(&t, &a, watcher, (void *)(long)fd);
-	pthread_attr_destroy(&a);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return r ? -1 : 0;
-}
-
-/* 1 when SIGIO would terminate this process: default action, not blocked. */
-static int sigio_kills(void)
-{
-#ifdef __linux__
-	struct sigaction sa;
-	sigset_t cur;
-	if (sigaction(SIGIO, NULL, &sa) < 0 || sa.sa_handler != SIG_DFL)
-		return 0;
-	if (sigprocmask(SIG_BLOCK, NULL, &cur) != 0 || sigismember(&cur, SIGIO))
-		return 0;
-	return 1;
-#else
-	return 0; /* macOS, BSD: SIGIO is discarded by default */
-#endif
-}
-
-static int pg_watch(int fd, pid_t self, int may_thread)
-{
-	/* The owner names the instance (see the top of this file), and is where
-	 * SIGIO goes. */
-	if (pl_fcntl(fd, F_SETOWN, self) < 0)
-		return -1;
-	if (sigio_kills()) {
-		int fl = pl_fcntl(fd, F_GETFL, 0);
-		if (fl < 0 || pl_fcntl(fd, F_SETFL, fl | O_ASYNC) < 0)
-			return -1;
-	} else if (may_thread && start_watcher(fd) < 0) {
-		return -1;
-	}
-	/* The session may have died before O_ASYNC was set: no SIGIO then. */
-	struct pollfd p = {.fd = fd, .events = POLLIN | POLLPRI};
-	if (poll(&p, 1, 0) != 0)
-		return -1;
-	return 0;
-}
-
 /* ---- acquiring ---- */
 
 static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t self,
@@ -673,9 +431,9 @@ static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 	char label[64], skey[24], hi[16], lo[16], st[6];
 	struct pl_msg m;
 	int status;
-	int64_t key = pg_key(lock_name(cfg));
+	int64_t key = pg_key(pl_uri_name(cfg));
 	key_params(key, skey, hi, lo);
-	make_label(label, self, cmdline);
+	pl_label(label, sizeof(label), self, cmdline); /* the server keeps 63 bytes */
 	PGconn *c = connect_uri(cfg, label, 1, &status);
 	if (!c)
 		return status;
@@ -692,14 +450,14 @@ static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 		return lost(cfg, c, "cannot take the advisory lock");
 	int got = strcmp(pq.getvalue(r, 0, 1), "t") == 0;
 	pq.clear(r);
-	long long t0 = H->now_ns();
+	long long t0 = pl_host->now_ns();
 	if (!got && cfg->mode == PL_MODE_FAIL)
 		return conflict(cfg, c, key, "already running as ");
 	if (!got && cfg->mode == PL_MODE_WAIT) {
 		if (cfg->verbose) {
 			struct holder h;
 			find_holder(c, key, &h);
-			say(&m, cfg, "waiting for ");
+			pl_say(&m, cfg, "waiting for ");
 			msg_holder(&m, &h);
 			pl_msg_send(&m);
 		}
@@ -710,7 +468,7 @@ static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 			if (!cfg->quiet) {
 				struct holder h;
 				find_holder(c, key, &h);
-				say(&m, cfg, "timed out after ");
+				pl_say(&m, cfg, "timed out after ");
 				pl_msg_secs(&m, cfg->timeout_ns);
 				pl_msg_str(&m, " s; still held by ");
 				msg_holder(&m, &h);
@@ -730,7 +488,7 @@ static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 			char b[24];
 			snprintf(b, sizeof(b), "%ld", h.backend);
 			if (cfg->verbose) {
-				say(&m, cfg, "ending the session of ");
+				pl_say(&m, cfg, "ending the session of ");
 				msg_holder(&m, &h);
 				pl_msg_send(&m);
 			}
@@ -745,8 +503,8 @@ static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 			return conflict(cfg, c, key, "could not replace ");
 	}
 	if (cfg->verbose && cfg->mode != PL_MODE_FAIL) {
-		say(&m, cfg, cfg->mode == PL_MODE_WAIT ? "acquired after waiting " : "replaced the holder in ");
-		pl_msg_secs(&m, H->now_ns() - t0);
+		pl_say(&m, cfg, cfg->mode == PL_MODE_WAIT ? "acquired after waiting " : "replaced the holder in ");
+		pl_msg_secs(&m, pl_host->now_ns() - t0);
 		pl_msg_str(&m, " s (advisory key ");
 		pl_msg_str(&m, skey);
 		pl_msg_str(&m, ")");
@@ -767,9 +525,9 @@ static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 	/* libpq sets close-on-exec; tree scope lets executed programs keep it. */
 	pl_fcntl(fd, F_SETFD, cfg->scope == PL_SCOPE_PROCESS ? FD_CLOEXEC : 0);
 	struct stat sb;
-	if (pl_fstat(fd, &sb) < 0 || pg_watch(fd, self, cmdline == NULL) < 0) {
-		say(&m, cfg, "the session ended while taking the lock");
-		return H->fail(&m, cfg, PL_EX_CANTCREAT);
+	if (pl_fstat(fd, &sb) < 0 || pl_watch(fd, self, cmdline == NULL) < 0) {
+		pl_say(&m, cfg, "the session ended while taking the lock");
+		return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
 	}
 	lk->fd = fd;
 	lk->dev = sb.st_dev;
@@ -786,7 +544,7 @@ static int pg_status(const struct pl_config *cfg, struct pl_backend_status *st)
 	int status;
 	struct holder h = {0};
 	memset(st, 0, sizeof(*st));
-	st->key = pg_key(lock_name(cfg));
+	st->key = pg_key(pl_uri_name(cfg));
 	st->started = -1;
 	PGconn *c = connect_uri(cfg, "pidlock status", 0, &status);
 	st->state = 4;
@@ -817,11 +575,11 @@ static int pg_status(const struct pl_config *cfg, struct pl_backend_status *st)
 static int pg_stop(const struct pl_config *cfg, long long timeout_ns)
 {
 	int status;
-	int64_t key = pg_key(lock_name(cfg));
+	int64_t key = pg_key(pl_uri_name(cfg));
 	PGconn *c = connect_uri(cfg, "pidlock stop", 0, &status);
 	if (!c)
 		return 1;
-	long long deadline = H->now_ns() + timeout_ns;
+	long long deadline = pl_host->now_ns() + timeout_ns;
 	long last = 0;
 	int ok = 0, denied = 0;
 	for (;;) {
@@ -842,14 +600,14 @@ static int pg_stop(const struct pl_config *cfg, long long timeout_ns)
 				pq.clear(r);
 			last = h.backend;
 		}
-		if (H->now_ns() >= deadline)
+		if (pl_host->now_ns() >= deadline)
 			break;
 		struct timespec ts = {0, 20 * 1000000L};
 		nanosleep(&ts, NULL);
 	}
 	if (!ok) {
 		struct pl_msg m;
-		say(&m, cfg, "could not stop the holder");
+		pl_say(&m, cfg, "could not stop the holder");
 		if (denied)
 			pl_msg_str(&m, ": pg_terminate_backend refused (permissions?)");
 		pl_msg_send(&m);
@@ -863,9 +621,9 @@ static int pg_stop(const struct pl_config *cfg, long long timeout_ns)
 static const struct pl_backend pg_backend = {
     .abi = PL_BACKEND_ABI,
     .name = "postgresql",
-    .resolve = pg_resolve,
+    .resolve = pl_uri_resolve,
     .acquire = pg_acquire,
-    .watch = pg_watch,
+    .watch = pl_watch,
     .status = pg_status,
     .stop = pg_stop,
 };
@@ -877,6 +635,6 @@ const struct pl_backend *pidlock_backend_v1(const struct pl_backend_host *host)
 {
 	if (!host || host->abi != PL_BACKEND_ABI)
 		return NULL;
-	H = host;
+	pl_host = host;
 	return &pg_backend;
 }
