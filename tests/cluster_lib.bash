@@ -70,11 +70,9 @@ cluster_setup() {
 }
 
 cluster_teardown() {
+	# The partition's server first: its directory is under $T.
+	[ -z "$PART_DIR" ] || be_partition_stop "$PART_DIR" || true
 	common_teardown
-	if [ -n "$PART_DIR" ]; then
-		be_partition_stop "$PART_DIR" || true
-		rm -rf "$PART_DIR"
-	fi
 	[ -z "$NETNS_C" ] || ip netns delete "$NETNS_C" 2>/dev/null || true
 	[ -z "$NETNS_S" ] || ip netns delete "$NETNS_S" 2>/dev/null || true
 }
