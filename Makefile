@@ -55,7 +55,7 @@ SHIM_SRC := $(CORE) shim/preload.c shim/interpose.c
 # library, opened with dlopen only for a PIDLOCK_FILE of their scheme. Each
 # links what all plugins share (plugin.c) and msg.c for its messages, and
 # nothing else of the core.
-BACKENDS := postgresql
+BACKENDS := postgresql mysql
 PLUGINS := $(patsubst %,$(BUILD)/pidlock-%$(PLUGIN_SUFFIX),$(BACKENDS))
 PLUGIN_COMMON := shim/plugin.c shim/msg.c
 # Every plugin source (print-sources): pidlock-B is shim/backend_B.c + PLUGIN_COMMON.

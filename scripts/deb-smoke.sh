@@ -41,8 +41,10 @@ version=$(dpkg-query -W -f '${Version}' pidlock)
 	fail "pidlock --version says '$(pidlock --version)', the package $version"
 lib=/usr/lib/$multiarch/pidlock/libpidlock.so
 [ -f "$lib" ] || fail "$lib is missing"
-# The cluster backend beside it, where the library and the command look.
-[ -f "${lib%/*}/pidlock-postgresql.so" ] || fail "${lib%/*}/pidlock-postgresql.so is missing"
+# The cluster backends beside it, where the library and the command look.
+for b in postgresql mysql; do
+	[ -f "${lib%/*}/pidlock-$b.so" ] || fail "${lib%/*}/pidlock-$b.so is missing"
+done
 
 # The library the command picks is the installed one.
 out=$(pidlock check -- sleep) || fail "pidlock check -- sleep: status $?: $out"

@@ -51,13 +51,13 @@ build=build/deb
 make --no-print-directory BUILD="$build" PREFIX=/usr MULTIARCH="$multiarch" \
 	PL_LIBDIR="/usr/lib/$multiarch/pidlock" \
 	CFLAGS="$flags" LDFLAGS="$ldflags" "$build/libpidlock.so" "$build/pidlock" \
-	"$build/pidlock-postgresql.so"
+	"$build/pidlock-postgresql.so" "$build/pidlock-mysql.so"
 musl=""
 if command -v musl-gcc >/dev/null 2>&1; then
 	make --no-print-directory BUILD=build/deb-musl CC=musl-gcc CFLAGS="-O2 -g" \
 		LDFLAGS="-Wl,-z,relro -Wl,-z,now" build/deb-musl/libpidlock.so
-	# No PostgreSQL plugin beside it: Debian's libpq is linked against glibc
-	# and cannot be loaded into a musl program.
+	# No cluster plugin beside it: Debian's libpq and libmariadb are linked
+	# against glibc and cannot be loaded into a musl program.
 	musl=build/deb-musl/libpidlock.so
 else
 	echo "mkdeb: no musl-gcc: the package has no musl/ library" >&2
@@ -72,16 +72,18 @@ install -d "$root/DEBIAN" "$root/usr/bin" "$lib" "$doc" "$root/usr/share/man/man
 	"$root/usr/share/fish/vendor_completions.d"
 install -m 0755 "$build/pidlock" "$root/usr/bin/pidlock"
 install -m 0644 "$build/libpidlock.so" "$lib/libpidlock.so"
-# The cluster backend beside the library, where the library looks for it
-# (shim/backend.c); libpq itself is opened by the plugin, so no Depends.
+# The cluster backends beside the library, where the library looks for them
+# (shim/backend.c); libpq and libmariadb are opened by the plugins, so no
+# Depends (Suggests, in packaging/control).
 install -m 0644 "$build/pidlock-postgresql.so" "$lib/pidlock-postgresql.so"
+install -m 0644 "$build/pidlock-mysql.so" "$lib/pidlock-mysql.so"
 if [ -n "$musl" ]; then
 	install -d "$lib/musl"
 	install -m 0644 "$musl" "$lib/musl/libpidlock.so"
 fi
 # Debug symbols are not shipped (no -dbgsym package is made).
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/pidlock" \
-	"$lib/libpidlock.so" "$lib/pidlock-postgresql.so" ${musl:+"$lib/musl/libpidlock.so"}
+	"$lib/libpidlock.so" "$lib/pidlock-postgresql.so" "$lib/pidlock-mysql.so" ${musl:+"$lib/musl/libpidlock.so"}
 gzip -9n <docs/pidlock.1 >"$root/usr/share/man/man1/pidlock.1.gz"
 install -m 0644 completions/pidlock.bash "$root/usr/share/bash-completion/completions/pidlock"
 install -m 0644 completions/_pidlock "$root/usr/share/zsh/vendor-completions/_pidlock"
@@ -108,7 +110,7 @@ rm -rf "$shl"
 mkdir -p "$shl/debian"
 printf 'Source: pidlock\n\nPackage: pidlock\nArchitecture: any\n' >"$shl/debian/control"
 depends=$(cd "$shl" && dpkg-shlibdeps -O "../../$root/usr/bin/pidlock" "../../$lib/libpidlock.so" \
-	"../../$lib/pidlock-postgresql.so" |
+	"../../$lib/pidlock-postgresql.so" "../../$lib/pidlock-mysql.so" |
 	sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || die "dpkg-shlibdeps found no dependencies"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)

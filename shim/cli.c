@@ -30,9 +30,10 @@ static const char usage_main[] =
     "       pidlock --help | --version\n"
     "\n"
     "Keeps a program single-instance with an exclusive lock on a PID file.\n"
-    "FILE is a path, or a NAME for $XDG_RUNTIME_DIR/NAME.pid, or a PostgreSQL URI\n"
-    "postgresql://USER@HOST/DB#NAME for a cluster-wide lock. A NAME may not end in\n"
-    ".pid: write ./app.pid for a file in this directory.\n"
+    "FILE is a path, or a NAME for $XDG_RUNTIME_DIR/NAME.pid, or, for a lock\n"
+    "across machines, a URI postgresql://USER@HOST/DB#NAME (PostgreSQL) or\n"
+    "mysql://USER@HOST/#NAME (MySQL, MariaDB). A NAME may not end in .pid: write\n"
+    "./app.pid for a file in this directory.\n"
     "'pidlock COMMAND --help' describes each command; see also pidlock(1).\n";
 
 static const char usage_run[] =

@@ -80,13 +80,15 @@ struct pl_lock {
 };
 
 /* The backend a PIDLOCK_FILE value names by its URI scheme ("postgresql",
- * whose plugin is pidlock-postgresql.so; see backend.h), or NULL for a
+ * whose plugin is pidlock-postgresql.so, or "mysql"; see backend.h), or NULL for a
  * local file. Inline and without libc: it runs on every start. */
 static inline const char *pl_backend_name(const char *file)
 {
 	static const char *const schemes[][2] = {
 	    {"postgresql://", "postgresql"},
 	    {"postgres://", "postgresql"},
+	    {"mysql://", "mysql"},
+	    {"mariadb://", "mysql"},
 	};
 	if (!file)
 		return NULL;

@@ -1,18 +1,40 @@
 #!/usr/bin/env bash
-# pg-measure.sh: measures the cluster mode's two times on this machine.
-#   1. release after kill -9: from SIGKILL of the holder to another instance
+# cluster-measure.sh: measures a cluster backend's times on this machine.
+#   1. start: an instance of /bin/true that takes the free lock and ends
+#      (20 runs, loopback TCP): what cluster mode adds to a start.
+#   2. release after kill -9: from SIGKILL of the holder to another instance
 #      taking the lock (5 runs, loopback TCP).
-#   2. fencing after a network partition (root only): the holder and the
+#   3. fencing after a network partition (root only): the holder and the
 #      server in two network namespaces, traffic cut with blackhole routes;
 #      prints when the holder was terminated and when an observer next to the
 #      server could take the lock (3 runs).
-# Usage: make && bash scripts/pg-measure.sh
-# Needs PostgreSQL's server binaries (Debian: postgresql) and psql.
+# Usage: make && bash scripts/cluster-measure.sh postgresql|mysql
+# Needs the server: PostgreSQL (Debian: postgresql, scripts/pg-cluster.sh) or
+# MariaDB (mariadb-server mariadb-client, scripts/mysql-server.sh); the
+# MariaDB server runs with the keepalive settings docs/cluster.md recommends.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHIM=$ROOT/build/libpidlock.so
 PIDLOCK=$ROOT/build/pidlock
-[ -f "$SHIM" ] || { echo "pg-measure: run make first" >&2; exit 1; }
+[ -f "$SHIM" ] || { echo "cluster-measure: run make first" >&2; exit 1; }
+
+backend=${1:-}
+case $backend in
+postgresql)
+	SERVER=$ROOT/scripts/pg-cluster.sh LISTEN=PG_LISTEN TRUST=PG_TRUST PART_PORT=5432
+	uri() { echo "postgresql://postgres@$1:$2/postgres#$3"; }       # HOST PORT NAME
+	obs() { echo "postgresql:///postgres?host=$1&port=$2&user=postgres#$3"; } # DIR PORT NAME
+	;;
+mysql)
+	SERVER=$ROOT/scripts/mysql-server.sh LISTEN=MYSQL_LISTEN TRUST=MYSQL_TRUST PART_PORT=3306
+	uri() { echo "mysql://root@$1:$2/#$3"; }
+	obs() { echo "mysql://root@localhost/?socket=$1/sock#$3"; }
+	;;
+*)
+	echo "usage: cluster-measure.sh postgresql|mysql" >&2
+	exit 64
+	;;
+esac
 
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 alive() { # running and not a zombie
@@ -20,6 +42,8 @@ alive() { # running and not a zombie
 	s=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
 	[ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
 }
+# One instance of /bin/true under the lock (not the shell's builtin true).
+try_lock() { env PIDLOCK_FILE="$1" LD_PRELOAD="$SHIM" /bin/true 2>/dev/null; }
 
 TMP=$(mktemp -d /tmp/pidlock-measure.XXXXXX)
 chmod 0755 "$TMP"
@@ -27,19 +51,28 @@ PORT=$((20000 + RANDOM % 20000))
 NS_S="" NS_C="" PART=""
 cleanup() {
 	[ -z "${HOLDER:-}" ] || kill -KILL "$HOLDER" 2>/dev/null || true
-	sh "$ROOT/scripts/pg-cluster.sh" stop "$TMP/pg" "$PORT" 2>/dev/null || true
-	[ -z "$PART" ] || ip netns exec "$NS_S" sh "$ROOT/scripts/pg-cluster.sh" stop "$PART" 5432 2>/dev/null || true
+	sh "$SERVER" stop "$TMP/srv" "$PORT" 2>/dev/null || true
+	[ -z "$PART" ] || ip netns exec "$NS_S" sh "$SERVER" stop "$PART" "$PART_PORT" 2>/dev/null || true
 	[ -z "$NS_C" ] || ip netns delete "$NS_C" 2>/dev/null || true
 	[ -z "$NS_S" ] || ip netns delete "$NS_S" 2>/dev/null || true
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-mkdir "$TMP/pg"
-sh "$ROOT/scripts/pg-cluster.sh" start "$TMP/pg" "$PORT"
-URI="postgresql://postgres@127.0.0.1:$PORT/postgres#measure"
+mkdir "$TMP/srv"
+sh "$SERVER" start "$TMP/srv" "$PORT"
+URI=$(uri 127.0.0.1 "$PORT" measure)
 
-echo "release after kill -9 (loopback TCP):"
+echo "$backend: start of /bin/true taking the free lock (loopback TCP, 20 runs):"
+try_lock "$URI" # warm the page cache
+t0=$(date +%s%N)
+for _ in $(seq 20); do try_lock "$URI" || { echo "  a start failed" >&2; exit 1; }; done
+echo "  mean $(($(ms_since "$t0") / 20)) ms per start; without the lock:"
+t0=$(date +%s%N)
+for _ in $(seq 20); do /bin/true; done
+echo "  mean $(($(ms_since "$t0") / 20)) ms per start"
+
+echo "$backend: release after kill -9 (loopback TCP):"
 for run in 1 2 3 4 5; do
 	PIDLOCK_FILE=$URI LD_PRELOAD=$SHIM sleep 60 &
 	HOLDER=$!
@@ -47,11 +80,12 @@ for run in 1 2 3 4 5; do
 		"$PIDLOCK" status --json "$URI" | grep -q "\"pid\":$HOLDER," && break
 		sleep 0.05
 	done
+	try_lock "$URI" && { echo "  run $run: the holder did not hold the lock" >&2; exit 1; }
 	kill -KILL "$HOLDER"
 	t0=$(date +%s%N)
 	got=never
 	for _ in $(seq 1000); do
-		if PIDLOCK_FILE=$URI LD_PRELOAD=$SHIM true 2>/dev/null; then
+		if try_lock "$URI"; then
 			got="$(ms_since "$t0") ms"
 			break
 		fi
@@ -78,17 +112,17 @@ ip -n "$NS_S" link set "ms$$" up
 ip -n "$NS_C" link set "mc$$" up
 PART=$TMP/part
 mkdir "$PART"
-PG_LISTEN=192.0.2.1 PG_TRUST=192.0.2.0/24 ip netns exec "$NS_S" sh "$ROOT/scripts/pg-cluster.sh" start "$PART" 5432
-echo "partition (holder and server in two network namespaces, blackhole routes both ways):"
+ip netns exec "$NS_S" env "$LISTEN=192.0.2.1" "$TRUST=192.0.2.0/24" sh "$SERVER" start "$PART" "$PART_PORT"
+echo "$backend: partition (holder and server in two network namespaces, blackhole routes both ways):"
 for run in 1 2 3; do
-	URI="postgresql://postgres@192.0.2.1:5432/postgres#part$run"
-	OBS="postgresql:///postgres?host=$PART&port=5432&user=postgres#part$run"
+	URI=$(uri 192.0.2.1 "$PART_PORT" "part$run")
+	OBS=$(obs "$PART" "$PART_PORT" "part$run")
 	ip -n "$NS_C" route del blackhole 192.0.2.1/32 2>/dev/null || true
 	ip -n "$NS_S" route del blackhole 192.0.2.2/32 2>/dev/null || true
 	ip netns exec "$NS_C" env PIDLOCK_FILE="$URI" LD_PRELOAD="$SHIM" sleep 300 &
 	HOLDER=$!
 	for _ in $(seq 200); do
-		"$PIDLOCK" status --json "$OBS" | grep -q "\"pid\":$HOLDER," && break
+		ip netns exec "$NS_S" "$PIDLOCK" status --json "$OBS" | grep -q "\"pid\":$HOLDER," && break
 		sleep 0.05
 	done
 	sleep $((run * 3)) # the cut lands at different points of the keepalive cycles
@@ -98,7 +132,7 @@ for run in 1 2 3; do
 	dead=never taken=never
 	for _ in $(seq 900); do
 		[ "$dead" != never ] || alive "$HOLDER" || dead="$(ms_since "$t0") ms"
-		if ip netns exec "$NS_S" env PIDLOCK_FILE="$OBS" LD_PRELOAD="$SHIM" true 2>/dev/null; then
+		if ip netns exec "$NS_S" env PIDLOCK_FILE="$OBS" LD_PRELOAD="$SHIM" /bin/true 2>/dev/null; then
 			taken="$(ms_since "$t0") ms"
 			break
 		fi

@@ -1,0 +1,945 @@
+/* Cluster mode on MySQL or MariaDB: the lock is a GET_LOCK user lock.
+ *
+ * The MySQL backend (backend.h): built on its own as pidlock-mysql.so,
+ * opened by the core only for a mysql:// or mariadb:// PIDLOCK_FILE, and
+ * reached only through the table its one exported symbol returns. What it
+ * shares with the other backends (the URI as messages show it, the label,
+ * the fencing) is plugin.c.
+ *
+ * PIDLOCK_FILE=mysql://user[:password]@host[:port][/db][?param=...]#NAME. The
+ * client library is MariaDB Connector/C (libmariadb.so.3), which speaks to
+ * MySQL and MariaDB servers alike; it is loaded with dlopen only here, so the
+ * build depends on nothing of it. It has no URI parser: this file parses the
+ * URI (parse_uri) into mysql_real_connect's arguments and a few options.
+ *
+ * GET_LOCK(name, timeout) is held by the session and freed by the server when
+ * the session ends, however it ends. The session's socket is kept as the lock
+ * descriptor (struct pl_lock, kind PL_LOCK_PLUGIN), so interpose.c keeps it
+ * alive across close/dup2/close_range and exec of the instance itself; the
+ * shim never closes the session.
+ *
+ * Once the lock is held the session sends one last statement and never reads
+ * its answer: DO SLEEP(999999999), 'pidlock PID HOST CMDLINE'. That statement
+ * is what `status` and a refused instance read back (PROCESSLIST.INFO: the
+ * holder advertises itself on any server, performance_schema or not), and a
+ * session running a statement is not idle, so wait_timeout (often minutes on
+ * tuned servers) cannot end it. The price: the server looks at a sleeping
+ * session's client only every 5 s, so a holder killed with -9 frees the lock
+ * within 5 s, not at once (docs/cluster.md, Measured).
+ *
+ * Lock names are server-wide (not per database) and MySQL refuses names of
+ * more than 64 characters: a longer NAME becomes its first 40 characters,
+ * '~', and the 16 hex digits of its FNV-1a 64 hash (server_name).
+ *
+ * Fencing (plugin.c): this side gives up on a silent server after at most
+ * 5 s (PL_KA_*, set on the socket). The server side cannot be asked per
+ * session: MariaDB's tcp_keepalive_* are global, MySQL follows the kernel's
+ * defaults, so docs/cluster.md says what to set on the server.
+ */
+#include "plugin.h"
+#include "sys.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONNECT_TIMEOUT 10 /* seconds, unless the URI sets connect-timeout */
+/* The holder's last statement: about 31 years, the longest a session can be
+ * asked to sleep that MySQL and MariaDB both accept. */
+#define SLEEP_SECONDS "999999999"
+/* GET_LOCK's wait, in seconds per call; "forever" is a loop of these. */
+#define WAIT_CHUNK_S 31536000LL
+#define NAME_MAX_CHARS 64 /* MySQL's limit for a lock name */
+#define NAME_KEEP_CHARS 40
+/* A server name in bytes: 64 characters of up to 4 bytes, and a NUL. */
+#define NAME_BYTES (NAME_MAX_CHARS * 4 + 1)
+/* That name as an SQL literal: every byte escaped, quotes, NUL. */
+#define LITERAL_BYTES (2 * NAME_BYTES + 3)
+
+/* ---- the part of libmariadb's ABI we use (no header needed to build) ---- */
+typedef struct st_mysql MYSQL;
+typedef struct st_mysql_res MYSQL_RES;
+typedef char **MYSQL_ROW;
+/* enum mysql_option, MariaDB Connector/C 3.x (mysql.h) */
+#define OPT_CONNECT_TIMEOUT 0
+#define OPT_READ_DEFAULT_GROUP 5
+#define OPT_SET_CHARSET_NAME 7
+#define OPT_SSL_VERIFY_SERVER_CERT 21
+#define OPT_SSL_KEY 25
+#define OPT_SSL_CERT 26
+#define OPT_SSL_CA 27
+#define OPT_SSL_CAPATH 28
+#define OPT_SSL_ENFORCE 38
+#define ER_KILL_DENIED_ERROR 1095
+#define ER_NO_SUCH_THREAD 1094
+
+static struct {
+	MYSQL *(*init)(MYSQL *);
+	int (*options)(MYSQL *, int, const void *);
+	MYSQL *(*real_connect)(MYSQL *, const char *, const char *, const char *, const char *,
+			       unsigned int, const char *, unsigned long);
+	int (*real_query)(MYSQL *, const char *, unsigned long);
+	int (*send_query)(MYSQL *, const char *, unsigned long);
+	MYSQL_RES *(*store_result)(MYSQL *);
+	MYSQL_ROW (*fetch_row)(MYSQL_RES *);
+	void (*free_result)(MYSQL_RES *);
+	const char *(*error)(MYSQL *);
+	unsigned int (*err_no)(MYSQL *);
+	void (*close)(MYSQL *);
+	int (*get_socket)(MYSQL *);
+	unsigned long (*escape)(MYSQL *, char *, const char *, unsigned long);
+	unsigned long (*thread_id)(MYSQL *);
+} my;
+
+#ifdef __APPLE__
+static const char *const my_names[] = {
+    "libmariadb.3.dylib", "/opt/homebrew/lib/mariadb/libmariadb.3.dylib",
+    "/opt/homebrew/opt/mariadb-connector-c/lib/mariadb/libmariadb.3.dylib",
+    "/usr/local/lib/mariadb/libmariadb.3.dylib"};
+#define MY_SONAME "libmariadb.3.dylib"
+#define MY_PACKAGE "Homebrew: mariadb-connector-c"
+#else
+static const char *const my_names[] = {"libmariadb.so.3"};
+#define MY_SONAME "libmariadb.so.3"
+#define MY_PACKAGE "Debian package libmariadb3"
+#endif
+
+/* 0, or -1 with why filled (dlerror's text). */
+static int load_my(const char **why)
+{
+	static void *h;
+	if (h)
+		return 0;
+	void *lib = NULL;
+	for (size_t i = 0; i < sizeof(my_names) / sizeof(my_names[0]) && !lib; i++)
+		lib = dlopen(my_names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		*why = dlerror();
+		return -1;
+	}
+	static const struct {
+		const char *name;
+		size_t off;
+	} fns[] = {
+#define FN(f, n) {#f, offsetof(__typeof__(my), n)}
+	    FN(mysql_init, init),
+	    FN(mysql_options, options),
+	    FN(mysql_real_connect, real_connect),
+	    FN(mysql_real_query, real_query),
+	    FN(mysql_send_query, send_query),
+	    FN(mysql_store_result, store_result),
+	    FN(mysql_fetch_row, fetch_row),
+	    FN(mysql_free_result, free_result),
+	    FN(mysql_error, error),
+	    FN(mysql_errno, err_no),
+	    FN(mysql_close, close),
+	    FN(mysql_get_socket, get_socket),
+	    FN(mysql_real_escape_string, escape),
+	    FN(mysql_thread_id, thread_id),
+#undef FN
+	};
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		void *f = dlsym(lib, fns[i].name);
+		if (!f) {
+			*why = "a function pidlock needs is missing (not MariaDB Connector/C 3?)";
+			return -1;
+		}
+		memmove((char *)&my + fns[i].off, &f, sizeof(f));
+	}
+	h = lib;
+	return 0;
+}
+
+/* ---- the URI ---- */
+
+#define FIELD 256
+struct target {
+	char host[FIELD], user[FIELD], pass[FIELD], db[FIELD];
+	char sock[PATH_MAX];
+	char ssl_ca[PATH_MAX], ssl_capath[PATH_MAX], ssl_cert[PATH_MAX], ssl_key[PATH_MAX];
+	unsigned port, timeout;
+	int has_user, has_pass, ssl; /* ssl: 0 as the library does, 1 required, 2 verified */
+};
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+					   : c >= 'A' && c <= 'F' ? c - 'A' + 10
+								  : -1;
+}
+
+/* Percent-decodes [s, e) into out (n bytes). -1: a bad escape, a NUL, or too long. */
+static int decode(const char *s, const char *e, char *out, size_t n)
+{
+	size_t k = 0;
+	for (; s < e; s++) {
+		int c = (unsigned char)*s;
+		if (c == '%') {
+			if (e - s < 3 || hexval(s[1]) < 0 || hexval(s[2]) < 0)
+				return -1;
+			c = hexval(s[1]) * 16 + hexval(s[2]);
+			s += 2;
+		}
+		if (c == 0 || k + 1 >= n)
+			return -1;
+		out[k++] = (char)c;
+	}
+	out[k] = '\0';
+	return 0;
+}
+
+/* Decodes a query key, lower case, '_' read as '-'. */
+static int decode_key(const char *s, const char *e, char *out, size_t n)
+{
+	if (decode(s, e, out, n))
+		return -1;
+	for (char *p = out; *p; p++) {
+		if (*p == '_')
+			*p = '-';
+		else if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	}
+	return 0;
+}
+
+static int bad_uri(const struct pl_config *cfg, const char *what, const char *detail)
+{
+	struct pl_msg m;
+	pl_say(&m, cfg, what);
+	if (detail)
+		pl_msg_str(&m, detail);
+	return pl_host->fail(&m, cfg, PL_EX_CONFIG);
+}
+
+static int set_param(const struct pl_config *cfg, struct target *t, const char *key,
+		     const char *val)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} paths[] = {
+	    {"socket", offsetof(struct target, sock)},
+	    {"ssl-ca", offsetof(struct target, ssl_ca)},
+	    {"ssl-capath", offsetof(struct target, ssl_capath)},
+	    {"ssl-cert", offsetof(struct target, ssl_cert)},
+	    {"ssl-key", offsetof(struct target, ssl_key)},
+	};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (strcmp(key, paths[i].key) == 0) {
+			snprintf((char *)t + paths[i].off, PATH_MAX, "%s", val);
+			return 0;
+		}
+	if (strcmp(key, "password") == 0) {
+		snprintf(t->pass, sizeof(t->pass), "%s", val);
+		t->has_pass = 1;
+		return 0;
+	}
+	if (strcmp(key, "connect-timeout") == 0) {
+		char *e;
+		unsigned long v = strtoul(val, &e, 10);
+		if (*val < '0' || *val > '9' || *e || v == 0 || v > 3600)
+			return bad_uri(cfg, "connect-timeout must be a whole number of seconds from 1 to 3600: ",
+				       val);
+		t->timeout = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(key, "ssl-mode") == 0) {
+		static const char *const modes[] = {"disabled", "preferred", "required", "verify-ca",
+						    "verify-identity"};
+		static const int level[] = {0, 0, 1, 2, 2};
+		char v[32];
+		if (decode_key(val, val + strlen(val), v, sizeof(v)) == 0)
+			for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+				if (strcmp(v, modes[i]) == 0) {
+					t->ssl = level[i];
+					return 0;
+				}
+		return bad_uri(cfg, "ssl-mode must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or "
+				    "VERIFY_IDENTITY, not ",
+			       val);
+	}
+	struct pl_msg m;
+	pl_say(&m, cfg, "unknown URI parameter ");
+	pl_msg_str(&m, *key ? key : "(empty)");
+	pl_msg_str(&m, " (known: socket, connect-timeout, password, ssl-mode, ssl-ca, ssl-capath, "
+		       "ssl-cert, ssl-key)");
+	return pl_host->fail(&m, cfg, PL_EX_CONFIG);
+}
+
+/* mysql://[user[:password]@][host][:port][/db][?k=v&...]#NAME into t. 0, or
+ * 78 after one line naming what is wrong. */
+static int parse_uri(const struct pl_config *cfg, struct target *t)
+{
+	memset(t, 0, sizeof(*t));
+	const char *p = strstr(cfg->file, "://") + 3;
+	const char *end = p + strcspn(p, "#");
+	const char *auth_end = p + strcspn(p, "/?#");
+	const char *at = NULL;
+	for (const char *q = p; q < auth_end; q++)
+		if (*q == '@')
+			at = q;
+	if (at) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+		if (decode(p, colon ? colon : at, t->user, sizeof(t->user)))
+			return bad_uri(cfg, "bad user name in the URI", NULL);
+		t->has_user = t->user[0] != '\0';
+		if (colon) {
+			if (decode(colon + 1, at, t->pass, sizeof(t->pass)))
+				return bad_uri(cfg, "bad password in the URI", NULL);
+			t->has_pass = 1;
+		}
+		p = at + 1;
+	}
+	const char *host_end = auth_end, *port = NULL;
+	if (*p == '[') { /* [IPv6] */
+		const char *close = memchr(p, ']', (size_t)(auth_end - p));
+		if (!close)
+			return bad_uri(cfg, "bad host in the URI: no ']'", NULL);
+		if (decode(p + 1, close, t->host, sizeof(t->host)))
+			return bad_uri(cfg, "bad host in the URI", NULL);
+		if (close + 1 < auth_end && close[1] != ':')
+			return bad_uri(cfg, "bad host in the URI: text after ']'", NULL);
+		port = close + 1 < auth_end ? close + 2 : NULL;
+	} else {
+		const char *colon = memchr(p, ':', (size_t)(auth_end - p));
+		if (colon) {
+			host_end = colon;
+			port = colon + 1;
+		}
+		if (decode(p, host_end, t->host, sizeof(t->host)))
+			return bad_uri(cfg, "bad host in the URI", NULL);
+	}
+	if (port) {
+		unsigned long v = 0;
+		const char *q = port;
+		for (; q < auth_end && *q >= '0' && *q <= '9' && v <= 65535; q++)
+			v = v * 10 + (unsigned long)(*q - '0');
+		if (q == port || q != auth_end || v == 0 || v > 65535)
+			return bad_uri(cfg, "bad port in the URI: it must be from 1 to 65535", NULL);
+		t->port = (unsigned)v;
+	}
+	p = auth_end;
+	if (*p == '/') {
+		const char *db_end = p + 1 + strcspn(p + 1, "?#");
+		if (decode(p + 1, db_end, t->db, sizeof(t->db)))
+			return bad_uri(cfg, "bad database name in the URI", NULL);
+		p = db_end;
+	}
+	if (*p == '?') {
+		for (const char *q = p + 1; q < end;) {
+			const char *amp = memchr(q, '&', (size_t)(end - q));
+			const char *e = amp ? amp : end;
+			const char *eq = memchr(q, '=', (size_t)(e - q));
+			char key[32], val[PATH_MAX];
+			if (e > q) {
+				if (!eq || decode_key(q, eq, key, sizeof(key)))
+					return bad_uri(cfg, "bad URI parameter: each is KEY=VALUE", NULL);
+				if (decode(eq + 1, e, val, sizeof(val)))
+					return bad_uri(cfg, "bad value of URI parameter ", key);
+				int r = set_param(cfg, t, key, val);
+				if (r)
+					return r;
+			}
+			q = amp ? amp + 1 : end;
+		}
+	}
+	if (!t->timeout)
+		t->timeout = CONNECT_TIMEOUT;
+	return 0;
+}
+
+static int my_resolve(struct pl_config *cfg)
+{
+	struct target t;
+	int r = pl_uri_resolve(cfg);
+	return r ? r : parse_uri(cfg, &t);
+}
+
+/* ---- lock names ---- */
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 offset basis */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ULL; /* FNV-1a 64 prime */
+	}
+	return h;
+}
+
+/* The name the server knows: NAME as written when it has at most 64
+ * characters (UTF-8: every byte that is not a continuation starts one), else
+ * its first 40 characters, '~' and its FNV-1a 64 hash in hex. */
+static void server_name(const char *name, char *out, size_t n)
+{
+	size_t chars = 0, cut = 0, len = strlen(name);
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)name[i] & 0xc0) != 0x80 && chars++ == NAME_KEEP_CHARS)
+			cut = i; /* where character 41 starts */
+	if (chars <= NAME_MAX_CHARS && len < n) {
+		memcpy(out, name, len + 1);
+		return;
+	}
+	snprintf(out, n, "%.*s~%016llx", (int)cut, name, (unsigned long long)fnv1a(name));
+}
+
+/* ---- connecting ---- */
+
+static int lib_missing(const struct pl_config *cfg, const char *why)
+{
+	struct pl_msg m;
+	pl_say(&m, cfg, "cluster mode needs libmariadb (" MY_SONAME ", " MY_PACKAGE
+			"), which cannot be loaded: ");
+	pl_msg_str(&m, why ? why : "unknown error");
+	return pl_host->fail(&m, cfg, PL_EX_OSERR);
+}
+
+/* The client's side of fencing: a TCP session is dead for us after at most
+ * PL_KA_IDLE + PL_KA_INTERVAL * PL_KA_COUNT s of silence. A unix socket has
+ * no network to lose. */
+static void client_keepalive(int fd)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return;
+	int on = 1, idle = PL_KA_IDLE, intvl = PL_KA_INTERVAL, cnt = PL_KA_COUNT;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+#ifdef TCP_KEEPIDLE
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+#elif defined(TCP_KEEPALIVE) /* macOS */
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPALIVE, &idle, sizeof(idle));
+#endif
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+#ifdef TCP_USER_TIMEOUT
+	unsigned utmo = PL_USER_TIMEOUT_MS;
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &utmo, sizeof(utmo));
+#else
+	(void)idle;
+#endif
+}
+
+/* Connects as the URI says. NULL after one line (none when quiet; status
+ * in *status). */
+static MYSQL *connect_uri(const struct pl_config *cfg, int quiet, int *status)
+{
+	const char *why = NULL;
+	struct pl_msg m;
+	struct target *t = malloc(sizeof(*t));
+	*status = 0;
+	if (!t) {
+		pl_say(&m, cfg, "out of memory");
+		*status = pl_host->fail(&m, cfg, PL_EX_OSERR);
+		return NULL;
+	}
+	if ((*status = parse_uri(cfg, t)) != 0) {
+		free(t);
+		return NULL;
+	}
+	if (load_my(&why)) {
+		free(t);
+		*status = lib_missing(cfg, why);
+		return NULL;
+	}
+	/* The client library may change SIGPIPE's action; the program's stays. */
+	struct sigaction pipe_sa;
+	sigaction(SIGPIPE, NULL, &pipe_sa);
+	MYSQL *c = my.init(NULL);
+	if (c) {
+		char yes = 1;
+		my.options(c, OPT_CONNECT_TIMEOUT, &t->timeout);
+		/* Passwords can stay out of the URI: the [client] and [pidlock]
+		 * groups of the usual option files (~/.my.cnf ...) are read. */
+		my.options(c, OPT_READ_DEFAULT_GROUP, "pidlock");
+		my.options(c, OPT_SET_CHARSET_NAME, "utf8mb4");
+		if (t->ssl)
+			my.options(c, OPT_SSL_ENFORCE, &yes);
+		if (t->ssl > 1)
+			my.options(c, OPT_SSL_VERIFY_SERVER_CERT, &yes);
+		if (t->ssl_ca[0])
+			my.options(c, OPT_SSL_CA, t->ssl_ca);
+		if (t->ssl_capath[0])
+			my.options(c, OPT_SSL_CAPATH, t->ssl_capath);
+		if (t->ssl_cert[0])
+			my.options(c, OPT_SSL_CERT, t->ssl_cert);
+		if (t->ssl_key[0])
+			my.options(c, OPT_SSL_KEY, t->ssl_key);
+	}
+	MYSQL *ok = c ? my.real_connect(c, t->host[0] ? t->host : NULL, t->has_user ? t->user : NULL,
+					t->has_pass ? t->pass : NULL, t->db[0] ? t->db : NULL, t->port,
+					t->sock[0] ? t->sock : NULL, 0)
+		      : NULL;
+	sigaction(SIGPIPE, &pipe_sa, NULL);
+	memset(t->pass, 0, sizeof(t->pass));
+	free(t);
+	if (!ok) {
+		pl_say(&m, cfg, "cannot connect");
+		pl_say_first_line(&m, c ? my.error(c) : "out of memory");
+		if (c)
+			my.close(c);
+		*status = quiet ? PL_EX_CANTCREAT : pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
+		return NULL;
+	}
+	client_keepalive(my.get_socket(c));
+	return c;
+}
+
+/* ---- queries ---- */
+
+/* Runs sql; the first column of the first row into v (n bytes; "" for NULL).
+ * 1 a row, 0 no row (or a statement without rows), -1 error. */
+static int query1(MYSQL *c, const char *sql, char *v, size_t n)
+{
+	if (v && n)
+		v[0] = '\0';
+	if (my.real_query(c, sql, (unsigned long)strlen(sql)))
+		return -1;
+	MYSQL_RES *r = my.store_result(c);
+	if (!r)
+		return my.err_no(c) ? -1 : 0;
+	MYSQL_ROW row = my.fetch_row(r);
+	if (row && row[0] && v)
+		snprintf(v, n, "%s", row[0]);
+	my.free_result(r);
+	return row ? 1 : 0;
+}
+
+/* 'NAME' as an SQL string literal of this connection (its sql_mode decides
+ * how quotes are escaped). */
+static void name_literal(MYSQL *c, const struct pl_config *cfg, char *out, size_t n)
+{
+	char name[NAME_BYTES];
+	char esc[2 * sizeof(name) + 1];
+	server_name(pl_uri_name(cfg), name, sizeof(name));
+	my.escape(c, esc, name, (unsigned long)strlen(name));
+	snprintf(out, n, "'%s'", esc);
+}
+
+/* GET_LOCK for at most ns (PL_FOREVER: no limit): 1 locked, 0 timed out, -1 error. */
+static int get_lock(MYSQL *c, const char *lit, long long ns)
+{
+	long long deadline = ns == PL_FOREVER ? 0 : pl_host->now_ns() + ns;
+	char sql[LITERAL_BYTES + 64], v[8];
+	for (;;) {
+		long long left = ns == PL_FOREVER ? WAIT_CHUNK_S * 1000000000LL
+						  : deadline - pl_host->now_ns();
+		if (left < 0)
+			left = 0;
+		if (left > WAIT_CHUNK_S * 1000000000LL)
+			left = WAIT_CHUNK_S * 1000000000LL;
+		long long ms = (left + 999999) / 1000000;
+		snprintf(sql, sizeof(sql), "SELECT GET_LOCK(%s, %lld.%03lld)", lit, ms / 1000, ms % 1000);
+		if (query1(c, sql, v, sizeof(v)) != 1 || !v[0])
+			return -1; /* NULL: an error on the server */
+		if (strcmp(v, "1") == 0)
+			return 1;
+		if (ns != PL_FOREVER && pl_host->now_ns() >= deadline)
+			return 0;
+		if (ns != PL_FOREVER && ms == 0)
+			return 0;
+	}
+}
+
+/* Who holds it: IS_USED_LOCK, and the session's row in PROCESSLIST (which a
+ * user without the PROCESS privilege sees only for its own sessions). */
+struct holder {
+	int found, visible;
+	unsigned long conn;
+	long long started; /* when it took the lock (its statement's start), or -1 */
+	char info[512];    /* the holder's label */
+	char user[64], client[80];
+	/* From a label of ours: */
+	long pid;
+	char host[64];
+	const char *cmd;
+};
+
+static void parse_label(struct holder *h, const char *info)
+{
+	/* DO SLEEP(...), 'pidlock CONN', 'pidlock PID HOST CMDLINE': the label
+	 * has no quote. */
+	const char *l = strstr(info, "', 'pidlock ");
+	if (!l)
+		return;
+	l += 4;
+	size_t n = strcspn(l, "'");
+	if (n >= sizeof(h->info))
+		n = sizeof(h->info) - 1;
+	memmove(h->info, l, n);
+	h->info[n] = '\0';
+	char *p = h->info + 8, *e;
+	long pid = strtol(p, &e, 10);
+	if (e == p || *e != ' ' || pid <= 0)
+		return;
+	p = e + 1;
+	size_t hn = strcspn(p, " ");
+	if (!hn || hn >= sizeof(h->host))
+		return;
+	memcpy(h->host, p, hn);
+	h->host[hn] = '\0';
+	h->pid = pid;
+	h->cmd = p[hn] ? p + hn + 1 : "";
+}
+
+static void find_holder(MYSQL *c, const struct pl_config *cfg, struct holder *h)
+{
+	char lit[LITERAL_BYTES], sql[LITERAL_BYTES + 512];
+	memset(h, 0, sizeof(*h));
+	h->started = -1;
+	name_literal(c, cfg, lit, sizeof(lit));
+	/* The lock's session idles since it took the lock: TIME is how long.
+	 * Its advertisement is the first one naming it that the same user
+	 * opened after it: another user cannot speak for the holder. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT l.id, p.ID, p.USER, p.HOST, UNIX_TIMESTAMP() - p.TIME,"
+		 " (SELECT a.INFO FROM information_schema.PROCESSLIST a WHERE a.INFO LIKE"
+		 " CONCAT('DO SLEEP(" SLEEP_SECONDS "), ''pidlock ', l.id, ''', ''pidlock %%')"
+		 " AND a.USER = p.USER AND a.ID > p.ID ORDER BY a.ID LIMIT 1)"
+		 " FROM (SELECT IS_USED_LOCK(%s) AS id) l"
+		 " LEFT JOIN information_schema.PROCESSLIST p ON p.ID = l.id",
+		 lit);
+	if (my.real_query(c, sql, (unsigned long)strlen(sql)))
+		return;
+	MYSQL_RES *r = my.store_result(c);
+	MYSQL_ROW row = r ? my.fetch_row(r) : NULL;
+	if (row && row[0]) {
+		h->found = 1;
+		h->conn = strtoul(row[0], NULL, 10);
+		h->visible = row[1] != NULL;
+		snprintf(h->user, sizeof(h->user), "%s", row[2] ? row[2] : "");
+		snprintf(h->client, sizeof(h->client), "%s", row[3] ? row[3] : "");
+		if (row[4])
+			h->started = strtoll(row[4], NULL, 10);
+		if (row[5])
+			parse_label(h, row[5]);
+	}
+	if (r)
+		my.free_result(r);
+}
+
+static void msg_holder(struct pl_msg *m, const struct holder *h)
+{
+	if (!h->found) {
+		pl_msg_str(m, "another session (gone since)");
+	} else if (h->pid) {
+		pl_msg_str(m, "PID ");
+		pl_msg_num(m, h->pid);
+		pl_msg_str(m, " on ");
+		pl_msg_str(m, h->host);
+		if (*h->cmd) {
+			pl_msg_str(m, " (");
+			pl_msg_str(m, h->cmd);
+			pl_msg_str(m, ")");
+		}
+	} else if (!h->visible) {
+		pl_msg_str(m, "a session this user may not see (connection ID ");
+		pl_msg_num(m, (long long)h->conn);
+		pl_msg_str(m, "; the PROCESS privilege shows it)");
+	} else {
+		pl_msg_str(m, "a session that does not say who it is (connection ID ");
+		pl_msg_num(m, (long long)h->conn);
+		if (h->user[0]) {
+			pl_msg_str(m, ", user ");
+			pl_msg_str(m, h->user);
+		}
+		if (h->client[0]) {
+			pl_msg_str(m, ", from ");
+			pl_msg_str(m, h->client);
+		}
+		pl_msg_str(m, ")");
+	}
+}
+
+static int conflict(const struct pl_config *cfg, MYSQL *c, const char *what, const char *why)
+{
+	if (!cfg->quiet) {
+		struct holder h;
+		struct pl_msg m;
+		find_holder(c, cfg, &h);
+		pl_say(&m, cfg, what);
+		msg_holder(&m, &h);
+		if (why)
+			pl_msg_str(&m, why);
+		pl_msg_send(&m);
+	}
+	my.close(c);
+	return PL_HELD_ELSEWHERE;
+}
+
+static int lost(const struct pl_config *cfg, MYSQL *c, const char *what)
+{
+	struct pl_msg m;
+	pl_say(&m, cfg, what);
+	pl_say_first_line(&m, my.error(c));
+	my.close(c);
+	return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
+}
+
+/* KILL CONNECTION id: 0 done (or already gone), -1 refused (why filled). */
+static int kill_session(MYSQL *c, unsigned long id, char *why, size_t n)
+{
+	char sql[48];
+	snprintf(sql, sizeof(sql), "KILL CONNECTION %lu", id);
+	if (query1(c, sql, NULL, 0) >= 0 || my.err_no(c) == ER_NO_SUCH_THREAD)
+		return 0;
+	snprintf(why, n, "KILL CONNECTION %lu refused (%s): ending another user's session needs the "
+		 "CONNECTION ADMIN or SUPER privilege", id, my.error(c));
+	return -1;
+}
+
+/* The advertisement: a second session whose one statement, never answered,
+ * names the instance and the lock's session (conn). PROCESSLIST shows a
+ * running statement's text to anyone who may see the session, on any server;
+ * an idle session shows nothing, so the lock's own session cannot carry it.
+ * Best effort: without it the lock holds, and status names the session only.
+ * The server ends it within 5 s of the instance's end (it looks at a
+ * sleeping session's client every 5 s); the lock's session ends at once. Its
+ * socket is left inheritable so that it survives an exec of the instance
+ * itself, as the lock's socket does (docs/cluster.md). */
+static void advertise(const struct pl_config *cfg, unsigned long conn, char *label)
+{
+	char sql[512];
+	int status;
+	for (char *p = label; *p; p++)
+		if (*p == '\'' || *p == '\\')
+			*p = '?'; /* a literal with nothing to escape, read back as is */
+	MYSQL *a = connect_uri(cfg, 1, &status);
+	if (!a)
+		return;
+	/* MariaDB's max_statement_time would end the statement (MySQL's
+	 * max_execution_time applies to SELECT only, not DO); MySQL does not
+	 * know the variable: the error is ignored. */
+	query1(a, "SET SESSION max_statement_time = 0", NULL, 0);
+	snprintf(sql, sizeof(sql), "DO SLEEP(" SLEEP_SECONDS "), 'pidlock %lu', '%s'", conn, label);
+	if (my.send_query(a, sql, (unsigned long)strlen(sql))) {
+		my.close(a);
+		return;
+	}
+	int fd = my.get_socket(a);
+	if (fd < 3) { /* keep off 0-2, as the lock's socket */
+		int hi_fd = pl_fcntl(fd, F_DUPFD, 3);
+		if (hi_fd >= 0) {
+			close(fd);
+			fd = hi_fd;
+		}
+	}
+	pl_fcntl(fd, F_SETFD, 0);
+}
+
+/* ---- acquiring ---- */
+
+static int my_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t self,
+		      const char *cmdline)
+{
+	char label[320], lit[LITERAL_BYTES];
+	char refused[320] = "";
+	struct pl_msg m;
+	int status;
+	pl_label(label, sizeof(label), self, cmdline);
+	MYSQL *c = connect_uri(cfg, 0, &status);
+	if (!c)
+		return status;
+	/* The lock's session idles for as long as the instance runs: the
+	 * server's wait_timeout (8 hours by default, often minutes) must not end
+	 * it. 31536000 s (a year) is the largest both servers accept. */
+	query1(c, "SET SESSION wait_timeout = 31536000", NULL, 0);
+	name_literal(c, cfg, lit, sizeof(lit));
+	int got = get_lock(c, lit, 0);
+	if (got < 0)
+		return lost(cfg, c, "cannot take the lock");
+	long long t0 = pl_host->now_ns();
+	if (!got && cfg->mode == PL_MODE_FAIL)
+		return conflict(cfg, c, "already running as ", NULL);
+	if (!got && cfg->mode == PL_MODE_WAIT) {
+		if (cfg->verbose) {
+			struct holder h;
+			find_holder(c, cfg, &h);
+			pl_say(&m, cfg, "waiting for ");
+			msg_holder(&m, &h);
+			pl_msg_send(&m);
+		}
+		int w = get_lock(c, lit, cfg->timeout_ns);
+		if (w < 0)
+			return lost(cfg, c, "cannot wait for the lock");
+		if (w == 0) {
+			if (!cfg->quiet) {
+				struct holder h;
+				find_holder(c, cfg, &h);
+				pl_say(&m, cfg, "timed out after ");
+				pl_msg_secs(&m, cfg->timeout_ns);
+				pl_msg_str(&m, " s; still held by ");
+				msg_holder(&m, &h);
+				pl_msg_send(&m);
+			}
+			my.close(c);
+			return PL_HELD_ELSEWHERE;
+		}
+		got = 1;
+	}
+	if (!got) {
+		/* Replace: ending the holder's session fences the old instance
+		 * wherever it runs (its socket fires), then the lock is ours. */
+		struct holder h;
+		find_holder(c, cfg, &h);
+		if (h.found) {
+			if (cfg->verbose) {
+				pl_say(&m, cfg, "ending the session of ");
+				msg_holder(&m, &h);
+				pl_msg_send(&m);
+			}
+			char why[300];
+			if (kill_session(c, h.conn, why, sizeof(why)) < 0)
+				snprintf(refused, sizeof(refused), ": %s", why);
+		}
+		int w = get_lock(c, lit, cfg->timeout_ns);
+		if (w < 0)
+			return lost(cfg, c, "cannot wait for the lock");
+		if (w == 0)
+			return conflict(cfg, c, "could not replace ", refused[0] ? refused : NULL);
+	}
+	if (cfg->verbose && cfg->mode != PL_MODE_FAIL) {
+		pl_say(&m, cfg, cfg->mode == PL_MODE_WAIT ? "acquired after waiting " : "replaced the holder in ");
+		pl_msg_secs(&m, pl_host->now_ns() - t0);
+		pl_msg_str(&m, " s (lock ");
+		pl_msg_str(&m, lit);
+		pl_msg_str(&m, ")");
+		pl_msg_send(&m);
+	}
+
+	/* From here on the session is the lock: never mysql_close it. */
+	int fd = my.get_socket(c);
+	if (fd < 3) {
+		/* Started with a standard descriptor closed: keep off 0-2. */
+		int hi_fd = pl_fcntl(fd, F_DUPFD, 3);
+		if (hi_fd < 0) {
+			pl_say(&m, cfg, "cannot move descriptor");
+			return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
+		}
+		close(fd);
+		fd = hi_fd;
+	}
+	/* Tree scope lets executed programs keep it. */
+	pl_fcntl(fd, F_SETFD, cfg->scope == PL_SCOPE_PROCESS ? FD_CLOEXEC : 0);
+	struct stat sb;
+	if (pl_fstat(fd, &sb) < 0 || pl_watch(fd, self, cmdline == NULL) < 0) {
+		pl_say(&m, cfg, "the session ended while taking the lock");
+		return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
+	}
+	lk->fd = fd;
+	lk->dev = sb.st_dev;
+	lk->ino = sb.st_ino;
+	lk->kind = PL_LOCK_PLUGIN;
+	advertise(cfg, my.thread_id(c), label);
+	return 0;
+}
+
+/* ---- status and stop: for the command, which renders what status finds
+ * (cli.c) ---- */
+
+static int my_status(const struct pl_config *cfg, struct pl_backend_status *st)
+{
+	int status;
+	struct holder h = {0};
+	uint64_t key = fnv1a(pl_uri_name(cfg));
+	memset(st, 0, sizeof(*st));
+	memcpy(&st->key, &key, sizeof(st->key));
+	st->started = -1;
+	st->state = 4;
+	MYSQL *c = connect_uri(cfg, 0, &status);
+	if (c) {
+		find_holder(c, cfg, &h);
+		st->state = h.found ? 0 : 3;
+		my.close(c);
+	}
+	if (st->state != 0)
+		return st->state;
+	if (h.pid) {
+		st->pid = h.pid;
+		snprintf(st->host, sizeof(st->host), "%s", h.host);
+		snprintf(st->command, sizeof(st->command), "%s", h.cmd);
+	}
+	st->session = (long long)h.conn;
+	st->started = h.started;
+	struct pl_msg m;
+	m.len = 0;
+	msg_holder(&m, &h);
+	if (m.len >= sizeof(st->holder))
+		m.len = sizeof(st->holder) - 1;
+	memcpy(st->holder, m.buf, m.len);
+	st->holder[m.len] = '\0';
+	return st->state;
+}
+
+static int my_stop(const struct pl_config *cfg, long long timeout_ns)
+{
+	int status;
+	MYSQL *c = connect_uri(cfg, 0, &status);
+	if (!c)
+		return 1;
+	long long deadline = pl_host->now_ns() + timeout_ns;
+	unsigned long last = 0;
+	char refused[320] = "";
+	int ok = 0;
+	for (;;) {
+		struct holder h;
+		find_holder(c, cfg, &h);
+		if (!h.found) {
+			ok = 1;
+			break;
+		}
+		if (h.conn != last) { /* a new session (or the first): end it */
+			refused[0] = '\0';
+			kill_session(c, h.conn, refused, sizeof(refused));
+			last = h.conn;
+		}
+		if (pl_host->now_ns() >= deadline)
+			break;
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if (!ok) {
+		struct pl_msg m;
+		pl_say(&m, cfg, "could not stop the holder");
+		if (refused[0]) {
+			pl_msg_str(&m, ": ");
+			pl_msg_str(&m, refused);
+		}
+		pl_msg_send(&m);
+	}
+	my.close(c);
+	return ok ? 0 : 1;
+}
+
+/* ---- the one exported symbol ---- */
+
+static const struct pl_backend my_backend = {
+    .abi = PL_BACKEND_ABI,
+    .name = "mysql",
+    .resolve = my_resolve,
+    .acquire = my_acquire,
+    .watch = pl_watch,
+    .status = my_status,
+    .stop = my_stop,
+};
+
+__attribute__((visibility("default"))) const struct pl_backend *
+pidlock_backend_v1(const struct pl_backend_host *host);
+
+const struct pl_backend *pidlock_backend_v1(const struct pl_backend_host *host)
+{
+	if (!host || host->abi != PL_BACKEND_ABI)
+		return NULL;
+	pl_host = host;
+	return &my_backend;
+}
