@@ -27,6 +27,16 @@ BE_PART_PORT=3306
 # The server's keepalive (10 s, then 4 probes 5 s apart) ends the holder's
 # session some 30 s after the cut; the observer's try every 5 s adds to it.
 BE_PART_LIMIT=90
+# The cut waits until the server's last reply to the holder (GET_LOCK's
+# result) is acknowledged. The client acknowledges it late (delayed ACK,
+# up to some 200 ms, or with its first keepalive probe at 2 s). A cut
+# inside that window leaves the server retransmitting the reply instead
+# of probing, for tcp_retries2 (about 15 min) rather than the keepalive's
+# 30 s: MariaDB cannot set TCP_USER_TIMEOUT per session as the PostgreSQL
+# backend does. The holder is fenced all the same; only the lock stays
+# taken longer. (Measured on this machine, 2026-12-01: half of the
+# immediate cuts hit the window.)
+BE_PART_ACKED=1
 
 setup_file() { cluster_setup_file; }
 teardown_file() { cluster_teardown_file; }
@@ -69,14 +79,17 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 
 @test "a second instance is refused (75) with the holder's PID, host and command line; the password is never shown" {
 	cl_case_refused "mysql://weak2:s3cret@127.0.0.1:$CL_PORT/#$NAME" "mysql://weak2@127.0.0.1:$CL_PORT/#$NAME"
-	# The holder's session holds GET_LOCK(NAME) and advertises the holder
-	# in its query; the status names that session.
+	# The lock's session holds GET_LOCK(NAME) and idles; a second session
+	# of the same user advertises the holder in the text of its statement.
 	session=$(backend_of)
 	[ -n "$session" ] || fail "no backend_pid in: $("$PIDLOCK" status --json "$URI")"
 	run -0 sql "select IS_USED_LOCK('$NAME')"
 	assert_output "$session"
-	run -0 sql "select state, info from information_schema.processlist where id = $session"
-	assert_output "User sleep	DO SLEEP(999999999), 'pidlock $BG_PID $(hostname) sleep 60'"
+	run -0 sql "select user, command from information_schema.processlist where id = $session"
+	assert_output "weak2	Sleep"
+	run -0 sql "select user, state, info from information_schema.processlist
+		where info like 'DO SLEEP(999999999), ''pidlock $session''%'"
+	assert_output "weak2	User sleep	DO SLEEP(999999999), 'pidlock $session', 'pidlock $BG_PID $(hostname) sleep 60'"
 	run -0 "$PIDLOCK" status --json "$URI"
 	assert_output --partial "\"pid\":$BG_PID,\"host\":\"$(hostname)\",\"command\":\"sleep 60\",\"backend_pid\":$session,"
 	assert_output --regexp '"key":-?[0-9]+,'
@@ -158,13 +171,15 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 }
 
 @test "a password as ?password= or ?pass%77ord= is used and never shown, nor by status" {
+	# weak2 holds, so weak2 (no PROCESS privilege) may see who holds.
+	URI="mysql://weak2:s3cret@127.0.0.1:$CL_PORT/#$NAME"
 	hold sleep 60
 	# weak2's password in the query: the connection works (refused as the
 	# second instance, not for the password), and the line does not show it.
 	local uri="mysql://weak2@127.0.0.1:$CL_PORT/?password=s3cret#$NAME"
 	PIDLOCK_FILE="$uri" pl_shim true
 	assert_status 75
-	assert_one_pidlock_line "already running as PID $BG_PID on $(hostname) (sleep 60)"
+	assert_err "pidlock: mysql://weak2@127.0.0.1:$CL_PORT/#$NAME: already running as PID $BG_PID on $(hostname) (sleep 60)"
 	pl_run "$PIDLOCK" status "$uri"
 	assert_status 0
 	grep -q "running as PID $BG_PID" "$T/out" || fail "status: $(cat "$T/out")"
@@ -187,27 +202,66 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 	! grep -q s3cret "$T/out" "$T/err" || fail "status --json shows the password: $(cat "$T/out" "$T/err")"
 }
 
-@test "stop without the privilege to KILL the holder's session: exit 1, the line says so; the holder keeps running" {
+@test "without PROCESS the holder is an unseen session; without CONNECTION ADMIN stop (1) and replace (75) are refused, saying why" {
 	hold sleep 60
-	# weak has USAGE only: it sees the lock is used, but may not end another
-	# user's session (no CONNECTION ADMIN or SUPER).
-	run -1 "$PIDLOCK" stop "mysql://weak@127.0.0.1:$CL_PORT/#$NAME"
+	session=$(backend_of)
+	# weak has USAGE only: it sees that the lock is used, not by whom, and
+	# may not end another user's session (no CONNECTION ADMIN or SUPER).
+	local weak="mysql://weak@127.0.0.1:$CL_PORT/#$NAME"
+	PIDLOCK_FILE="$weak" pl_shim true
+	assert_status 75
+	assert_err "pidlock: $weak: already running as a session this user may not see (connection ID $session; the PROCESS privilege shows it)"
+	run -1 "$PIDLOCK" stop "$weak"
 	[[ $output == *KILL* ]] || fail "the refusal does not name the KILL: $output"
 	[[ $output == *privilege* ]] || fail "the refusal does not name the privilege: $output"
+	PIDLOCK_FILE="$weak" pl_shim PIDLOCK_MODE=replace true
+	assert_status 75
+	assert_one_pidlock_line KILL privilege
 	sleep 1
 	proc_alive "$BG_PID" || fail "the holder was ended"
 	run -0 "$PIDLOCK" status --json "$URI"
 	assert_output --partial "\"pid\":$BG_PID,"
+	assert_output --partial "\"backend_pid\":$session,"
+}
+
+@test "the advertisement: killing it costs only the label; another user's fake one is not believed" {
+	hold sleep 60
+	session=$(backend_of)
+	adv=$(sql "select id from information_schema.processlist
+		where info like 'DO SLEEP(999999999), ''pidlock $session''%'")
+	[ -n "$adv" ] || fail "no advertisement for session $session"
+	sql "KILL CONNECTION $adv"
+	sleep 1
+	proc_alive "$BG_PID" || fail "the holder was ended with its advertisement"
+	run -0 "$PIDLOCK" status "$URI"
+	assert_output --partial "a session that does not say who it is"
+	# weak (no PROCESS, another user) claims the lock's session for PID 4242.
+	mariadb --no-defaults -h 127.0.0.1 -P "$CL_PORT" -u weak \
+		-e "DO SLEEP(999999999), 'pidlock $session', 'pidlock 4242 evil fake'" >/dev/null 2>&1 3>&- &
+	track_pid $!
+	# shellcheck disable=SC2016 # evaluated by wait_until
+	wait_until '[ "$(sql "select count(*) from information_schema.processlist where info like '"'DO SLEEP%4242 evil%'"'")" = 1 ]' 10 ||
+		fail "the fake advertisement never ran"
+	run -0 "$PIDLOCK" status "$URI"
+	assert_output --partial "a session that does not say who it is"
+	refute_output --partial 4242
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
+	! grep -q 4242 "$T/err" || fail "the fake is believed: $(cat "$T/err")"
+	# The holder's own session still ends it.
+	be_kill_session "$session"
+	holder_status 5
+	assert_equal "$HST" 157
 }
 
 @test "lock names: up to 64 characters as written; longer ones as their first 40, '~' and FNV-1a 64 in hex" {
 	local n64 long1 long2 s
-	n64=$(printf '%s-%064d' "$NAME" 0)
+	n64=$(printf '%s-%s' "$NAME" "$(printf 'a%.0s' $(seq 64))")
 	n64=${n64:0:64}
-	long1=$(printf '%s-%070d' "$NAME" 1)
-	long2=$(printf '%s-%070d' "$NAME" 2) # the same first 40 characters
+	long1=$(printf '%s-%s1' "$NAME" "$(printf 'b%.0s' $(seq 70))")
+	long2=$(printf '%s-%s2' "$NAME" "$(printf 'b%.0s' $(seq 70))") # the same first 64 characters
 	assert_equal "${#n64}" 64
-	assert_equal "${long1:0:40}" "${long2:0:40}"
+	assert_equal "${long1:0:64}" "${long2:0:64}"
 	URI="$BASE#$n64"
 	hold sleep 60
 	run -0 sql "select IS_USED_LOCK('$n64')"
@@ -220,7 +274,7 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 	assert_output "$(backend_of)"
 	run -0 sql "select IS_USED_LOCK('${long1:0:64}')"
 	assert_output NULL
-	# Another long name with the same first 40 characters is another lock.
+	# Another long name with the same first 64 characters is another lock.
 	PIDLOCK_FILE="$BASE#$long2" pl_shim true
 	assert_status 0
 	PIDLOCK_FILE="$URI" pl_shim true
