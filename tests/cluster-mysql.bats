@@ -47,7 +47,10 @@ setup() {
 	BAD_SHOWN="mysql://root@127.0.0.1:1/?connect-timeout=3#x"
 	cluster_setup
 }
-teardown() { cluster_teardown; }
+teardown() {
+	[ -z "${SHORT_WAIT:-}" ] || sql "SET GLOBAL wait_timeout = 28800" || true
+	cluster_teardown
+}
 
 # An administrator's query, as root through the server's socket.
 sql() { mariadb --no-defaults -S "$CL_DIR/sock" -uroot -N -B -e "$1"; }
@@ -279,4 +282,27 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 	assert_status 0
 	PIDLOCK_FILE="$URI" pl_shim true
 	assert_status 75
+}
+
+@test "an idle holder outlives a short wait_timeout: the lock's session raises its own" {
+	# New sessions start with the global value, 2 s here; the holder's lock
+	# session raises its own. teardown restores the global value.
+	SHORT_WAIT=1
+	sql "SET GLOBAL wait_timeout = 2"
+	hold sleep 60
+	session=$(backend_of)
+	# Control: a plain session, idle for 4 s, is ended by the server.
+	{
+		echo "select 'first';"
+		sleep 4
+		echo "select 'second';"
+	} | mariadb --no-defaults --skip-reconnect -h 127.0.0.1 -P "$CL_PORT" -u root -N -B >"$T/control.out" 2>&1 || true
+	grep -qx first "$T/control.out" || fail "control: $(cat "$T/control.out")"
+	! grep -qx second "$T/control.out" || fail "wait_timeout did not end an idle session: $(cat "$T/control.out")"
+	proc_alive "$BG_PID" || fail "the holder ended: $(cat "$T/holder.out")"
+	run -0 "$PIDLOCK" status --json "$URI"
+	assert_output --partial "\"pid\":$BG_PID,\"host\""
+	assert_output --partial "\"backend_pid\":$session,"
+	run -0 sql "select command from information_schema.processlist where id = $session"
+	assert_output Sleep
 }
