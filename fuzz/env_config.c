@@ -14,6 +14,7 @@
  */
 #include "../shim/preload.c" /* NOLINT(bugprone-suspicious-include): its static parsers */
 #include "../shim/backend_postgresql.c" /* NOLINT(bugprone-suspicious-include): its resolve */
+#include "../shim/plugin.c" /* NOLINT(bugprone-suspicious-include): what the plugin links */
 
 #include <stdint.h>
 #include <stdlib.h>
