@@ -18,6 +18,11 @@ command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/n
 	need="$need postgresql"
 command -v psql >/dev/null 2>&1 || need="$need postgresql-client"
 ldconfig -p 2>/dev/null | grep -q 'libpq\.so\.5 ' || need="$need libpq5"
+# The MySQL backend (tests/cluster-mysql.bats): a throw-away MariaDB server,
+# the mariadb client, and libmariadb (which the plugin loads).
+PATH="$PATH:/usr/sbin" command -v mariadbd >/dev/null 2>&1 || need="$need mariadb-server"
+command -v mariadb >/dev/null 2>&1 || need="$need mariadb-client"
+ldconfig -p 2>/dev/null | grep -q 'libmariadb\.so\.3 ' || need="$need libmariadb3"
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
 # The other platforms (tests/platforms.bats, SPEC section 8): musl, and arm64
 # cross-built and run under qemu-user with Debian's arm64 C library.

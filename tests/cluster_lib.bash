@@ -1,0 +1,392 @@
+# shellcheck shell=bash
+# Variables set here (BASE, NAME, URI, BG_PID, HST...) are read by the .bats files.
+# shellcheck disable=SC2034
+# Set elsewhere: lines (bats' run), err (one_pidlock_line), the hooks.
+# shellcheck disable=SC2154
+# The cluster-mode tests that every backend must pass, shared by
+# tests/cluster.bats (PostgreSQL) and tests/cluster-mysql.bats (MySQL and
+# MariaDB). Each file loads test_helper and this, defines the hooks below,
+# and wraps the cl_case_* bodies in @test lines of its own wording; cases
+# that truly differ per backend stay in their file.
+#
+# Hooks (variables at the top of the file, functions anywhere in it):
+#   BE_SERVER        the throw-away server's script: start|stop|restart DIR PORT
+#                    (exit 69 when the server is not installed)
+#   BE_PLUGIN        the plugin's name: build/pidlock-$BE_PLUGIN.so
+#   BE_LIB           the client library's soname, hidden by the missing-library case
+#   BE_LIB_MSG       what the 71 line says of it (a regular expression)
+#   BE_FREE_BOUND    seconds within which a kill -9'd holder's lock is free
+#   BE_PART_PORT     the server's port in the partition's network namespace
+#   BE_PART_LIMIT    seconds the partition case waits for the observer at most
+#   BE_PART_ACKED    1: cut only once the server's replies to the holder are
+#                    all acknowledged (see tests/cluster-mysql.bats), 0: at once
+#   BASE             the URI without #NAME (set by the file's setup, before
+#                    cluster_setup), and BAD/BAD_SHOWN: an unreachable server's
+#                    URI with a password and a connect timeout, and how
+#                    messages show it
+#   be_kill_session SESSION   end the server session SESSION (an administrator's
+#                             kill: pg_terminate_backend, KILL CONNECTION)
+#   be_waiting_count          the number of sessions queued on some lock
+#   be_partition_start DIR    in namespace $NETNS_S: start a server in DIR on
+#                             192.0.2.1:$BE_PART_PORT that lets 192.0.2.0/24 in;
+#                             set URI (through 192.0.2.1) and OBS (the same lock
+#                             through the server's unix socket), both #part
+#   be_partition_stop DIR     stop it
+#
+# setup_file starts the server on a random loopback port ($CL_DIR, $CL_PORT);
+# each test uses its own lock name ($NAME), so tests do not see each other's.
+
+# ---- fixture ----
+
+cluster_setup_file() {
+	CL_DIR="$(mktemp -d "${BATS_TMPDIR:-/tmp}/pidlock-cl.XXXXXX")"
+	export CL_DIR
+	local _ st
+	for _ in 1 2 3 4 5; do
+		CL_PORT=$((20000 + RANDOM % 20000))
+		st=0
+		sh "$BE_SERVER" start "$CL_DIR" "$CL_PORT" 2>"$CL_DIR/start.err" || st=$?
+		if [ "$st" -eq 0 ]; then
+			export CL_PORT
+			return 0
+		fi
+		[ "$st" -ne 69 ] || break # not installed: no use trying other ports
+		sh "$BE_SERVER" stop "$CL_DIR" "$CL_PORT" 2>/dev/null || true
+	done
+	cat "$CL_DIR/start.err" >&2
+	return 1
+}
+
+cluster_teardown_file() {
+	if [ -n "${CL_DIR:-}" ]; then
+		sh "$BE_SERVER" stop "$CL_DIR" "$CL_PORT" || true
+		rm -rf "$CL_DIR"
+	fi
+}
+
+cluster_setup() {
+	common_setup
+	NAME="t${BATS_TEST_NUMBER}x$$"
+	URI="$BASE#$NAME"
+	NETNS_S="" NETNS_C="" PART_DIR=""
+}
+
+cluster_teardown() {
+	# The partition's server first: its directory is under $T.
+	[ -z "$PART_DIR" ] || be_partition_stop "$PART_DIR" || true
+	common_teardown
+	[ -z "$NETNS_C" ] || ip netns delete "$NETNS_C" 2>/dev/null || true
+	[ -z "$NETNS_S" ] || ip netns delete "$NETNS_S" 2>/dev/null || true
+}
+
+# The holder's session on the server, from pidlock status --json (empty if none).
+backend_of() {
+	"$PIDLOCK" status --json "$URI" | sed -n 's/.*"backend_pid":\([0-9]*\).*/\1/p'
+}
+
+# Starts CMD... under the shim with PIDLOCK_FILE=$URI in the background and
+# waits until the status names it. Sets BG_PID (tracked).
+hold() {
+	PIDLOCK_FILE="$URI" start_shim "$@" >"$T/holder.out" 2>&1 &
+	BG_PID=$!
+	track_pid "$BG_PID"
+	wait_until "\"\$PIDLOCK\" status --json \"\$URI\" | grep -q '\"pid\":$BG_PID,'" 10 ||
+		fail "the holder never took the lock: $(cat "$T/holder.out")"
+}
+
+# Waits (at most $1 s) for the holder to end; HST = its exit status. Called
+# in the test's own shell (not through run), so that wait sees the job.
+holder_status() {
+	wait_until "! proc_alive $BG_PID" "${1:-10}" || fail "the holder is still running"
+	HST=0
+	wait "$BG_PID" || HST=$?
+}
+
+# $1 with the characters special in an extended regular expression escaped.
+re_quote() {
+	printf '%s' "$1" | sed 's/[][\.*^$?+(){}|]/\\&/g'
+}
+
+# ---- the cases ----
+
+# A second instance is refused (75) with exactly the documented line; $1 is
+# a URI with a password that the server accepts, $2 the same URI as
+# messages show it (no password); neither output shows the password.
+# Leaves the holder running (BG_PID) and URI=$1.
+cl_case_refused() {
+	URI="$1"
+	hold sleep 60
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
+	assert_err "pidlock: $2: already running as PID $BG_PID on $(hostname) (sleep 60)"
+	! grep -q s3cret "$T/out" "$T/err" || fail "the password is shown"
+}
+
+cl_case_run_status_stop() {
+	"$PIDLOCK" run -f "$URI" -- sleep 60 >"$T/run.out" 2>&1 3>&- &
+	BG_PID=$!
+	track_pid "$BG_PID"
+	wait_until "\"\$PIDLOCK\" status -q \"\$URI\"" 10 || fail "$(cat "$T/run.out")"
+	run -0 "$PIDLOCK" status "$URI"
+	assert_output --regexp "^$(re_quote "$URI"): running as PID $BG_PID on $(hostname) \(sleep 60\), since .*, backend PID [0-9]+\$"
+	run -75 "$PIDLOCK" run -f "$URI" -- true
+	assert_output --partial "already running as PID $BG_PID"
+	run -0 "$PIDLOCK" stop "$URI"
+	holder_status 5
+	assert_equal "$HST" 157 # SIGIO: the session ended, so the holder did
+	run -3 "$PIDLOCK" status "$URI"
+	assert_output "$URI: not running"
+	run -0 "$PIDLOCK" stop "$URI" # nothing runs: already stopped
+}
+
+# How fast is for the benchmarks; here only that the lock comes free once
+# the holder is gone (the session ends with its socket), within a generous
+# bound ($BE_FREE_BOUND s), and not before: while the holder runs, a new
+# instance is refused. The time it took is shown (fd 3) for the docs.
+cl_case_kill9_frees() {
+	hold sleep 60
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
+	local start
+	start=$(now_ns)
+	kill -KILL "$BG_PID"
+	holder_status 5
+	assert_equal "$HST" 137
+	# shellcheck disable=SC2016 # evaluated by wait_until
+	wait_until 'PIDLOCK_FILE="$URI" pl_shim true; [ "$status" -eq 0 ]' "$BE_FREE_BOUND" ||
+		fail "still held $BE_FREE_BOUND s after the holder was killed"
+	echo "# lock free $((($(now_ns) - start) / 1000000)) ms after kill -9 of the holder" >&3
+}
+
+cl_case_exec_keeps() {
+	hold bash -c 'sleep 0.5; exec sleep 60'
+	backend=$(backend_of)
+	wait_until "grep -qa '^sleep' /proc/$BG_PID/cmdline" 10 || fail "no exec"
+	# The new image has run its constructors once it sleeps in main.
+	wait_until "in_sleep $BG_PID" 10 || fail "sleep $BG_PID never reached its main"
+	assert_equal "$(backend_of)" "$backend"
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
+	grep -qF "already running as PID $BG_PID" "$T/err" || fail "stderr: $(cat "$T/err")"
+	be_kill_session "$backend"
+	holder_status 5
+	assert_equal "$HST" 157
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 0
+}
+
+cl_case_session_killed() {
+	hold sleep 60
+	be_kill_session "$(backend_of)"
+	holder_status 5
+	assert_equal "$HST" 157
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 0
+}
+
+cl_case_sigio_ignored() {
+	PIDLOCK_FILE="$URI" start_shim bash -c "trap '' IO; exec sleep 60" 2>"$T/h.err" &
+	BG_PID=$!
+	track_pid "$BG_PID"
+	# bash took the lock with SIGIO at its default; sleep inherits SIGIO
+	# ignored, adopts the session and starts a watcher.
+	wait_until "grep -qa '^sleep' /proc/$BG_PID/cmdline" 10 || fail "no exec: $(cat "$T/h.err")"
+	# Its watcher thread is the second thread of the process.
+	wait_until "count_threads $BG_PID; [ \$threads -ge 2 ]" 10 || fail "no watcher thread in $BG_PID"
+	be_kill_session "$(backend_of)"
+	holder_status 5
+	assert_equal "$HST" 137
+	# Directly, too: the program starts with SIGIO ignored.
+	bash -c "trap '' IO; PIDLOCK_FILE='$URI' LD_PRELOAD='$SHIM' exec sleep 60" 3>&- &
+	BG_PID=$!
+	track_pid "$BG_PID"
+	wait_until "\"\$PIDLOCK\" status --json \"\$URI\" | grep -q '\"pid\":$BG_PID,'" 10 || fail "no lock"
+	be_kill_session "$(backend_of)"
+	holder_status 5
+	assert_equal "$HST" 137
+}
+
+# The watcher thread is the only second thread the library ever starts:
+# run the program under helgrind (valgrind's thread error detector) while
+# the watcher starts, polls the session and kills the program.
+cl_case_helgrind() {
+	command -v valgrind >/dev/null || skip "valgrind is not installed"
+	skip_if_instrumented any "valgrind does not run sanitizer builds"
+	# SIGIO ignored, so the library starts its watcher. valgrind's launcher
+	# has the library too but no PIDLOCK_FILE (inert); env gives the program
+	# its PIDLOCK_FILE, and --trace-children follows env's exec.
+	bash -c 'trap "" IO; LD_PRELOAD="$1" exec valgrind --tool=helgrind --trace-children=yes \
+		--log-file="$2/hg.%p" env PIDLOCK_FILE="$3" sleep 60' _ "$SHIM" "$T" "$URI" \
+		>"$T/h.out" 2>&1 3>&- &
+	BG_PID=$!
+	track_pid "$BG_PID"
+	wait_until "\"\$PIDLOCK\" status --json \"\$URI\" | grep -q '\"pid\":$BG_PID,'" 60 ||
+		fail "the program never took the lock: $(cat "$T/h.out" "$T"/hg.*)"
+	wait_until "count_threads $BG_PID; [ \$threads -ge 2 ]" 30 || fail "no watcher thread in $BG_PID"
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
+	be_kill_session "$(backend_of)"
+	holder_status 60
+	assert_equal "$HST" 137
+	# helgrind ran on the program (its banner) and reported nothing.
+	grep -q 'Helgrind, a thread error detector' "$T"/hg.* || fail "helgrind did not run: $(cat "$T/h.out")"
+	grep -Eq '^==[0-9]+== Command: (/usr/bin/|/bin/)?sleep 60$' "$T"/hg.* || fail "helgrind did not run sleep: $(cat "$T"/hg.*)"
+	! grep -E 'Possible data race|lock order|Thread #[0-9]+ (unlocked|was created)|ERROR SUMMARY: [1-9]' "$T"/hg.* ||
+		fail "helgrind reported errors (above)"
+}
+
+cl_case_server_restart() {
+	hold sleep 60
+	sh "$BE_SERVER" restart "$CL_DIR" "$CL_PORT"
+	holder_status 10
+	assert_equal "$HST" 157
+	# shellcheck disable=SC2016 # evaluated by wait_until
+	wait_until 'PIDLOCK_FILE="$URI" pl_shim true; [ "$status" -eq 0 ]' 20 || fail "lock not free after restart"
+}
+
+cl_case_wait_mode() {
+	hold sleep 60
+	holder=$BG_PID
+	PIDLOCK_FILE="$URI" pl_shim PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=0.5 true
+	assert_status 75
+	assert_err "pidlock: $URI: timed out after 0.5 s; still held by PID $holder on $(hostname) (sleep 60)"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	PIDLOCK_FILE="$URI" PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=30 \
+		start_shim bash -c 'echo got >"$1"; exec sleep 60' _ "$T/got" 2>"$T/w.err" &
+	waiter=$!
+	track_pid "$waiter"
+	# The waiter's session is queued behind the holder's on the server.
+	# shellcheck disable=SC2016 # evaluated by wait_until
+	wait_until '[ "$(be_waiting_count)" -ge 1 ]' 10 ||
+		fail "the waiter is not waiting for the lock: $(cat "$T/w.err")"
+	[ ! -e "$T/got" ] || fail "the waiter did not wait"
+	kill -TERM "$holder"
+	wait_until "[ -e \"\$T/got\" ]" 5 || fail "the waiter never took the lock: $(cat "$T/w.err")"
+	run "$PIDLOCK" status --json "$URI"
+	assert_output --partial "\"pid\":$waiter,"
+}
+
+cl_case_replace_mode() {
+	hold sleep 60
+	old=$BG_PID
+	PIDLOCK_FILE="$URI" PIDLOCK_MODE=replace PIDLOCK_VERBOSE=1 start_shim sleep 60 2>"$T/r.err" &
+	new=$!
+	track_pid "$new"
+	wait_until "\"\$PIDLOCK\" status --json \"\$URI\" | grep -q '\"pid\":$new,'" 10 || fail "$(cat "$T/r.err")"
+	BG_PID=$old
+	holder_status 5
+	assert_equal "$HST" 157
+	run cat "$T/r.err"
+	assert_output --partial "ending the session of PID $old on $(hostname) (sleep 60)"
+	assert_output --partial "replaced the holder in"
+}
+
+cl_case_no_name() {
+	PIDLOCK_FILE="$BASE" pl_shim true
+	assert_status 78
+	assert_err "pidlock: $BASE: a cluster lock needs a name: add #NAME to the URI"
+}
+
+cl_case_unreachable() {
+	PIDLOCK_FILE="$BAD" pl_shim true
+	assert_status 73
+	assert_one_pidlock_line
+	[[ $err == "pidlock: $BAD_SHOWN: cannot connect: "* ]] || fail "stderr: $err"
+	! grep -q ':pw@' "$T/err" || fail "the password is shown: $(cat "$T/err")"
+	pl_run "$PIDLOCK" status "$BAD"
+	assert_status 4
+}
+
+cl_case_unreachable_run() {
+	# The warning comes before the program runs (both on stderr, in order).
+	PIDLOCK_FILE="$BAD" pl_shim PIDLOCK_ON_ERROR=run sh -c 'echo ran >&2'
+	assert_status 0
+	[ "$(wc -l <"$T/err")" -eq 2 ] || fail "stderr: $(cat "$T/err")"
+	[[ $(head -n 1 "$T/err") == *"cannot connect"* ]] || fail "stderr: $(cat "$T/err")"
+	[[ $(head -n 1 "$T/err") == *"running without the lock (PIDLOCK_ON_ERROR=run)"* ]] || fail "stderr: $(cat "$T/err")"
+	[ "$(sed -n 2p "$T/err")" = ran ] || fail "stderr: $(cat "$T/err")"
+}
+
+cl_case_library_missing() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to hide $BE_LIB in a mount namespace"
+	command -v unshare >/dev/null || skip "unshare not installed"
+	lib=$(readlink -f "$(ldconfig -p | awk -v so="$BE_LIB" '$1 == so { print $NF; exit }')")
+	[ -f "$lib" ] || skip "$BE_LIB not found by ldconfig"
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	run -71 unshare -m sh -c 'mount --bind /dev/null "$1" && PIDLOCK_FILE="$2" LD_PRELOAD="$3" /bin/true' _ \
+		"$lib" "$URI" "$SHIM"
+	assert_output --regexp "^pidlock: $(re_quote "$URI"): cluster mode needs $BE_LIB_MSG, which cannot be loaded: "
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+cl_case_partition() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
+	command -v ip >/dev/null || skip "ip (iproute2) not installed"
+	NETNS_S="pls$$" NETNS_C="plc$$"
+	ip netns add "$NETNS_S" 2>/dev/null || {
+		NETNS_S=""
+		skip "ip netns unavailable here"
+	}
+	ip netns add "$NETNS_C"
+	ip link add "vs$$" type veth peer name "vc$$"
+	ip link set "vs$$" netns "$NETNS_S"
+	ip link set "vc$$" netns "$NETNS_C"
+	ip -n "$NETNS_S" addr add 192.0.2.1/24 dev "vs$$"
+	ip -n "$NETNS_C" addr add 192.0.2.2/24 dev "vc$$"
+	for ns in "$NETNS_S" "$NETNS_C"; do
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NETNS_S" link set "vs$$" up
+	ip -n "$NETNS_C" link set "vc$$" up
+	PART_DIR="$T/server"
+	mkdir "$PART_DIR"
+	be_partition_start "$PART_DIR"
+	ip netns exec "$NETNS_C" env PIDLOCK_FILE="$URI" LD_PRELOAD="$SHIM" sleep 300 >"$T/holder.out" 2>&1 3>&- &
+	BG_PID=$!
+	track_pid "$BG_PID"
+	wait_until "\"\$PIDLOCK\" status --json \"\$OBS\" | grep -q '\"pid\":$BG_PID,'" 15 ||
+		fail "the holder never took the lock: $(cat "$T/holder.out")"
+	run -75 ip netns exec "$NETNS_S" env PIDLOCK_FILE="$OBS" LD_PRELOAD="$SHIM" true
+	if [ "$BE_PART_ACKED" = 1 ]; then
+		wait_until server_acked 5 || fail "the server's last reply to the holder is never acknowledged"
+	fi
+	# Cut the traffic both ways: neither side gets an error, only silence.
+	ip -n "$NETNS_C" route add blackhole 192.0.2.1/32
+	ip -n "$NETNS_S" route add blackhole 192.0.2.2/32
+	start=$(date +%s%N)
+	dead="" taken=""
+	for _ in $(seq $((BE_PART_LIMIT * 10))); do # 0.1 s steps, plus the attempts
+		now=$((($(date +%s%N) - start) / 1000000))
+		if [ -z "$dead" ] && ! proc_alive "$BG_PID"; then
+			dead=$now
+		fi
+		if ip netns exec "$NETNS_S" env PIDLOCK_FILE="$OBS" LD_PRELOAD="$SHIM" true 2>"$T/obs.err"; then
+			taken=$((($(date +%s%N) - start) / 1000000))
+			# The holder must already be gone.
+			proc_alive "$BG_PID" || [ -n "$dead" ] || dead=$taken
+			break
+		fi
+		sleep 0.1
+	done
+	echo "# holder terminated after ${dead:-never} ms, lock taken by the observer after ${taken:-never} ms" >&3
+	[ -n "$dead" ] || fail "the holder was never terminated"
+	[ -n "$taken" ] || fail "the observer never took the lock: $(cat "$T/obs.err")"
+	[ "$dead" -lt "$taken" ] || fail "the observer took the lock ($taken ms) before the holder died ($dead ms)"
+	holder_status 1
+	assert_equal "$HST" 157
+}
+
+# True when no socket of the partition's server has data that its peer has
+# not acknowledged (ss: Send-Q is 0 on every connection to its port).
+server_acked() {
+	local q
+	q=$(ip netns exec "$NETNS_S" ss -tnH "( sport = :$BE_PART_PORT )" | awk '$3 != 0')
+	[ -z "$q" ]
+}
+
+cl_case_plugin_mapped() {
+	hold sleep 60
+	run -0 cat "/proc/$BG_PID/maps"
+	assert_output --partial "$SHIM"
+	assert_output --partial "$(dirname "$SHIM")/pidlock-$BE_PLUGIN.so"
+}
