@@ -303,3 +303,114 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 	run -0 sql "select command from information_schema.processlist where id = $session"
 	assert_output Sleep
 }
+
+# ---- the two sessions: the lock's idles, the advertisement runs ----
+
+@test "a server-wide max_statement_time (1 s) does not end the advertisement: status names the holder after 4 s" {
+	sql "SET GLOBAL max_statement_time = 1"
+	hold sleep 60
+	sql "SET GLOBAL max_statement_time = 0"
+	sleep 4
+	run -0 "$PIDLOCK" status --json "$URI"
+	assert_output --partial "\"pid\":$BG_PID,"
+}
+
+@test "the holder's end frees the lock at once: ten instances one after another all run" {
+	# With the label on the lock's own sleeping session the server would keep
+	# the lock up to 5 s after each end, and the next start would be refused.
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		PIDLOCK_FILE="$URI" pl_shim true
+		[ "$status" -eq 0 ] || fail "start $i: status $status: $(cat "$T/err")"
+	done
+}
+
+@test "SIGPIPE keeps its action: libmariadb's mysql_init ignores it, the library puts it back" {
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	PIDLOCK_FILE="$URI" pl_shim env --default-signal=PIPE sh -c 'grep "^SigIgn:" /proc/$$/status'
+	assert_status 0
+	ign=$(sed -n 's/^SigIgn:[[:space:]]*//p' "$T/out")
+	[ -n "$ign" ] || fail "no SigIgn line: $(cat "$T/out" "$T/err")"
+	# SIGPIPE is signal 13: bit 12 of the mask.
+	[ $((0x$ign >> 12 & 1)) -eq 0 ] || fail "SIGPIPE is ignored in the program (SigIgn $ign)"
+}
+
+@test "a lock name with quotes and SQL in it is data: the server's lock has exactly that name" {
+	NAME="it's'); DO SLEEP(5); -- $$"
+	URI="$BASE#$NAME"
+	hold sleep 60
+	esc=${NAME//\'/\'\'}
+	run -0 sql "select IS_USED_LOCK('$esc') = $(backend_of)"
+	assert_output 1
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
+}
+
+@test "another session of the same name, not pidlock's: the refusal names its connection, user and client" {
+	sql "select GET_LOCK('$NAME', 0), SLEEP(30)" >/dev/null 2>&1 &
+	other=$!
+	track_pid "$other"
+	wait_until "[ \"\$(sql \"select IS_USED_LOCK('$NAME') is not null\")\" = 1 ]" 10 || fail "no lock"
+	conn=$(sql "select IS_USED_LOCK('$NAME')")
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
+	assert_err "pidlock: $URI: already running as a session that does not say who it is (connection ID $conn, user root, from localhost)"
+	sql "KILL CONNECTION $conn"
+}
+
+@test "URI errors: one line each and exit 78, naming what is wrong" {
+	local base="mysql://root@127.0.0.1:$CL_PORT"
+	for bad in "$base/?foo=1#x|unknown URI parameter foo (known: socket, connect-timeout, password, ssl-mode, ssl-ca, ssl-capath, ssl-cert, ssl-key)" \
+		"mysql://root@127.0.0.1:99999/#x|bad port in the URI: it must be from 1 to 65535" \
+		"mysql://root@127.0.0.1:x/#x|bad port in the URI: it must be from 1 to 65535" \
+		"mysql://ro%zzt@127.0.0.1/#x|bad user name in the URI" \
+		"mysql://root@[::1/#x|bad host in the URI: no ']'" \
+		"$base/?connect-timeout=0#x|connect-timeout must be a whole number of seconds from 1 to 3600: 0" \
+		"$base/?ssl-mode=maybe#x|ssl-mode must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY, not maybe" \
+		"$base/?socket#x|bad URI parameter: each is KEY=VALUE"; do
+		uri=${bad%%|*} why=${bad#*|}
+		PIDLOCK_FILE="$uri" pl_shim true
+		[ "$status" -eq 78 ] || fail "$uri: status $status, not 78: $(cat "$T/err")"
+		assert_one_pidlock_line
+		[ "$(cat "$T/err")" = "pidlock: $uri: $why" ] || fail "$uri: $(cat "$T/err")"
+		pl_run "$PIDLOCK" status "$uri"
+		assert_status 4
+	done
+}
+
+# Races are for stress: 60 contenders in wait mode start together, and a
+# third of them (holders or waiters) are killed with -9 at random moments.
+# Inside the lock each writes "S pid", sleeps, writes "E pid"; two S lines in
+# a row are allowed only when the first one's process was killed.
+@test "stress: 60 contenders, 20 killed at random: never two inside the lock" {
+	local n=60 pids=() killed=" "
+	for _ in $(seq "$n"); do
+		# shellcheck disable=SC2016 # expanded by the inner sh
+		PIDLOCK_FILE="$URI" PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=120 \
+			start_shim sh -c 'echo "S $$" >>"$1"; sleep 0.05; echo "E $$" >>"$1"' _ "$T/log" \
+			>/dev/null 2>>"$T/errs" &
+		pids+=("$!")
+		track_pid "$!"
+	done
+	for _ in $(seq 20); do
+		sleep "0.$((RANDOM % 3))$((RANDOM % 10))"
+		p=${pids[$((RANDOM % n))]}
+		kill -KILL "$p" 2>/dev/null && killed="$killed$p "
+	done
+	for p in "${pids[@]}"; do
+		wait_until "! proc_alive $p" 120 || fail "contender $p still running after 120 s"
+	done
+	inside=""
+	while read -r what pid; do
+		if [ "$what" = S ]; then
+			[ -z "$inside" ] || [[ $killed == *" $inside "* ]] ||
+				fail "$pid entered while $inside was inside and alive: $(cat "$T/log")"
+			inside=$pid
+		else
+			[ "$pid" = "$inside" ] || fail "E $pid while $inside was inside: $(cat "$T/log")"
+			inside=""
+		fi
+	done <"$T/log"
+	entered=$(grep -c '^S ' "$T/log")
+	echo "# $entered of $n contenders entered; $(echo "$killed" | wc -w) killed" >&3
+	[ "$entered" -ge $((n - 20)) ] || fail "only $entered entered: $(cat "$T/errs")"
+}
