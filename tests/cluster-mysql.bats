@@ -399,17 +399,17 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 	for p in "${pids[@]}"; do
 		wait_until "! proc_alive $p" 120 || fail "contender $p still running after 120 s"
 	done
-	inside=""
+	inside="" log=$(cat "$T/log")
 	while read -r what pid; do
 		if [ "$what" = S ]; then
 			[ -z "$inside" ] || [[ $killed == *" $inside "* ]] ||
-				fail "$pid entered while $inside was inside and alive: $(cat "$T/log")"
+				fail "$pid entered while $inside was inside and alive: $log"
 			inside=$pid
 		else
-			[ "$pid" = "$inside" ] || fail "E $pid while $inside was inside: $(cat "$T/log")"
+			[ "$pid" = "$inside" ] || fail "E $pid while $inside was inside: $log"
 			inside=""
 		fi
-	done <"$T/log"
+	done <<<"$log"
 	entered=$(grep -c '^S ' "$T/log")
 	echo "# $entered of $n contenders entered; $(echo "$killed" | wc -w) killed" >&3
 	[ "$entered" -ge $((n - 20)) ] || fail "only $entered entered: $(cat "$T/errs")"
