@@ -381,7 +381,7 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 # third of them (holders or waiters) are killed with -9 at random moments.
 # Inside the lock each writes "S pid", sleeps, writes "E pid"; two S lines in
 # a row are allowed only when the first one's process was killed.
-@test "stress: 60 contenders, 20 killed at random: never two inside the lock" {
+@test "stress: 60 contenders, kill -9 at 20 random moments: never two inside the lock" {
 	local n=60 pids=() killed=" "
 	for _ in $(seq "$n"); do
 		# shellcheck disable=SC2016 # expanded by the inner sh
