@@ -117,19 +117,7 @@ static const char *const my_names[] = {"libmariadb.so.3"};
 static int load_my(const char **why)
 {
 	static void *h;
-	if (h)
-		return 0;
-	void *lib = NULL;
-	for (size_t i = 0; i < sizeof(my_names) / sizeof(my_names[0]) && !lib; i++)
-		lib = dlopen(my_names[i], RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		*why = dlerror();
-		return -1;
-	}
-	static const struct {
-		const char *name;
-		size_t off;
-	} fns[] = {
+	static const struct pl_sym fns[] = {
 #define FN(f, n) {#f, offsetof(__typeof__(my), n)}
 	    FN(mysql_init, init),
 	    FN(mysql_options, options),
@@ -147,16 +135,9 @@ static int load_my(const char **why)
 	    FN(mysql_thread_id, thread_id),
 #undef FN
 	};
-	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
-		void *f = dlsym(lib, fns[i].name);
-		if (!f) {
-			*why = "a function pidlock needs is missing (not MariaDB Connector/C 3?)";
-			return -1;
-		}
-		memmove((char *)&my + fns[i].off, &f, sizeof(f));
-	}
-	h = lib;
-	return 0;
+	return pl_load(&h, my_names, sizeof(my_names) / sizeof(my_names[0]), fns,
+		       sizeof(fns) / sizeof(fns[0]), &my,
+		       "a function pidlock needs is missing (not MariaDB Connector/C 3?)", why);
 }
 
 /* ---- the URI ---- */
@@ -648,15 +629,7 @@ static void msg_holder(struct pl_msg *m, const struct holder *h)
 	if (!h->found) {
 		pl_msg_str(m, "another session (gone since)");
 	} else if (h->pid) {
-		pl_msg_str(m, "PID ");
-		pl_msg_num(m, h->pid);
-		pl_msg_str(m, " on ");
-		pl_msg_str(m, h->host);
-		if (*h->cmd) {
-			pl_msg_str(m, " (");
-			pl_msg_str(m, h->cmd);
-			pl_msg_str(m, ")");
-		}
+		pl_msg_instance(m, h->pid, h->host, h->cmd);
 	} else if (!h->visible) {
 		pl_msg_str(m, "a session this user may not see (connection ID ");
 		pl_msg_num(m, (long long)h->conn);
@@ -676,41 +649,62 @@ static void msg_holder(struct pl_msg *m, const struct holder *h)
 	}
 }
 
-static int conflict(const struct pl_config *cfg, MYSQL *c, const char *what, const char *why)
+/* ---- the session, as pl_take and pl_stop_holders drive it ---- */
+
+struct my_session {
+	MYSQL *c;
+	const struct pl_config *cfg;
+	char lit[LITERAL_BYTES]; /* the lock's name as an SQL literal */
+};
+
+static int s_lock(const struct pl_session *s, long long ns)
 {
-	if (!cfg->quiet) {
-		struct holder h;
-		struct pl_msg m;
-		find_holder(c, cfg, &h);
-		pl_say(&m, cfg, what);
-		msg_holder(&m, &h);
-		if (why)
-			pl_msg_str(&m, why);
-		pl_msg_send(&m);
-	}
-	my.close(c);
-	return PL_HELD_ELSEWHERE;
+	struct my_session *p = s->conn;
+	return get_lock(p->c, p->lit, ns);
 }
 
-static int lost(const struct pl_config *cfg, MYSQL *c, const char *what)
+static long long s_holder(const struct pl_session *s, struct pl_msg *m)
 {
-	struct pl_msg m;
-	pl_say(&m, cfg, what);
-	pl_say_first_line(&m, my.error(c));
-	my.close(c);
-	return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
+	struct my_session *p = s->conn;
+	struct holder h;
+	find_holder(p->c, p->cfg, &h);
+	if (m)
+		msg_holder(m, &h);
+	return h.found ? (long long)h.conn : 0;
 }
 
 /* KILL CONNECTION id: 0 done (or already gone), -1 refused (why filled). */
-static int kill_session(MYSQL *c, unsigned long id, char *why, size_t n)
+static int s_end(const struct pl_session *s, long long id, char *why, size_t n)
 {
+	struct my_session *p = s->conn;
 	char sql[48];
-	snprintf(sql, sizeof(sql), "KILL CONNECTION %lu", id);
-	if (query1(c, sql, NULL, 0) >= 0 || my.err_no(c) == ER_NO_SUCH_THREAD)
+	snprintf(sql, sizeof(sql), "KILL CONNECTION %lld", id);
+	if (query1(p->c, sql, NULL, 0) >= 0 || my.err_no(p->c) == ER_NO_SUCH_THREAD)
 		return 0;
-	snprintf(why, n, "KILL CONNECTION %lu refused (%s): ending another user's session needs the "
-		 "CONNECTION ADMIN or SUPER privilege", id, my.error(c));
+	snprintf(why, n, "KILL CONNECTION %lld refused (%s): ending another user's session needs the "
+		 "CONNECTION ADMIN or SUPER privilege", id, my.error(p->c));
 	return -1;
+}
+
+static const char *s_error(const struct pl_session *s)
+{
+	return my.error(((struct my_session *)s->conn)->c);
+}
+
+static void s_close(const struct pl_session *s)
+{
+	my.close(((struct my_session *)s->conn)->c);
+}
+
+static void session_init(struct pl_session *s, struct my_session *p, MYSQL *c,
+			 const struct pl_config *cfg, char *id, size_t n)
+{
+	p->c = c;
+	p->cfg = cfg;
+	name_literal(c, cfg, p->lit, sizeof(p->lit));
+	snprintf(id, n, "lock %s", p->lit);
+	*s = (struct pl_session){.conn = p, .noun = "lock", .id = id, .lock = s_lock,
+				 .holder = s_holder, .end = s_end, .error = s_error, .close = s_close};
 }
 
 /* The advertisement: a second session whose one statement, never answered,
@@ -757,10 +751,10 @@ static void advertise(const struct pl_config *cfg, unsigned long conn, char *lab
 static int my_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t self,
 		      const char *cmdline)
 {
-	char label[320], lit[LITERAL_BYTES];
-	char refused[320] = "";
-	struct pl_msg m;
+	char label[320], id[LITERAL_BYTES + 8];
 	int status;
+	struct pl_session s;
+	struct my_session p;
 	pl_label(label, sizeof(label), self, cmdline);
 	MYSQL *c = connect_uri(cfg, 0, &status);
 	if (!c)
@@ -769,96 +763,14 @@ static int my_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 	 * server's wait_timeout (8 hours by default, often minutes) must not end
 	 * it. 31536000 s (a year) is the largest both servers accept. */
 	query1(c, "SET SESSION wait_timeout = 31536000", NULL, 0);
-	name_literal(c, cfg, lit, sizeof(lit));
-	int got = get_lock(c, lit, 0);
-	if (got < 0)
-		return lost(cfg, c, "cannot take the lock");
-	long long t0 = pl_host->now_ns();
-	if (!got && cfg->mode == PL_MODE_FAIL)
-		return conflict(cfg, c, "already running as ", NULL);
-	if (!got && cfg->mode == PL_MODE_WAIT) {
-		if (cfg->verbose) {
-			struct holder h;
-			find_holder(c, cfg, &h);
-			pl_say(&m, cfg, "waiting for ");
-			msg_holder(&m, &h);
-			pl_msg_send(&m);
-		}
-		int w = get_lock(c, lit, cfg->timeout_ns);
-		if (w < 0)
-			return lost(cfg, c, "cannot wait for the lock");
-		if (w == 0) {
-			if (!cfg->quiet) {
-				struct holder h;
-				find_holder(c, cfg, &h);
-				pl_say(&m, cfg, "timed out after ");
-				pl_msg_secs(&m, cfg->timeout_ns);
-				pl_msg_str(&m, " s; still held by ");
-				msg_holder(&m, &h);
-				pl_msg_send(&m);
-			}
-			my.close(c);
-			return PL_HELD_ELSEWHERE;
-		}
-		got = 1;
-	}
-	if (!got) {
-		/* Replace: ending the holder's session fences the old instance
-		 * wherever it runs (its socket fires), then the lock is ours. */
-		struct holder h;
-		find_holder(c, cfg, &h);
-		if (h.found) {
-			if (cfg->verbose) {
-				pl_say(&m, cfg, "ending the session of ");
-				msg_holder(&m, &h);
-				pl_msg_send(&m);
-			}
-			char why[300];
-			if (kill_session(c, h.conn, why, sizeof(why)) < 0) {
-				/* The server said no: waiting cannot help. */
-				snprintf(refused, sizeof(refused), ": %s", why);
-				return conflict(cfg, c, "could not replace ", refused);
-			}
-		}
-		int w = get_lock(c, lit, cfg->timeout_ns);
-		if (w < 0)
-			return lost(cfg, c, "cannot wait for the lock");
-		if (w == 0)
-			return conflict(cfg, c, "could not replace ", refused[0] ? refused : NULL);
-	}
-	if (cfg->verbose && cfg->mode != PL_MODE_FAIL) {
-		pl_say(&m, cfg, cfg->mode == PL_MODE_WAIT ? "acquired after waiting " : "replaced the holder in ");
-		pl_msg_secs(&m, pl_host->now_ns() - t0);
-		pl_msg_str(&m, " s (lock ");
-		pl_msg_str(&m, lit);
-		pl_msg_str(&m, ")");
-		pl_msg_send(&m);
-	}
-
+	session_init(&s, &p, c, cfg, id, sizeof(id));
+	if ((status = pl_take(cfg, &s)) != 0)
+		return status;
 	/* From here on the session is the lock: never mysql_close it. */
 	int fd = my.get_socket(c);
 	ack_now(fd);
-	if (fd < 3) {
-		/* Started with a standard descriptor closed: keep off 0-2. */
-		int hi_fd = pl_fcntl(fd, F_DUPFD, 3);
-		if (hi_fd < 0) {
-			pl_say(&m, cfg, "cannot move descriptor");
-			return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
-		}
-		close(fd);
-		fd = hi_fd;
-	}
-	/* Tree scope lets executed programs keep it. */
-	pl_fcntl(fd, F_SETFD, cfg->scope == PL_SCOPE_PROCESS ? FD_CLOEXEC : 0);
-	struct stat sb;
-	if (pl_fstat(fd, &sb) < 0 || pl_watch(fd, self, cmdline == NULL) < 0) {
-		pl_say(&m, cfg, "the session ended while taking the lock");
-		return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
-	}
-	lk->fd = fd;
-	lk->dev = sb.st_dev;
-	lk->ino = sb.st_ino;
-	lk->kind = PL_LOCK_PLUGIN;
+	if ((status = pl_hold(cfg, fd, self, cmdline == NULL, lk)) != 0)
+		return status;
 	advertise(cfg, my.thread_id(c), label);
 	return 0;
 }
@@ -883,62 +795,26 @@ static int my_status(const struct pl_config *cfg, struct pl_backend_status *st)
 	}
 	if (st->state != 0)
 		return st->state;
-	if (h.pid) {
-		st->pid = h.pid;
-		snprintf(st->host, sizeof(st->host), "%s", h.host);
-		snprintf(st->command, sizeof(st->command), "%s", h.cmd);
-	}
 	st->session = (long long)h.conn;
 	st->started = h.started;
 	struct pl_msg m;
 	m.len = 0;
 	msg_holder(&m, &h);
-	if (m.len >= sizeof(st->holder))
-		m.len = sizeof(st->holder) - 1;
-	memcpy(st->holder, m.buf, m.len);
-	st->holder[m.len] = '\0';
+	pl_status_fill(st, h.pid, h.host, h.cmd, &m);
 	return st->state;
 }
 
 static int my_stop(const struct pl_config *cfg, long long timeout_ns)
 {
 	int status;
+	char id[LITERAL_BYTES + 8];
+	struct pl_session s;
+	struct my_session p;
 	MYSQL *c = connect_uri(cfg, 0, &status);
 	if (!c)
 		return 1;
-	long long deadline = pl_host->now_ns() + timeout_ns;
-	unsigned long last = 0;
-	char refused[320] = "";
-	int ok = 0;
-	for (;;) {
-		struct holder h;
-		find_holder(c, cfg, &h);
-		if (!h.found) {
-			ok = 1;
-			break;
-		}
-		if (h.conn != last) { /* a new session (or the first): end it */
-			refused[0] = '\0';
-			if (kill_session(c, h.conn, refused, sizeof(refused)) < 0)
-				break; /* the server said no: waiting cannot help */
-			last = h.conn;
-		}
-		if (pl_host->now_ns() >= deadline)
-			break;
-		struct timespec ts = {0, 20 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
-	if (!ok) {
-		struct pl_msg m;
-		pl_say(&m, cfg, "could not stop the holder");
-		if (refused[0]) {
-			pl_msg_str(&m, ": ");
-			pl_msg_str(&m, refused);
-		}
-		pl_msg_send(&m);
-	}
-	my.close(c);
-	return ok ? 0 : 1;
+	session_init(&s, &p, c, cfg, id, sizeof(id));
+	return pl_stop_holders(cfg, &s, timeout_ns);
 }
 
 /* ---- the one exported symbol ---- */

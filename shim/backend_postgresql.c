@@ -103,19 +103,7 @@ static const char *const pq_names[] = {"libpq.so.5"};
 static int load_pq(const char **why)
 {
 	static void *h;
-	if (h)
-		return 0;
-	void *lib = NULL;
-	for (size_t i = 0; i < sizeof(pq_names) / sizeof(pq_names[0]) && !lib; i++)
-		lib = dlopen(pq_names[i], RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		*why = dlerror();
-		return -1;
-	}
-	static const struct {
-		const char *name;
-		size_t off;
-	} fns[] = {
+	static const struct pl_sym fns[] = {
 #define FN(f, n) {#f, offsetof(__typeof__(pq), n)}
 	    FN(PQconnectdbParams, connectdbParams), FN(PQstatus, status),
 	    FN(PQerrorMessage, errorMessage),       FN(PQfinish, finish),
@@ -127,16 +115,9 @@ static int load_pq(const char **why)
 	    FN(PQconninfoFree, conninfoFree),       FN(PQfreemem, freemem),
 #undef FN
 	};
-	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
-		void *f = dlsym(lib, fns[i].name);
-		if (!f) {
-			*why = "a function pidlock needs is missing (libpq older than 12?)";
-			return -1;
-		}
-		memmove((char *)&pq + fns[i].off, &f, sizeof(f));
-	}
-	h = lib;
-	return 0;
+	return pl_load(&h, pq_names, sizeof(pq_names) / sizeof(pq_names[0]), fns,
+		       sizeof(fns) / sizeof(fns[0]), &pq,
+		       "a function pidlock needs is missing (libpq older than 12?)", why);
 }
 
 /* ---- names ---- */
@@ -342,15 +323,7 @@ static void msg_holder(struct pl_msg *m, const struct holder *h)
 	if (!h->found) {
 		pl_msg_str(m, "another session (gone since)");
 	} else if (h->pid) {
-		pl_msg_str(m, "PID ");
-		pl_msg_num(m, h->pid);
-		pl_msg_str(m, " on ");
-		pl_msg_str(m, h->host);
-		if (*h->cmd) {
-			pl_msg_str(m, " (");
-			pl_msg_str(m, h->cmd);
-			pl_msg_str(m, ")");
-		}
+		pl_msg_instance(m, h->pid, h->host, h->cmd);
 	} else {
 		pl_msg_str(m, "a session that is not pidlock's (backend PID ");
 		pl_msg_num(m, h->backend);
@@ -364,29 +337,6 @@ static void msg_holder(struct pl_msg *m, const struct holder *h)
 		}
 		pl_msg_str(m, ")");
 	}
-}
-
-static int conflict(const struct pl_config *cfg, PGconn *c, int64_t key, const char *what)
-{
-	if (!cfg->quiet) {
-		struct holder h;
-		struct pl_msg m;
-		find_holder(c, key, &h);
-		pl_say(&m, cfg, what);
-		msg_holder(&m, &h);
-		pl_msg_send(&m);
-	}
-	pq.finish(c);
-	return PL_HELD_ELSEWHERE;
-}
-
-static int lost(const struct pl_config *cfg, PGconn *c, const char *what)
-{
-	struct pl_msg m;
-	pl_say(&m, cfg, what);
-	pl_say_first_line(&m, pq.errorMessage(c));
-	pq.finish(c);
-	return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
 }
 
 /* Sets lock_timeout (0 = none); -1 on error. */
@@ -423,117 +373,102 @@ static int lock_blocking(PGconn *c, const char *skey, long long ns)
 
 /* ---- fencing ---- */
 
+/* ---- the session, as pl_take and pl_stop_holders drive it ---- */
+
+struct pg_session {
+	PGconn *c;
+	int64_t key;
+	char skey[24];
+};
+
+static int s_lock(const struct pl_session *s, long long ns)
+{
+	struct pg_session *p = s->conn;
+	char st[6];
+	if (ns != 0)
+		return lock_blocking(p->c, p->skey, ns);
+	/* The first try: a server-wide statement_timeout must not end the
+	 * waits that may follow either. */
+	PGresult *r = query(p->c, "SELECT set_config('statement_timeout', '0', false),"
+				  " pg_try_advisory_lock($1::bigint)",
+			    p->skey, NULL, st);
+	if (!r)
+		return -1;
+	int got = strcmp(pq.getvalue(r, 0, 1), "t") == 0;
+	pq.clear(r);
+	return got;
+}
+
+static long long s_holder(const struct pl_session *s, struct pl_msg *m)
+{
+	struct pg_session *p = s->conn;
+	struct holder h;
+	find_holder(p->c, p->key, &h);
+	if (m)
+		msg_holder(m, &h);
+	return h.found ? h.backend : 0;
+}
+
+static int s_end(const struct pl_session *s, long long id, char *why, size_t n)
+{
+	struct pg_session *p = s->conn;
+	char b[24], st[6];
+	snprintf(b, sizeof(b), "%lld", id);
+	PGresult *r = query(p->c, "SELECT pg_terminate_backend($1::int)", b, NULL, st);
+	if (r) { /* false: no such backend any more, which is what we want */
+		pq.clear(r);
+		return 0;
+	}
+	snprintf(why, n, "pg_terminate_backend(%lld) refused (SQLSTATE %s): ending another role's "
+		 "session needs membership in pg_signal_backend", id, st);
+	return -1;
+}
+
+static const char *s_error(const struct pl_session *s)
+{
+	return pq.errorMessage(((struct pg_session *)s->conn)->c);
+}
+
+static void s_close(const struct pl_session *s)
+{
+	pq.finish(((struct pg_session *)s->conn)->c);
+}
+
+static void session_init(struct pl_session *s, struct pg_session *p, PGconn *c,
+			 const struct pl_config *cfg, char *id, size_t n)
+{
+	p->c = c;
+	p->key = pg_key(pl_uri_name(cfg));
+	char hi[16], lo[16];
+	key_params(p->key, p->skey, hi, lo);
+	snprintf(id, n, "advisory key %s", p->skey);
+	*s = (struct pl_session){.conn = p, .noun = "advisory lock", .id = id, .lock = s_lock,
+				 .holder = s_holder, .end = s_end, .error = s_error, .close = s_close};
+}
+
 /* ---- acquiring ---- */
 
 static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t self,
 		      const char *cmdline)
 {
-	char label[64], skey[24], hi[16], lo[16], st[6];
-	struct pl_msg m;
+	char label[64], id[48];
 	int status;
-	int64_t key = pg_key(pl_uri_name(cfg));
-	key_params(key, skey, hi, lo);
+	struct pl_session s;
+	struct pg_session p;
 	pl_label(label, sizeof(label), self, cmdline); /* the server keeps 63 bytes */
 	PGconn *c = connect_uri(cfg, label, 1, &status);
 	if (!c)
 		return status;
-	/* A server-wide idle_session_timeout or statement_timeout must not end
-	 * the session or the wait (idle_session_timeout exists from 14 on: an
-	 * error from older servers is ignored). */
+	/* A server-wide idle_session_timeout must not end the session
+	 * (it exists from 14 on: an error from older servers is ignored). */
 	PGresult *r = pq.exec(c, "SET idle_session_timeout = 0");
 	if (r)
 		pq.clear(r);
-	r = query(c, "SELECT set_config('statement_timeout', '0', false),"
-		     " pg_try_advisory_lock($1::bigint)",
-		  skey, NULL, st);
-	if (!r)
-		return lost(cfg, c, "cannot take the advisory lock");
-	int got = strcmp(pq.getvalue(r, 0, 1), "t") == 0;
-	pq.clear(r);
-	long long t0 = pl_host->now_ns();
-	if (!got && cfg->mode == PL_MODE_FAIL)
-		return conflict(cfg, c, key, "already running as ");
-	if (!got && cfg->mode == PL_MODE_WAIT) {
-		if (cfg->verbose) {
-			struct holder h;
-			find_holder(c, key, &h);
-			pl_say(&m, cfg, "waiting for ");
-			msg_holder(&m, &h);
-			pl_msg_send(&m);
-		}
-		int w = lock_blocking(c, skey, cfg->timeout_ns);
-		if (w < 0)
-			return lost(cfg, c, "cannot wait for the advisory lock");
-		if (w == 0) {
-			if (!cfg->quiet) {
-				struct holder h;
-				find_holder(c, key, &h);
-				pl_say(&m, cfg, "timed out after ");
-				pl_msg_secs(&m, cfg->timeout_ns);
-				pl_msg_str(&m, " s; still held by ");
-				msg_holder(&m, &h);
-				pl_msg_send(&m);
-			}
-			pq.finish(c);
-			return PL_HELD_ELSEWHERE;
-		}
-		got = 1;
-	}
-	if (!got) {
-		/* Replace: ending the holder's session fences the old instance
-		 * wherever it runs (its socket fires), then the lock is ours. */
-		struct holder h;
-		find_holder(c, key, &h);
-		if (h.found) {
-			char b[24];
-			snprintf(b, sizeof(b), "%ld", h.backend);
-			if (cfg->verbose) {
-				pl_say(&m, cfg, "ending the session of ");
-				msg_holder(&m, &h);
-				pl_msg_send(&m);
-			}
-			r = query(c, "SELECT pg_terminate_backend($1::int)", b, NULL, st);
-			if (r)
-				pq.clear(r);
-		}
-		int w = lock_blocking(c, skey, cfg->timeout_ns);
-		if (w < 0)
-			return lost(cfg, c, "cannot wait for the advisory lock");
-		if (w == 0)
-			return conflict(cfg, c, key, "could not replace ");
-	}
-	if (cfg->verbose && cfg->mode != PL_MODE_FAIL) {
-		pl_say(&m, cfg, cfg->mode == PL_MODE_WAIT ? "acquired after waiting " : "replaced the holder in ");
-		pl_msg_secs(&m, pl_host->now_ns() - t0);
-		pl_msg_str(&m, " s (advisory key ");
-		pl_msg_str(&m, skey);
-		pl_msg_str(&m, ")");
-		pl_msg_send(&m);
-	}
-
+	session_init(&s, &p, c, cfg, id, sizeof(id));
+	if ((status = pl_take(cfg, &s)) != 0)
+		return status;
 	/* From here on the session is the lock: never PQfinish it. */
-	int fd = pq.socket(c);
-	if (fd < 3) {
-		/* Started with a standard descriptor closed: keep off 0-2. libpq
-		 * keeps the old number, but we never use the connection again. */
-		int hi_fd = pl_fcntl(fd, F_DUPFD, 3);
-		if (hi_fd < 0)
-			return lost(cfg, c, "cannot move descriptor");
-		close(fd);
-		fd = hi_fd;
-	}
-	/* libpq sets close-on-exec; tree scope lets executed programs keep it. */
-	pl_fcntl(fd, F_SETFD, cfg->scope == PL_SCOPE_PROCESS ? FD_CLOEXEC : 0);
-	struct stat sb;
-	if (pl_fstat(fd, &sb) < 0 || pl_watch(fd, self, cmdline == NULL) < 0) {
-		pl_say(&m, cfg, "the session ended while taking the lock");
-		return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
-	}
-	lk->fd = fd;
-	lk->dev = sb.st_dev;
-	lk->ino = sb.st_ino;
-	lk->kind = PL_LOCK_PLUGIN;
-	return 0;
+	return pl_hold(cfg, pq.socket(c), self, cmdline == NULL, lk);
 }
 
 /* ---- status and stop: for the command, which renders what status finds
@@ -555,65 +490,26 @@ static int pg_status(const struct pl_config *cfg, struct pl_backend_status *st)
 	}
 	if (st->state != 0)
 		return st->state;
-	if (h.pid) {
-		st->pid = h.pid;
-		snprintf(st->host, sizeof(st->host), "%s", h.host);
-		snprintf(st->command, sizeof(st->command), "%s", h.cmd);
-	}
 	st->session = h.backend;
 	st->started = h.started;
 	struct pl_msg m;
 	m.len = 0;
 	msg_holder(&m, &h);
-	if (m.len >= sizeof(st->holder))
-		m.len = sizeof(st->holder) - 1;
-	memcpy(st->holder, m.buf, m.len);
-	st->holder[m.len] = '\0';
+	pl_status_fill(st, h.pid, h.host, h.cmd, &m);
 	return st->state;
 }
 
 static int pg_stop(const struct pl_config *cfg, long long timeout_ns)
 {
 	int status;
-	int64_t key = pg_key(pl_uri_name(cfg));
+	char id[48];
+	struct pl_session s;
+	struct pg_session p;
 	PGconn *c = connect_uri(cfg, "pidlock stop", 0, &status);
 	if (!c)
 		return 1;
-	long long deadline = pl_host->now_ns() + timeout_ns;
-	long last = 0;
-	int ok = 0, denied = 0;
-	for (;;) {
-		struct holder h;
-		find_holder(c, key, &h);
-		if (!h.found) {
-			ok = 1;
-			break;
-		}
-		if (h.backend != last) {
-			/* A new session (or the first): end it. */
-			char b[24], st[6];
-			snprintf(b, sizeof(b), "%ld", h.backend);
-			PGresult *r = query(c, "SELECT pg_terminate_backend($1::int)", b, NULL, st);
-			if (!r || strcmp(pq.getvalue(r, 0, 0), "t") != 0)
-				denied = 1;
-			if (r)
-				pq.clear(r);
-			last = h.backend;
-		}
-		if (pl_host->now_ns() >= deadline)
-			break;
-		struct timespec ts = {0, 20 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
-	if (!ok) {
-		struct pl_msg m;
-		pl_say(&m, cfg, "could not stop the holder");
-		if (denied)
-			pl_msg_str(&m, ": pg_terminate_backend refused (permissions?)");
-		pl_msg_send(&m);
-	}
-	pq.finish(c);
-	return ok ? 0 : 1;
+	session_init(&s, &p, c, cfg, id, sizeof(id));
+	return pl_stop_holders(cfg, &s, timeout_ns);
 }
 
 /* ---- the one exported symbol ---- */

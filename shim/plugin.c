@@ -20,6 +20,7 @@
 #include "plugin.h"
 #include "sys.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,6 +28,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 const struct pl_backend_host *pl_host;
@@ -256,3 +259,207 @@ int pl_watch(int fd, pid_t self, int may_thread)
 	return 0;
 }
 
+
+/* ---- the modes ---- */
+
+static int conflict(const struct pl_config *cfg, const struct pl_session *s, const char *what,
+		    const char *why)
+{
+	if (!cfg->quiet) {
+		struct pl_msg m;
+		pl_say(&m, cfg, what);
+		s->holder(s, &m);
+		if (why) {
+			pl_msg_str(&m, ": ");
+			pl_msg_str(&m, why);
+		}
+		pl_msg_send(&m);
+	}
+	s->close(s);
+	return PL_HELD_ELSEWHERE;
+}
+
+static int lost(const struct pl_config *cfg, const struct pl_session *s, const char *what)
+{
+	struct pl_msg m;
+	pl_say(&m, cfg, what);
+	pl_msg_str(&m, s->noun);
+	pl_say_first_line(&m, s->error(s));
+	s->close(s);
+	return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
+}
+
+int pl_take(const struct pl_config *cfg, const struct pl_session *s)
+{
+	struct pl_msg m;
+	int got = s->lock(s, 0);
+	if (got < 0)
+		return lost(cfg, s, "cannot take the ");
+	long long t0 = pl_host->now_ns();
+	if (!got && cfg->mode == PL_MODE_FAIL)
+		return conflict(cfg, s, "already running as ", NULL);
+	if (!got && cfg->mode == PL_MODE_WAIT) {
+		if (cfg->verbose) {
+			pl_say(&m, cfg, "waiting for ");
+			s->holder(s, &m);
+			pl_msg_send(&m);
+		}
+		int w = s->lock(s, cfg->timeout_ns);
+		if (w < 0)
+			return lost(cfg, s, "cannot wait for the ");
+		if (w == 0) {
+			if (!cfg->quiet) {
+				pl_say(&m, cfg, "timed out after ");
+				pl_msg_secs(&m, cfg->timeout_ns);
+				pl_msg_str(&m, " s; still held by ");
+				s->holder(s, &m);
+				pl_msg_send(&m);
+			}
+			s->close(s);
+			return PL_HELD_ELSEWHERE;
+		}
+		got = 1;
+	}
+	if (!got) {
+		/* Replace: ending the holder's session fences the old instance
+		 * wherever it runs (its socket fires), then the lock is ours. */
+		char why[320];
+		pl_say(&m, cfg, "ending the session of ");
+		long long id = s->holder(s, &m);
+		if (id && cfg->verbose)
+			pl_msg_send(&m);
+		if (id && s->end(s, id, why, sizeof(why)) < 0)
+			return conflict(cfg, s, "could not replace ", why); /* waiting cannot help */
+		int w = s->lock(s, cfg->timeout_ns);
+		if (w < 0)
+			return lost(cfg, s, "cannot wait for the ");
+		if (w == 0)
+			return conflict(cfg, s, "could not replace ", NULL);
+	}
+	if (cfg->verbose && cfg->mode != PL_MODE_FAIL) {
+		pl_say(&m, cfg, cfg->mode == PL_MODE_WAIT ? "acquired after waiting " : "replaced the holder in ");
+		pl_msg_secs(&m, pl_host->now_ns() - t0);
+		pl_msg_str(&m, " s (");
+		pl_msg_str(&m, s->id);
+		pl_msg_str(&m, ")");
+		pl_msg_send(&m);
+	}
+	return 0;
+}
+
+int pl_hold(const struct pl_config *cfg, int fd, pid_t self, int may_thread, struct pl_lock *lk)
+{
+	struct pl_msg m;
+	if (fd < 3) {
+		/* Started with a standard descriptor closed: keep off 0-2. The
+		 * client library keeps the old number, but the session is never
+		 * used again. */
+		int hi_fd = pl_fcntl(fd, F_DUPFD, 3);
+		if (hi_fd < 0) {
+			pl_say(&m, cfg, "cannot move the session's descriptor off 0-2");
+			return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
+		}
+		close(fd);
+		fd = hi_fd;
+	}
+	/* Client libraries set close-on-exec; tree scope lets executed
+	 * programs keep it. */
+	pl_fcntl(fd, F_SETFD, cfg->scope == PL_SCOPE_PROCESS ? FD_CLOEXEC : 0);
+	struct stat sb;
+	if (pl_fstat(fd, &sb) < 0 || pl_watch(fd, self, may_thread) < 0) {
+		pl_say(&m, cfg, "the session ended while taking the lock");
+		return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
+	}
+	lk->fd = fd;
+	lk->dev = sb.st_dev;
+	lk->ino = sb.st_ino;
+	lk->kind = PL_LOCK_PLUGIN;
+	return 0;
+}
+
+int pl_stop_holders(const struct pl_config *cfg, const struct pl_session *s, long long timeout_ns)
+{
+	long long deadline = pl_host->now_ns() + timeout_ns, last = 0;
+	char why[320] = "";
+	int ok = 0;
+	for (;;) {
+		long long id = s->holder(s, NULL);
+		if (!id) {
+			ok = 1;
+			break;
+		}
+		if (id != last) { /* a new session (or the first): end it */
+			if (s->end(s, id, why, sizeof(why)) < 0)
+				break; /* the server said no: waiting cannot help */
+			why[0] = '\0';
+			last = id;
+		}
+		if (pl_host->now_ns() >= deadline)
+			break;
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if (!ok) {
+		struct pl_msg m;
+		pl_say(&m, cfg, "could not stop the holder");
+		if (why[0]) {
+			pl_msg_str(&m, ": ");
+			pl_msg_str(&m, why);
+		}
+		pl_msg_send(&m);
+	}
+	s->close(s);
+	return ok ? 0 : 1;
+}
+
+void pl_status_fill(struct pl_backend_status *st, long pid, const char *host, const char *cmd,
+		    const struct pl_msg *m)
+{
+	if (pid) {
+		st->pid = pid;
+		snprintf(st->host, sizeof(st->host), "%s", host);
+		snprintf(st->command, sizeof(st->command), "%s", cmd);
+	}
+	size_t n = m->len < sizeof(st->holder) ? m->len : sizeof(st->holder) - 1;
+	memcpy(st->holder, m->buf, n);
+	st->holder[n] = '\0';
+}
+
+void pl_msg_instance(struct pl_msg *m, long pid, const char *host, const char *cmd)
+{
+	pl_msg_str(m, "PID ");
+	pl_msg_num(m, pid);
+	pl_msg_str(m, " on ");
+	pl_msg_str(m, host);
+	if (*cmd) {
+		pl_msg_str(m, " (");
+		pl_msg_str(m, cmd);
+		pl_msg_str(m, ")");
+	}
+}
+
+/* ---- the client library ---- */
+
+int pl_load(void **handle, const char *const *names, size_t n, const struct pl_sym *syms,
+	    size_t nsyms, void *table, const char *missing, const char **why)
+{
+	if (*handle)
+		return 0;
+	void *lib = NULL;
+	for (size_t i = 0; i < n && !lib; i++)
+		lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		*why = dlerror();
+		return -1;
+	}
+	for (size_t i = 0; i < nsyms; i++) {
+		void *f = dlsym(lib, syms[i].name);
+		if (!f) {
+			*why = missing;
+			return -1;
+		}
+		memmove((char *)table + syms[i].off, &f, sizeof(f));
+	}
+	*handle = lib;
+	return 0;
+}
