@@ -39,7 +39,6 @@
 #include "plugin.h"
 #include "sys.h"
 
-#include <dlfcn.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -48,8 +47,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CONNECT_TIMEOUT 10 /* seconds, unless the URI sets connect-timeout */
@@ -79,7 +76,6 @@ typedef char **MYSQL_ROW;
 #define OPT_SSL_CA 27
 #define OPT_SSL_CAPATH 28
 #define OPT_SSL_ENFORCE 38
-#define ER_KILL_DENIED_ERROR 1095
 #define ER_NO_SUCH_THREAD 1094
 
 static struct {
@@ -347,16 +343,6 @@ static int my_resolve(struct pl_config *cfg)
 
 /* ---- lock names ---- */
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 offset basis */
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		h ^= *p;
-		h *= 0x100000001b3ULL; /* FNV-1a 64 prime */
-	}
-	return h;
-}
-
 /* The name the server knows: NAME as written when it has at most 64
  * characters (UTF-8: every byte that is not a continuation starts one), else
  * its first 40 characters, '~' and its FNV-1a 64 hash in hex. */
@@ -370,7 +356,7 @@ static void server_name(const char *name, char *out, size_t n)
 		memcpy(out, name, len + 1);
 		return;
 	}
-	snprintf(out, n, "%.*s~%016llx", (int)cut, name, (unsigned long long)fnv1a(name));
+	snprintf(out, n, "%.*s~%016llx", (int)cut, name, (unsigned long long)(uint64_t)pl_name_key(name));
 }
 
 /* ---- connecting ---- */
@@ -588,12 +574,12 @@ static void parse_label(struct holder *h, const char *info)
 	h->cmd = p[hn] ? p + hn + 1 : "";
 }
 
-static void find_holder(MYSQL *c, const struct pl_config *cfg, struct holder *h)
+/* lit: the lock's name as an SQL literal of c (name_literal). */
+static void find_holder(MYSQL *c, const char *lit, struct holder *h)
 {
-	char lit[LITERAL_BYTES], sql[LITERAL_BYTES + 512];
+	char sql[LITERAL_BYTES + 512];
 	memset(h, 0, sizeof(*h));
 	h->started = -1;
-	name_literal(c, cfg, lit, sizeof(lit));
 	/* The lock's session idles since it took the lock: TIME is how long.
 	 * Its advertisement is the first one naming it that the same user
 	 * opened after it: another user cannot speak for the holder. */
@@ -653,7 +639,6 @@ static void msg_holder(struct pl_msg *m, const struct holder *h)
 
 struct my_session {
 	MYSQL *c;
-	const struct pl_config *cfg;
 	char lit[LITERAL_BYTES]; /* the lock's name as an SQL literal */
 };
 
@@ -667,7 +652,7 @@ static long long s_holder(const struct pl_session *s, struct pl_msg *m)
 {
 	struct my_session *p = s->conn;
 	struct holder h;
-	find_holder(p->c, p->cfg, &h);
+	find_holder(p->c, p->lit, &h);
 	if (m)
 		msg_holder(m, &h);
 	return h.found ? (long long)h.conn : 0;
@@ -700,7 +685,6 @@ static void session_init(struct pl_session *s, struct my_session *p, MYSQL *c,
 			 const struct pl_config *cfg, char *id, size_t n)
 {
 	p->c = c;
-	p->cfg = cfg;
 	name_literal(c, cfg, p->lit, sizeof(p->lit));
 	snprintf(id, n, "lock %s", p->lit);
 	*s = (struct pl_session){.conn = p, .noun = "lock", .id = id, .lock = s_lock,
@@ -782,14 +766,15 @@ static int my_status(const struct pl_config *cfg, struct pl_backend_status *st)
 {
 	int status;
 	struct holder h = {0};
-	uint64_t key = fnv1a(pl_uri_name(cfg));
 	memset(st, 0, sizeof(*st));
-	memcpy(&st->key, &key, sizeof(st->key));
+	st->key = pl_name_key(pl_uri_name(cfg));
 	st->started = -1;
 	st->state = 4;
 	MYSQL *c = connect_uri(cfg, 0, &status);
 	if (c) {
-		find_holder(c, cfg, &h);
+		char lit[LITERAL_BYTES];
+		name_literal(c, cfg, lit, sizeof(lit));
+		find_holder(c, lit, &h);
 		st->state = h.found ? 0 : 3;
 		my.close(c);
 	}
@@ -817,9 +802,9 @@ static int my_stop(const struct pl_config *cfg, long long timeout_ns)
 	return pl_stop_holders(cfg, &s, timeout_ns);
 }
 
-/* ---- the one exported symbol ---- */
+/* ---- the table pidlock_backend_v1 (plugin.c) returns ---- */
 
-static const struct pl_backend my_backend = {
+const struct pl_backend pl_backend_table = {
     .abi = PL_BACKEND_ABI,
     .name = "mysql",
     .resolve = my_resolve,
@@ -828,14 +813,3 @@ static const struct pl_backend my_backend = {
     .status = my_status,
     .stop = my_stop,
 };
-
-__attribute__((visibility("default"))) const struct pl_backend *
-pidlock_backend_v1(const struct pl_backend_host *host);
-
-const struct pl_backend *pidlock_backend_v1(const struct pl_backend_host *host)
-{
-	if (!host || host->abi != PL_BACKEND_ABI)
-		return NULL;
-	pl_host = host;
-	return &my_backend;
-}

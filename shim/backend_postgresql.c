@@ -35,14 +35,9 @@
 #include "plugin.h"
 #include "sys.h"
 
-#include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* ---- timings (seconds): the client always gives up first ---- */
@@ -121,18 +116,6 @@ static int load_pq(const char **why)
 }
 
 /* ---- names ---- */
-
-static int64_t pg_key(const char *name)
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 offset basis */
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		h ^= *p;
-		h *= 0x100000001b3ULL; /* FNV-1a 64 prime */
-	}
-	int64_t k;
-	memmove(&k, &h, sizeof(k)); /* two's complement reinterpretation */
-	return k;
-}
 
 /* ---- connecting ---- */
 
@@ -438,7 +421,7 @@ static void session_init(struct pl_session *s, struct pg_session *p, PGconn *c,
 			 const struct pl_config *cfg, char *id, size_t n)
 {
 	p->c = c;
-	p->key = pg_key(pl_uri_name(cfg));
+	p->key = pl_name_key(pl_uri_name(cfg));
 	char hi[16], lo[16];
 	key_params(p->key, p->skey, hi, lo);
 	snprintf(id, n, "advisory key %s", p->skey);
@@ -479,7 +462,7 @@ static int pg_status(const struct pl_config *cfg, struct pl_backend_status *st)
 	int status;
 	struct holder h = {0};
 	memset(st, 0, sizeof(*st));
-	st->key = pg_key(pl_uri_name(cfg));
+	st->key = pl_name_key(pl_uri_name(cfg));
 	st->started = -1;
 	PGconn *c = connect_uri(cfg, "pidlock status", 0, &status);
 	st->state = 4;
@@ -512,9 +495,9 @@ static int pg_stop(const struct pl_config *cfg, long long timeout_ns)
 	return pl_stop_holders(cfg, &s, timeout_ns);
 }
 
-/* ---- the one exported symbol ---- */
+/* ---- the table pidlock_backend_v1 (plugin.c) returns ---- */
 
-static const struct pl_backend pg_backend = {
+const struct pl_backend pl_backend_table = {
     .abi = PL_BACKEND_ABI,
     .name = "postgresql",
     .resolve = pl_uri_resolve,
@@ -523,14 +506,3 @@ static const struct pl_backend pg_backend = {
     .status = pg_status,
     .stop = pg_stop,
 };
-
-__attribute__((visibility("default"))) const struct pl_backend *
-pidlock_backend_v1(const struct pl_backend_host *host);
-
-const struct pl_backend *pidlock_backend_v1(const struct pl_backend_host *host)
-{
-	if (!host || host->abi != PL_BACKEND_ABI)
-		return NULL;
-	pl_host = host;
-	return &pg_backend;
-}

@@ -34,6 +34,30 @@
 
 const struct pl_backend_host *pl_host;
 
+__attribute__((visibility("default"))) const struct pl_backend *
+pidlock_backend_v1(const struct pl_backend_host *host);
+
+/* The one exported symbol (backend.h): the core's table in, ours out. */
+const struct pl_backend *pidlock_backend_v1(const struct pl_backend_host *host)
+{
+	if (!host || host->abi != PL_BACKEND_ABI)
+		return NULL;
+	pl_host = host;
+	return &pl_backend_table;
+}
+
+int64_t pl_name_key(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 offset basis */
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ULL; /* FNV-1a 64 prime */
+	}
+	int64_t k;
+	memmove(&k, &h, sizeof(k)); /* two's complement reinterpretation */
+	return k;
+}
+
 /* ---- the URI as messages show it ---- */
 
 /* 1 if the query parameter q (up to e) is the password: libpq percent-decodes a

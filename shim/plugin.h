@@ -19,8 +19,18 @@
 #define PL_KA_COUNT 3
 #define PL_USER_TIMEOUT_MS 5000
 
-/* What the core lent this plugin (set by its entry point). */
+/* What the core lent this plugin (set by its entry point, plugin.c). */
 extern const struct pl_backend_host *pl_host;
+
+/* Each backend's table, which the one exported symbol, pidlock_backend_v1
+ * (plugin.c), returns. Hidden, as everything but that symbol. */
+extern const struct pl_backend pl_backend_table;
+
+/* The lock's key: FNV-1a 64 of the name's bytes (offset basis
+ * 0xcbf29ce484222325, prime 0x100000001b3), read as a signed 64-bit number.
+ * PostgreSQL locks it; MySQL shows it in status and hashes long names with
+ * it (docs/cluster.md). */
+int64_t pl_name_key(const char *name);
 
 /* The URI as shown in messages into out: user:password@ becomes user@, and
  * every query parameter whose key is "password" (compared without case,
