@@ -53,8 +53,7 @@ cleanup() {
 	[ -z "${HOLDER:-}" ] || kill -KILL "$HOLDER" 2>/dev/null || true
 	sh "$SERVER" stop "$TMP/srv" "$PORT" 2>/dev/null || true
 	[ -z "$PART" ] || ip netns exec "$NS_S" sh "$SERVER" stop "$PART" "$PART_PORT" 2>/dev/null || true
-	[ -z "$NS_C" ] || ip netns delete "$NS_C" 2>/dev/null || true
-	[ -z "$NS_S" ] || ip netns delete "$NS_S" 2>/dev/null || true
+	[ -z "$NS_S" ] || sh "$ROOT/scripts/netns-pair.sh" down "$NS_S" "$NS_C"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -99,17 +98,8 @@ if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
 	echo "partition: skipped (needs root and ip netns)"
 	exit 0
 fi
-NS_S="plms$$" NS_C="plmc$$"
-ip netns add "$NS_S" || { NS_S=""; echo "partition: skipped (ip netns unavailable)"; exit 0; }
-ip netns add "$NS_C"
-ip link add "ms$$" type veth peer name "mc$$"
-ip link set "ms$$" netns "$NS_S"
-ip link set "mc$$" netns "$NS_C"
-ip -n "$NS_S" addr add 192.0.2.1/24 dev "ms$$"
-ip -n "$NS_C" addr add 192.0.2.2/24 dev "mc$$"
-for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_S" link set "ms$$" up
-ip -n "$NS_C" link set "mc$$" up
+NS_S="plms$$" NS_C="plmc$$" # set first: cleanup removes what up made
+sh "$ROOT/scripts/netns-pair.sh" up "$NS_S" "$NS_C" || { echo "partition: skipped (ip netns unavailable)"; exit 0; }
 PART=$TMP/part
 mkdir "$PART"
 ip netns exec "$NS_S" env "$LISTEN=192.0.2.1" "$TRUST=192.0.2.0/24" sh "$SERVER" start "$PART" "$PART_PORT"
@@ -117,8 +107,7 @@ echo "$backend: partition (holder and server in two network namespaces, blackhol
 for run in 1 2 3; do
 	URI=$(uri 192.0.2.1 "$PART_PORT" "part$run")
 	OBS=$(obs "$PART" "$PART_PORT" "part$run")
-	ip -n "$NS_C" route del blackhole 192.0.2.1/32 2>/dev/null || true
-	ip -n "$NS_S" route del blackhole 192.0.2.2/32 2>/dev/null || true
+	sh "$ROOT/scripts/netns-pair.sh" heal "$NS_S" "$NS_C"
 	ip netns exec "$NS_C" env PIDLOCK_FILE="$URI" LD_PRELOAD="$SHIM" sleep 300 &
 	HOLDER=$!
 	for _ in $(seq 200); do
@@ -126,8 +115,7 @@ for run in 1 2 3; do
 		sleep 0.05
 	done
 	sleep $((run * 3)) # the cut lands at different points of the keepalive cycles
-	ip -n "$NS_C" route add blackhole 192.0.2.1/32
-	ip -n "$NS_S" route add blackhole 192.0.2.2/32
+	sh "$ROOT/scripts/netns-pair.sh" cut "$NS_S" "$NS_C"
 	t0=$(date +%s%N)
 	dead=never taken=never
 	for _ in $(seq 900); do

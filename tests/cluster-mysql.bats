@@ -26,14 +26,13 @@ BE_FREE_BOUND=15
 BE_PART_PORT=3306
 # The server's keepalive (10 s, then 4 probes 5 s apart) ends the holder's
 # session some 30 s after the cut; the observer's try every 5 s adds to it.
-BE_PART_LIMIT=90
-# The cut comes as soon as the holder is seen, as for PostgreSQL. Until the
-# plugin acknowledged GET_LOCK's result at once (TCP_QUICKACK), a cut inside
-# the client's delayed-ACK window (up to some 200 ms) left the server
-# retransmitting its reply for tcp_retries2 (about 15 min) instead of
+# The partition case cuts as soon as the holder is seen, as for PostgreSQL.
+# Until the plugin acknowledged GET_LOCK's result at once (TCP_QUICKACK), a
+# cut inside the client's delayed-ACK window (up to some 200 ms) left the
+# server retransmitting its reply for tcp_retries2 (about 15 min) instead of
 # probing: MariaDB cannot set TCP_USER_TIMEOUT per session as the PostgreSQL
 # backend does. Half of the immediate cuts hit that window (2026-12-01).
-BE_PART_ACKED=0
+BE_PART_LIMIT=90
 
 setup_file() { cluster_setup_file; }
 teardown_file() { cluster_teardown_file; }

@@ -24,7 +24,6 @@ BE_LIB_MSG='libpq \(libpq\.so\.5, Debian package libpq5\)'
 BE_FREE_BOUND=10
 BE_PART_PORT=5432
 BE_PART_LIMIT=60
-BE_PART_ACKED=0
 
 setup_file() { cluster_setup_file; }
 teardown_file() { cluster_teardown_file; }

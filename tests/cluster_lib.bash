@@ -18,8 +18,6 @@
 #   BE_FREE_BOUND    seconds within which a kill -9'd holder's lock is free
 #   BE_PART_PORT     the server's port in the partition's network namespace
 #   BE_PART_LIMIT    seconds the partition case waits for the observer at most
-#   BE_PART_ACKED    1: cut only once the server's replies to the holder are
-#                    all acknowledged (see tests/cluster-mysql.bats), 0: at once
 #   BASE             the URI without #NAME (set by the file's setup, before
 #                    cluster_setup), and BAD/BAD_SHOWN: an unreachable server's
 #                    URI with a password and a connect timeout, and how
@@ -75,8 +73,7 @@ cluster_teardown() {
 	# The partition's server first: its directory is under $T.
 	[ -z "$PART_DIR" ] || be_partition_stop "$PART_DIR" || true
 	common_teardown
-	[ -z "$NETNS_C" ] || ip netns delete "$NETNS_C" 2>/dev/null || true
-	[ -z "$NETNS_S" ] || ip netns delete "$NETNS_S" 2>/dev/null || true
+	[ -z "$NETNS_S" ] || sh "$ROOT/scripts/netns-pair.sh" down "$NETNS_S" "$NETNS_C"
 }
 
 # The holder's session on the server, from pidlock status --json (empty if none).
@@ -322,22 +319,11 @@ cl_case_library_missing() {
 cl_case_partition() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
 	command -v ip >/dev/null || skip "ip (iproute2) not installed"
-	NETNS_S="pls$$" NETNS_C="plc$$"
-	ip netns add "$NETNS_S" 2>/dev/null || {
-		NETNS_S=""
-		skip "ip netns unavailable here"
-	}
-	ip netns add "$NETNS_C"
-	ip link add "vs$$" type veth peer name "vc$$"
-	ip link set "vs$$" netns "$NETNS_S"
-	ip link set "vc$$" netns "$NETNS_C"
-	ip -n "$NETNS_S" addr add 192.0.2.1/24 dev "vs$$"
-	ip -n "$NETNS_C" addr add 192.0.2.2/24 dev "vc$$"
-	for ns in "$NETNS_S" "$NETNS_C"; do
-		ip -n "$ns" link set lo up
-	done
-	ip -n "$NETNS_S" link set "vs$$" up
-	ip -n "$NETNS_C" link set "vc$$" up
+	local st=0
+	NETNS_S="pls$$" NETNS_C="plc$$" # set first: teardown removes what up made
+	sh "$ROOT/scripts/netns-pair.sh" up "$NETNS_S" "$NETNS_C" || st=$?
+	[ "$st" -ne 69 ] || skip "ip netns unavailable here"
+	[ "$st" -eq 0 ] || fail "scripts/netns-pair.sh up: status $st"
 	PART_DIR="$T/server"
 	mkdir "$PART_DIR"
 	be_partition_start "$PART_DIR"
@@ -347,12 +333,8 @@ cl_case_partition() {
 	wait_until "\"\$PIDLOCK\" status --json \"\$OBS\" | grep -q '\"pid\":$BG_PID,'" 15 ||
 		fail "the holder never took the lock: $(cat "$T/holder.out")"
 	run -75 ip netns exec "$NETNS_S" env PIDLOCK_FILE="$OBS" LD_PRELOAD="$SHIM" true
-	if [ "$BE_PART_ACKED" = 1 ]; then
-		wait_until server_acked 5 || fail "the server's last reply to the holder is never acknowledged"
-	fi
 	# Cut the traffic both ways: neither side gets an error, only silence.
-	ip -n "$NETNS_C" route add blackhole 192.0.2.1/32
-	ip -n "$NETNS_S" route add blackhole 192.0.2.2/32
+	sh "$ROOT/scripts/netns-pair.sh" cut "$NETNS_S" "$NETNS_C"
 	start=$(date +%s%N)
 	dead="" taken=""
 	for _ in $(seq $((BE_PART_LIMIT * 10))); do # 0.1 s steps, plus the attempts
@@ -374,14 +356,6 @@ cl_case_partition() {
 	[ "$dead" -lt "$taken" ] || fail "the observer took the lock ($taken ms) before the holder died ($dead ms)"
 	holder_status 1
 	assert_equal "$HST" 157
-}
-
-# True when no socket of the partition's server has data that its peer has
-# not acknowledged (ss: Send-Q is 0 on every connection to its port).
-server_acked() {
-	local q
-	q=$(ip netns exec "$NETNS_S" ss -tnH "( sport = :$BE_PART_PORT )" | awk '$3 != 0')
-	[ -z "$q" ]
 }
 
 cl_case_plugin_mapped() {
