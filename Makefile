@@ -37,7 +37,7 @@ PLUGIN_LIBS :=
 else
 PLATFORM := linux
 LIBNAME := libpidlock.so
-SHLIB_FLAGS := -shared -Wl,-z,defs -Wl,--version-script=shim/exports.map
+SHLIB_FLAGS := -shared -Wl,-z,defs -Wl,--version-script=shim/lib/exports.map
 PLUGIN_SUFFIX := .so
 # A plugin exports its one entry symbol (hidden visibility does the rest).
 PLUGIN_FLAGS := -shared -Wl,-z,defs
@@ -47,37 +47,41 @@ LIBDL := -ldl
 PLUGIN_LIBS := -ldl -pthread
 endif
 
+# The sources, by product (docs/DESIGN.md, "Products and folders"):
+#   shim/core/    the lock core, linked into the library and the command
+#   shim/lib/     the preloaded library only: constructor and wrappers
+#   shim/cmd/     the pidlock command only
+#   shim/plugins/ the cluster backends, one shared object each
+# scripts/check-layout.sh checks that no folder includes what it must not.
 # Linux's /proc parsers are a file of their own, shared with the fuzzers.
-PLATFORM_SRC = shim/platform_$(PLATFORM).c $(if $(filter linux,$(PLATFORM)),shim/procparse.c)
-CORE := shim/msg.c shim/token.c shim/pidfile.c shim/config.c shim/lock.c shim/handover.c shim/holder.c shim/backend.c $(PLATFORM_SRC)
-SHIM_SRC := $(CORE) shim/preload.c shim/interpose.c
-# Cluster backends (shim/backend.h): one shared object each, beside the
+PLATFORM_SRC = shim/core/platform_$(PLATFORM).c $(if $(filter linux,$(PLATFORM)),shim/core/procparse.c)
+CORE := shim/core/msg.c shim/core/token.c shim/core/pidfile.c shim/core/config.c shim/core/lock.c \
+	shim/core/handover.c shim/core/holder.c shim/core/backend.c $(PLATFORM_SRC)
+SHIM_SRC := $(CORE) shim/lib/preload.c shim/lib/interpose.c
+# Cluster backends (shim/core/backend.h): one shared object each, beside the
 # library, opened with dlopen only for a PIDLOCK_FILE of their scheme. Each
 # links what all plugins share (plugin.c) and msg.c for its messages, and
 # nothing else of the core.
 BACKENDS := postgresql mysql
 PLUGINS := $(patsubst %,$(BUILD)/pidlock-%$(PLUGIN_SUFFIX),$(BACKENDS))
-PLUGIN_COMMON := shim/plugin.c shim/msg.c
-# Every plugin source (print-sources): pidlock-B is shim/backend_B.c + PLUGIN_COMMON.
-PLUGIN_SRC := $(patsubst %,shim/backend_%.c,$(BACKENDS)) $(PLUGIN_COMMON)
-CLI_SRC := $(CORE) shim/cli.c
-HDR := $(wildcard shim/*.h)
-# The command alone reads ELF headers: which library fits the program (issue 14).
-CLI_SRC += shim/elf.c
-# pidlock check: will the library enter a program (issue 15).
-CLI_SRC += shim/check.c
-# Finding COMMAND and the library that fits it: run and check both ask.
-CLI_SRC += shim/find.c
+PLUGIN_COMMON := shim/plugins/plugin.c shim/core/msg.c
+# Every plugin source (print-sources): pidlock-B is shim/plugins/B.c + PLUGIN_COMMON.
+PLUGIN_SRC := $(patsubst %,shim/plugins/%.c,$(BACKENDS)) $(PLUGIN_COMMON)
+# The command: the core, then its own files: the subcommands, the ELF
+# reader (which library fits the program), pidlock check, finding COMMAND and
+# its library, and whether the library can enter a program at all.
+CLI_SRC := $(CORE) shim/cmd/cli.c shim/cmd/elf.c shim/cmd/check.c shim/cmd/find.c shim/cmd/reach_$(PLATFORM).c
+HDR := $(wildcard shim/*/*.h)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
 
 all: $(BUILD)/$(LIBNAME) $(BUILD)/pidlock $(PLUGINS)
 
-$(BUILD)/$(LIBNAME): $(SHIM_SRC) $(HDR) shim/exports.map | $(BUILD)
+$(BUILD)/$(LIBNAME): $(SHIM_SRC) $(HDR) shim/lib/exports.map | $(BUILD)
 	$(CC) $(PL_CFLAGS) $(CFLAGS) $(SHLIB_FLAGS) $(LDFLAGS) -o $@ $(SHIM_SRC) $(LIBDL)
 
-$(BUILD)/pidlock-%$(PLUGIN_SUFFIX): shim/backend_%.c $(PLUGIN_COMMON) $(HDR) | $(BUILD)
-	$(CC) $(PL_CFLAGS) $(CFLAGS) $(PLUGIN_FLAGS) $(LDFLAGS) -o $@ shim/backend_$*.c $(PLUGIN_COMMON) $(PLUGIN_LIBS)
+$(BUILD)/pidlock-%$(PLUGIN_SUFFIX): shim/plugins/%.c $(PLUGIN_COMMON) $(HDR) | $(BUILD)
+	$(CC) $(PL_CFLAGS) $(CFLAGS) $(PLUGIN_FLAGS) $(LDFLAGS) -o $@ shim/plugins/$*.c $(PLUGIN_COMMON) $(PLUGIN_LIBS)
 
 # The command bakes in the version, the multiarch name and, as its last
 # resort, PREFIX's library folder: a change of any of them must rebuild it,
@@ -87,7 +91,7 @@ $(BUILD)/config.stamp: FORCE | $(BUILD)
 		echo 'PL_LIBDIR=$(PL_LIBDIR) VERSION=$(VERSION) MULTIARCH=$(MULTIARCH)' > $@
 
 $(BUILD)/pidlock: $(CLI_SRC) $(HDR) $(BUILD)/config.stamp | $(BUILD)
-	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -DPL_COMMAND -DPL_VERSION='"$(VERSION)"' \
+	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -DPL_VERSION='"$(VERSION)"' \
 		-DPL_MULTIARCH='"$(MULTIARCH)"' -DPL_LIBDIR='"$(PL_LIBDIR)"' -o $@ $(CLI_SRC) $(LIBDL)
 
 $(BUILD)/libempty.so: tests/empty.c | $(BUILD)

@@ -10,14 +10,13 @@
  *
  * cli.c is included to reach its static functions; its main is renamed.
  * stdout and stderr are closed by fuzz.sh (-close_fd_mask=3).
- *
- * fuzz-cflags: -DPL_COMMAND (cli.c as the command builds it)
  */
 #define main pl_cli_main
-#include "../shim/cli.c" /* NOLINT(bugprone-suspicious-include): its static parsers */
-#include "../shim/elf.c" /* NOLINT(bugprone-suspicious-include): the ELF parser cli.c calls */
-#include "../shim/check.c" /* NOLINT(bugprone-suspicious-include): pidlock check, which main calls */
-#include "../shim/find.c" /* NOLINT(bugprone-suspicious-include): COMMAND and its library */
+#include "../shim/cmd/cli.c" /* NOLINT(bugprone-suspicious-include): its static parsers */
+#include "../shim/cmd/elf.c" /* NOLINT(bugprone-suspicious-include): the ELF parser cli.c calls */
+#include "../shim/cmd/check.c" /* NOLINT(bugprone-suspicious-include): pidlock check, which main calls */
+#include "../shim/cmd/find.c" /* NOLINT(bugprone-suspicious-include): COMMAND and its library */
+#include "../shim/cmd/reach_linux.c" /* NOLINT(bugprone-suspicious-include): plat_unreachable */
 #undef main
 
 #include <stdint.h>
@@ -51,7 +50,7 @@ static void fuzz_elf(const uint8_t *data, size_t size)
 		abort();
 	const char *why = plat_unreachable(path);
 	/* Anything shorter than an ELF header (52 bytes for a 32-bit one, 64
-	 * for a 64-bit one: shim/elf.c reads both) is not judged static. */
+	 * for a 64-bit one: shim/cmd/elf.c reads both) is not judged static. */
 	size_t header = size > 4 && data[4] == 1 ? 52 : 64;
 	if (why && size < header)
 		abort();

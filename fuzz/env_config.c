@@ -2,7 +2,7 @@
  *
  *   selector 0: pl_env_scan + pl_config_load + pl_resolve_path (including
  *               the cluster URI display of the PostgreSQL backend's resolve,
- *               backend_postgresql.c) on a whole environment
+ *               shim/plugins/postgresql.c) on a whole environment
  *   selector 1: the PIDLOCK_EXEC token: pl_token_parse, and pl_token_format
  *   read back (token.c)
  *   selector 2: removing PIDLOCK_EXEC from the environment and scanning again
@@ -12,9 +12,9 @@
  * constructor stays inert because the fuzzer runs without PIDLOCK_FILE.
  * Messages go to stderr, which fuzz.sh closes (-close_fd_mask=3).
  */
-#include "../shim/preload.c" /* NOLINT(bugprone-suspicious-include): its static parsers */
-#include "../shim/backend_postgresql.c" /* NOLINT(bugprone-suspicious-include): its resolve */
-#include "../shim/plugin.c" /* NOLINT(bugprone-suspicious-include): what the plugin links */
+#include "../shim/lib/preload.c" /* NOLINT(bugprone-suspicious-include): its static parsers */
+#include "../shim/plugins/postgresql.c" /* NOLINT(bugprone-suspicious-include): its resolve */
+#include "../shim/plugins/plugin.c" /* NOLINT(bugprone-suspicious-include): what the plugin links */
 
 #include <stdint.h>
 #include <stdlib.h>

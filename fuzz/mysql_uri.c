@@ -1,4 +1,4 @@
-/* libFuzzer harness: the MySQL backend's URI (backend_mysql.c).
+/* libFuzzer harness: the MySQL backend's URI (shim/plugins/mysql.c).
  *
  * The input, after "mysql://", is a whole PIDLOCK_FILE value: resolve runs
  * pl_uri_display (plugin.c) and parse_uri, the hand-written parser that
@@ -7,8 +7,9 @@
  * non-empty display; the display's user part carries no password; parse_uri accepts only ports 1-65535 and timeouts 1-3600;
  * server_name never gives more than 64 characters. No connection is made.
  */
-#include "../shim/backend_mysql.c" /* NOLINT(bugprone-suspicious-include): its static parser */
-#include "../shim/plugin.c" /* NOLINT(bugprone-suspicious-include): what the plugin links */
+#include "../shim/plugins/mysql.c" /* NOLINT(bugprone-suspicious-include): its static parser */
+#include "../shim/plugins/plugin.c" /* NOLINT(bugprone-suspicious-include): what the plugin links */
+#include "../shim/core/core.h" /* the host table the core lends a plugin */
 
 #include <stdint.h>
 

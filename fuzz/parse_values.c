@@ -5,7 +5,7 @@
  * result is checked against what the parser promises, so a wrong answer is a
  * crash too, not only a memory error.
  */
-#include "pidlock.h"
+#include "../shim/core/core.h"
 
 #include <signal.h>
 #include <stdint.h>

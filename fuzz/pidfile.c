@@ -6,7 +6,7 @@
  * reads the PID file. A reference parser states the contract: exactly
  * digits then a newline in the first 31 bytes, value 1..2^31-1 (0 otherwise).
  */
-#include "pidlock.h"
+#include "../shim/core/core.h"
 
 #include <stdint.h>
 #include <stdlib.h>

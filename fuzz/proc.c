@@ -1,4 +1,4 @@
-/* libFuzzer harness: the /proc parsers (shim/procparse.c), which the
+/* libFuzzer harness: the /proc parsers (shim/core/procparse.c), which the
  * library calls on what it reads from /proc/PID/stat and /proc/stat (start
  * time, parent), /proc/locks ("is it locked"), /proc/PID/fdinfo/N ("does
  * this descriptor hold the flock") and /proc/PID/cmdline (messages). They
@@ -8,7 +8,7 @@
  * "STAT\0PROCSTAT" (the two files); for /proc/locks, bytes 1-6 are the
  * device and inode looked for.
  */
-#include "pidlock.h"
+#include "../shim/core/core.h"
 
 #include <stdint.h>
 #include <stdio.h>

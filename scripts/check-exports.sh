@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fails if the library exports any symbol beyond the interposed functions,
-# which are listed once: the global names of shim/exports.map (the version
+# which are listed once: the global names of shim/lib/exports.map (the version
 # script the library is linked with); or a cluster plugin (the further
 # arguments) anything but its entry point.
 #   sh scripts/check-exports.sh LIBRARY [PLUGIN]...
@@ -15,7 +15,7 @@ for plugin in "$@"; do
 	fi
 	echo "check-exports: $plugin exports only pidlock_backend_v1"
 done
-map="$(dirname "$0")/../shim/exports.map"
+map="$(dirname "$0")/../shim/lib/exports.map"
 allowed=$(sed -e 's,/\*.*\*/,,g' "$map" | awk '/global:/ { on = 1; next } /local:/ { on = 0 } on' |
 	tr ';' '\n' | tr -d ' \t' | grep -v '^$' | tr '\n' ' ')
 [ -n "$allowed" ] || { echo "check-exports: no global names found in $map" >&2; exit 1; }
@@ -30,4 +30,4 @@ if [ -n "$bad" ]; then
 	echo "check-exports: $lib exports more than the interposed functions:$bad" >&2
 	exit 1
 fi
-echo "check-exports: $lib exports only the interposed functions (shim/exports.map)"
+echo "check-exports: $lib exports only the interposed functions (shim/lib/exports.map)"

@@ -2,7 +2,7 @@
 # Fails if the core library imports a dynamic symbol that LIST does not name.
 # Every import is a lookup the loader may make in every process the library
 # enters, and a part of the C library the core depends on; backends keep
-# theirs in their plugin (shim/backend.h). Adding one is a decision: list it
+# theirs in their plugin (shim/core/backend.h). Adding one is a decision: list it
 # in scripts/imports.txt (one name a line, no version) in the same change.
 #   sh scripts/check-imports.sh build/libpidlock.so scripts/imports.txt
 set -eu

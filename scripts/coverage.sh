@@ -28,7 +28,7 @@ mode=${1:-}
 
 if [ "$mode" != report ]; then
 	# PL_COVERAGE: the library writes its counts before _exit and exec too
-	# (shim/interpose.c), which would otherwise lose them.
+	# (shim/lib/interpose.c), which would otherwise lose them.
 	flags="-O0 -g --coverage -DPL_COVERAGE"
 	# The helpers are not measured, and one copied setuid (cli.bats) could
 	# not write root's count files anyway.

@@ -43,7 +43,7 @@ CORE=$(mkvar CORE)
 [ -n "$CORE" ] || { echo "fuzz: make gave no CORE list" >&2; exit 1; }
 # The Makefile's warnings (WARN), so the harnesses are held to the same.
 WARN=$(mkvar WARN)
-CFLAGS="-g -O1 ${WARN:--std=c11 -Wall -Wextra -Werror} -D_GNU_SOURCE -Ishim"
+CFLAGS="-g -O1 ${WARN:--std=c11 -Wall -Wextra -Werror} -D_GNU_SOURCE"
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 if [ $# -gt 0 ]; then
@@ -59,7 +59,7 @@ for name in $names; do
 		echo "fuzz: no harness $src" >&2
 		exit 1
 	}
-	included=$(sed -n 's|^#include "\.\./\(shim/[a-z_]*\.c\)".*|\1|p' "$src")
+	included=$(sed -n 's|^#include "\.\./\(shim/[a-z]*/[a-z_]*\.c\)".*|\1|p' "$src")
 	# Extra flags a harness asks for in a " * fuzz-cflags: FLAGS (why)" line.
 	extra=$(sed -n 's|^ \* fuzz-cflags: \([^(]*\).*|\1|p' "$src")
 	objs=""

@@ -1,5 +1,6 @@
 #!/bin/sh
 # Static checks, each of which must report nothing:
+#   layout     scripts/check-layout.sh: which folder of shim/ includes what
 #   cppcheck   on shim/, tests/helpers/ and fuzz/ (warning, performance,
 #              portability), suppressions only in scripts/cppcheck.supp,
 #              each with its reason
@@ -20,23 +21,26 @@ need shellcheck shellcheck
 
 status=0
 
+echo "lint: layout"
+sh scripts/check-layout.sh || status=1
+
 echo "lint: cppcheck"
 # Every configuration of the #ifdefs is checked (Linux and macOS branches).
 # shellcheck disable=SC2046 # file lists are meant to split
 if ! cppcheck --enable=warning,performance,portability --error-exitcode=1 --std=c11 \
-	--inline-suppr --suppressions-list=scripts/cppcheck.supp --quiet -Ishim \
-	$(ls shim/*.c tests/helpers/*.c fuzz/*.c 2>/dev/null); then
+	--inline-suppr --suppressions-list=scripts/cppcheck.supp --quiet \
+	$(ls shim/*/*.c tests/helpers/*.c fuzz/*.c 2>/dev/null); then
 	status=1
 fi
 
 echo "lint: clang-tidy"
-# macOS's platform file needs macOS headers; the rest is checked as built on
-# Linux, the command's parts (PL_COMMAND) included.
-for f in shim/*.c fuzz/*.c; do
+# macOS's platform files need macOS headers; the rest is checked as built on
+# Linux.
+for f in shim/*/*.c fuzz/*.c; do
 	case $f in
-	*/platform_darwin.c) continue ;;
+	*_darwin.c) continue ;;
 	esac
-	if ! clang-tidy --quiet "$f" -- -std=c11 -D_GNU_SOURCE -DPL_COMMAND -Ishim 2>/dev/null; then
+	if ! clang-tidy --quiet "$f" -- -std=c11 -D_GNU_SOURCE 2>/dev/null; then
 		status=1
 	fi
 done

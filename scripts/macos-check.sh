@@ -104,8 +104,8 @@ export ZIG_GLOBAL_CACHE_DIR ZIG_LOCAL_CACHE_DIR
 srcs=$(make -s --no-print-directory print-sources PLATFORM=darwin) || die "make print-sources failed"
 LIB_SRC=$(printf '%s\n' "$srcs" | sed -n 's/^LIB_SRC=//p')
 CLI_SRC=$(printf '%s\n' "$srcs" | sed -n 's/^CLI_SRC=//p')
-# The cluster backends, a plugin each (shim/backend.h), as on Linux:
-# pidlock-B.dylib (shim/backend_B.c + PLUGIN_COMMON) beside the library.
+# The cluster backends, a plugin each (shim/core/backend.h), as on Linux:
+# pidlock-B.dylib (shim/plugins/B.c + PLUGIN_COMMON) beside the library.
 PLUGIN_SRC=$(printf '%s\n' "$srcs" | sed -n 's/^PLUGIN_SRC=//p')
 BACKENDS=$(printf '%s\n' "$srcs" | sed -n 's/^BACKENDS=//p')
 PLUGIN_COMMON=$(printf '%s\n' "$srcs" | sed -n 's/^PLUGIN_COMMON=//p')
@@ -114,7 +114,6 @@ if [ -z "$LIB_SRC" ] || [ -z "$CLI_SRC" ] || [ -z "$PLUGIN_SRC" ] || [ -z "$BACK
 fi
 # shellcheck disable=SC2086 # the lists are words, one file each
 ALL_SRC=$(printf '%s\n' $LIB_SRC $CLI_SRC $PLUGIN_SRC | sort -u | tr '\n' ' ')
-TWICE="shim/platform_darwin.c"
 
 # The Makefile's warnings, plus what macOS needs: _DARWIN_C_SOURCE (the
 # default on macOS unless a file asks for strict POSIX, which hides flock,
@@ -128,7 +127,7 @@ missing=""
 for f in $ALL_SRC; do
 	[ -f "$f" ] || missing="$missing $f"
 done
-[ -f shim/pidlock.h ] || die "shim/pidlock.h is missing: nothing can compile"
+[ -f shim/core/pidlock.h ] || die "shim/core/pidlock.h is missing: nothing can compile"
 
 # True when every file given exists and compiled for the current target.
 can_link() {
@@ -142,7 +141,7 @@ can_link() {
 	return 0
 }
 
-obj_of() { # shim/lock.c -> build/macos/TARGET/obj/lock.o
+obj_of() { # shim/core/lock.c -> build/macos/TARGET/obj/lock.o (basenames are unique)
 	b=${2##*/}
 	printf '%s/obj/%s.o' "$1" "${b%.c}"
 }
@@ -158,29 +157,17 @@ for target in $TARGETS; do
 		[ -f "$f" ] || continue
 		o=$(obj_of "$out" "$f")
 		extra=""
-		# The macOS file must define exactly what pidlock.h declares: a
+		# The macOS files must define exactly what the headers declare: a
 		# renamed plat_* function would otherwise surface only at link time.
-		[ "$f" != shim/platform_darwin.c ] || extra=-Wmissing-prototypes
+		case $f in
+		*_darwin.c) extra=-Wmissing-prototypes ;;
+		esac
 		# shellcheck disable=SC2086 # CFLAGS_MAC and extra are lists of flags
 		if "$ZIG" cc -target "$target" $CFLAGS_MAC $extra \
 			-DPL_LIBDIR="\"$PREFIX/lib/pidlock\"" -c -o "$o" "$f"; then
 			say "   compiled $f"
 		else
 			say "   FAILED   $f"
-			bad="$bad $f"
-		fi
-	done
-	# Files that carry code for the command only (PL_COMMAND: the platform
-	# file's plat_unreachable) are compiled a second time for it, as the
-	# Makefile does.
-	for f in $TWICE; do
-		[ -f "$f" ] || continue
-		# shellcheck disable=SC2086 # CFLAGS_MAC is a list of flags
-		if "$ZIG" cc -target "$target" $CFLAGS_MAC -DPL_COMMAND \
-			-c -o "$out/obj/$(basename "$f" .c)_cmd.o" "$f"; then
-			say "   compiled $f (command)"
-		else
-			say "   FAILED   $f (command)"
 			bad="$bad $f"
 		fi
 	done
@@ -205,13 +192,7 @@ for target in $TARGETS; do
 	# shellcheck disable=SC2086 # CLI_SRC is a list of files
 	if can_link $CLI_SRC; then
 		objs=""
-		for f in $CLI_SRC; do
-			o=$(obj_of "$out" "$f")
-			case " $TWICE " in
-			*" $f "*) o=$out/obj/$(basename "$f" .c)_cmd.o ;;
-			esac
-			objs="$objs $o"
-		done
+		for f in $CLI_SRC; do objs="$objs $(obj_of "$out" "$f")"; done
 		# shellcheck disable=SC2086 # objs is a list of files
 		if "$ZIG" cc -target "$target" -o "$out/pidlock" $objs; then
 			cli=built
@@ -223,9 +204,9 @@ for target in $TARGETS; do
 	fi
 	for b in $BACKENDS; do
 		# shellcheck disable=SC2086 # PLUGIN_COMMON is a list of files
-		can_link "shim/backend_$b.c" $PLUGIN_COMMON || continue
+		can_link "shim/plugins/$b.c" $PLUGIN_COMMON || continue
 		objs=""
-		for f in "shim/backend_$b.c" $PLUGIN_COMMON; do objs="$objs $(obj_of "$out" "$f")"; done
+		for f in "shim/plugins/$b.c" $PLUGIN_COMMON; do objs="$objs $(obj_of "$out" "$f")"; done
 		# shellcheck disable=SC2086 # objs is a list of files
 		if "$ZIG" cc -target "$target" -dynamiclib -o "$out/pidlock-$b.dylib" $objs; then
 			say "   linked   $out/pidlock-$b.dylib"

@@ -277,7 +277,7 @@ if [ -n "$errors" ]; then
 fi
 # Any loss record (even "still reachable") whose allocation stack passes
 # through our code: the library or the command, by object or source file.
-srcs=$(for f in shim/*.c; do basename "$f" .c; done | paste -sd'|' -)
+srcs=$(for f in shim/*/*.c; do basename "$f" .c; done | paste -sd'|' -)
 ours=$(awk -v srcs="$srcs" '
 	BEGIN { ours = "libpidlock|/pidlock\\)|[( ](" srcs ")\\.c:[0-9]+\\)" }
 	/loss record/ { rec = $0; keep = 1; next }

@@ -73,7 +73,7 @@ install -d "$root/DEBIAN" "$root/usr/bin" "$lib" "$doc" "$root/usr/share/man/man
 install -m 0755 "$build/pidlock" "$root/usr/bin/pidlock"
 install -m 0644 "$build/libpidlock.so" "$lib/libpidlock.so"
 # The cluster backends beside the library, where the library looks for them
-# (shim/backend.c); libpq and libmariadb are opened by the plugins, so no
+# (shim/core/backend.c); libpq and libmariadb are opened by the plugins, so no
 # Depends (Suggests, in packaging/control).
 install -m 0644 "$build/pidlock-postgresql.so" "$lib/pidlock-postgresql.so"
 install -m 0644 "$build/pidlock-mysql.so" "$lib/pidlock-mysql.so"

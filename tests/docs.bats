@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The variable names live once, in the PL_VARIABLES table of shim/pidlock.h
+# The variable names live once, in the PL_VARIABLES table of shim/core/pidlock.h
 # (an X-macro the code iterates). The README and the man page must list
 # exactly those: every variable a user sets, and no PIDLOCK_* name the
 # library does not know (PIDLOCK_TEST_* are the test suite's own).
@@ -9,7 +9,7 @@ load test_helper
 # The names in the X(NAME, field) entries of one table macro of pidlock.h.
 table_names() {
 	awk -v m="#define $1(X)" 'index($0, m) == 1 { on = 1 } on { print } on && !/\\$/ { exit }' \
-		"$ROOT/shim/pidlock.h" | grep -o 'X([A-Z_]*,' | sed 's/^X(/PIDLOCK_/; s/,$//' | sort -u
+		"$ROOT/shim/core/pidlock.h" | grep -o 'X([A-Z_]*,' | sed 's/^X(/PIDLOCK_/; s/,$//' | sort -u
 }
 
 # The PIDLOCK_* names a document mentions (man page escapes '-' and '_' alike).

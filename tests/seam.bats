@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The seam between the lock core and the cluster backends (shim/backend.h):
+# The seam between the lock core and the cluster backends (shim/core/backend.h):
 # the core library carries no backend's code and imports only what the local
 # lock needs; a backend is a plugin beside it, opened only for a URI of its
 # scheme. No server is needed here: an unreachable one (127.0.0.1:1, refused

@@ -8,7 +8,7 @@
 #ifndef PIDLOCK_PLUGIN_H
 #define PIDLOCK_PLUGIN_H
 
-#include "backend.h"
+#include "../core/backend.h"
 
 /* ---- client-side dead-peer detection (seconds): the client always gives
  * up before the server does. Dead after at most IDLE + INTERVAL * COUNT s

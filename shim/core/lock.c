@@ -5,7 +5,7 @@
  * flock locks belong to the open file description, so the lock lives exactly
  * as long as some descriptor of ours (or a fork copy's) is open.
  */
-#include "pidlock.h"
+#include "core.h"
 #include "sys.h"
 
 #include <errno.h>

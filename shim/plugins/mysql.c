@@ -37,7 +37,7 @@
  * defaults, so docs/cluster.md says what to set on the server.
  */
 #include "plugin.h"
-#include "sys.h"
+#include "../core/sys.h"
 
 #include <limits.h>
 #include <netinet/in.h>

@@ -4,8 +4,9 @@
  * destructors, and the kernel's release of the descriptor is the real release.
  * The exit path only tidies (hands the file on, or removes it while locked).
  */
-#include "backend.h"
-#include "sys.h"
+#include "../core/backend.h"
+#include "../core/sys.h"
+#include "lib.h"
 
 #include <errno.h>
 #include <stdio.h>

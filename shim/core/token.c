@@ -12,7 +12,7 @@
  * adopts the descriptor only after checking it against the process, the
  * file and the lock itself.
  */
-#include "pidlock.h"
+#include "core.h"
 
 static size_t put_unsigned(char *dst, unsigned long long v)
 {

@@ -3,7 +3,7 @@
  * loader can preload. Shared by cli.c and check.c, so neither calls into
  * the other.
  */
-#include "pidlock.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <limits.h>

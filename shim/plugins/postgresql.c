@@ -33,7 +33,7 @@
  * side is asked, per session, to give up later (SV_* below).
  */
 #include "plugin.h"
-#include "sys.h"
+#include "../core/sys.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * socket's owner instead (backend.h); these functions dispatch on the
  * lock's kind.
  */
-#include "pidlock.h"
+#include "core.h"
 #include "sys.h"
 
 #include <errno.h>

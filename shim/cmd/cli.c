@@ -5,7 +5,8 @@
  * lock is held before exec, which also guards programs the shim cannot enter
  * (static binaries, setuid programs): their inherited descriptor keeps it.
  */
-#include "backend.h"
+#include "../core/backend.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>

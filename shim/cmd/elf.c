@@ -13,7 +13,7 @@
  * glibc-built library's libc.so.6 to itself, and the program dies before
  * main). Neither may happen silently under `pidlock run`.
  */
-#include "pidlock.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
  * overflow checks: strtod would accept "inf", "nan", "1e3" and hex, which are
  * all refused.
  */
-#include "pidlock.h"
+#include "core.h"
 #include "sys.h"
 
 #include <errno.h>

@@ -13,6 +13,7 @@
  * library (glibc 2.34 and later, musl, macOS).
  */
 #include "backend.h"
+#include "core.h"
 
 #include <dlfcn.h>
 

@@ -4,8 +4,8 @@
  * or the descriptor is not involved, it goes straight to the real function.
  * Nothing here allocates: exec wrappers may run in a vfork() child.
  */
-#include "pidlock.h"
-#include "sys.h"
+#include "../core/sys.h"
+#include "lib.h"
 
 #include <errno.h>
 #include <fcntl.h>

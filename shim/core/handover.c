@@ -25,7 +25,7 @@
  * anything another process can hold; concurrent leavers are reconciled by
  * looking again (step 4), not by taking turns.
  */
-#include "pidlock.h"
+#include "core.h"
 #include "sys.h"
 
 #include <errno.h>

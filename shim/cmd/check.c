@@ -21,7 +21,7 @@
  * Every static name here starts with ck_: the fuzzing harness includes
  * cli.c and this file in one translation unit.
  */
-#include "pidlock.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -5,7 +5,7 @@
  * check by PID alone). Before naming or signalling a process we check that it
  * really holds the lock on this inode (platform layer).
  */
-#include "pidlock.h"
+#include "core.h"
 #include "sys.h"
 
 #include <errno.h>

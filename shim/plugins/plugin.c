@@ -18,7 +18,7 @@
  * PL_LOCK_PLUGIN): after a fork it still names the parent; daemon() moves it.
  */
 #include "plugin.h"
-#include "sys.h"
+#include "../core/sys.h"
 
 #include <dlfcn.h>
 #include <errno.h>

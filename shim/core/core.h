@@ -1,157 +1,12 @@
-/* pidlock: the types and functions the parts share, and every PIDLOCK_* name.
- *
- * Data flows one way: the environment becomes a configuration (config.c), the
- * configuration drives the lock core (lock.c), the lock core asks about other
- * processes (holder.c, on top of platform_*.c), and the interposition layer
- * (interpose.c) only keeps the lock alive across what the program does next.
- * preload.c is the constructor that glues them; cli.c is the command.
+/* pidlock: the core's interface for the library (shim/lib) and the command
+ * (shim/cmd): the exec token, the parsers, the lock, the PID file, the
+ * hand-over, the holders and the platform. Plugins never include it: they see
+ * pidlock.h, backend.h and sys.h only (scripts/check-layout.sh).
  */
-#ifndef PIDLOCK_H
-#define PIDLOCK_H
+#ifndef PIDLOCK_CORE_H
+#define PIDLOCK_CORE_H
 
-#include <limits.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <sys/types.h>
-
-#ifndef PL_VERSION /* the Makefile passes the VERSION file's */
-#define PL_VERSION "unknown"
-#endif
-
-/* Every PIDLOCK_* variable, once: X(NAME, field of struct pl_env). The code
- * reaches a name as PL_ENV(NAME); config.c's scanner, the command's clean-up
- * and the fuzzers iterate the table; tests/docs.bats checks that the README and
- * pidlock(1) list exactly these. The user sets the first nine (pidlock(1),
- * ENVIRONMENT). pidlock sets the last two: HELD replaces FILE in the instance's
- * environment once the lock is held, so that programs the instance starts see
- * no FILE and pass through with no system call (process scope) or keep the
- * inherited descriptor (tree scope); it has the same length as FILE so the swap
- * never needs memory. EXEC is added only to the environment of an exec in the
- * same process: it tells the new image which descriptor already holds the lock
- * (token.c). */
-#define PL_USER_VARIABLES(X)                                                                       \
-	X(FILE, file) X(MODE, mode) X(TIMEOUT, timeout) X(SIGNAL, signal) X(EXIT_CODE, exit_code)  \
-	X(SCOPE, scope) X(ON_ERROR, on_error) X(QUIET, quiet) X(VERBOSE, verbose)
-#define PL_OWN_VARIABLES(X) X(HELD, held) X(EXEC, exec)
-#define PL_VARIABLES(X) PL_USER_VARIABLES(X) PL_OWN_VARIABLES(X)
-#define PL_ENV(NAME) "PIDLOCK_" #NAME
-
-/* Exit statuses (pidlock(1), EXIT STATUS; sysexits.h values). */
-#define PL_EX_USAGE 64
-#define PL_EX_TEMPFAIL 75 /* default PIDLOCK_EXIT_CODE */
-#define PL_EX_OSERR 71
-#define PL_EX_CANTCREAT 73
-#define PL_EX_CONFIG 78
-
-#define PL_FOREVER (-1LL) /* timeout: no limit */
-
-/* In the order config.c's words list them. */
-enum pl_mode { PL_MODE_FAIL, PL_MODE_WAIT, PL_MODE_REPLACE };
-enum pl_scope { PL_SCOPE_PROCESS, PL_SCOPE_TREE };
-
-struct pl_config {
-	const char *file;       /* value of PIDLOCK_FILE as given */
-	char path[PATH_MAX];    /* resolved path of the PID file */
-	size_t private_dir;     /* >0: path's first that many bytes are /tmp/pidlock-UID,
-				 * created (0700) and checked when the lock is taken */
-	enum pl_mode mode;
-	long long timeout_ns;   /* PL_FOREVER, or nanoseconds */
-	int signo;
-	int exit_code;
-	enum pl_scope scope;
-	int on_error_run;
-	int quiet;
-	int verbose;
-};
-
-/* What kind of lock a struct pl_lock holds, set when it is taken (or
- * adopted); every place that treats the kinds differently looks here. */
-enum pl_lock_kind {
-	PL_LOCK_FILE,  /* an flock on a PID file: the file's line names the instance */
-	PL_LOCK_PLUGIN /* a backend's session socket (backend.h): its owner names it */
-};
-
-/* The one lock this process holds (or -1). */
-struct pl_lock {
-	int fd;
-	dev_t dev;
-	ino_t ino;
-	enum pl_lock_kind kind;
-};
-
-/* The backend a PIDLOCK_FILE value names by its URI scheme ("postgresql",
- * whose plugin is pidlock-postgresql.so, or "mysql"; see backend.h), or NULL for a
- * local file. Inline and without libc: it runs on every start. */
-static inline const char *pl_backend_name(const char *file)
-{
-	/* Arrays, not pointers: a table of pointers costs a relocation per
-	 * entry in every file that includes this, at every load, even inert
-	 * (measured: with 4 entries, 24 more relocations and 326 more
-	 * instructions on the inert path than this). */
-	static const struct {
-		char scheme[14], name[11];
-	} schemes[] = {
-	    {"postgresql://", "postgresql"},
-	    {"postgres://", "postgresql"},
-	    {"mysql://", "mysql"},
-	    {"mariadb://", "mysql"},
-	};
-	if (!file)
-		return NULL;
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		const char *s = file, *p = schemes[i].scheme;
-		while (*p && *s == *p) {
-			s++;
-			p++;
-		}
-		if (!*p)
-			return schemes[i].name;
-	}
-	return NULL;
-}
-
-/* 1 if file names a cluster (plugin) lock rather than a PID file. */
-static inline int pl_is_cluster(const char *file)
-{
-	return pl_backend_name(file) != NULL;
-}
-
-/* strlen without a libc call: on the start-up path each distinct libc
- * function costs a lazy symbol resolution (see sys.h). */
-static inline size_t pl_len(const char *s)
-{
-	size_t n = 0;
-	/* The empty asm keeps GCC from turning the loop back into strlen. */
-	while (s[n]) {
-		n++;
-		__asm__("" : "+r"(n));
-	}
-	return n;
-}
-
-/* memmove without a libc call, for the short strings of the start-up path
- * (the same reason as pl_len). Overlap only with dst < src. */
-static inline void pl_copy(char *dst, const char *src, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		dst[i] = src[i];
-		__asm__("" : "+r"(i));
-	}
-}
-
-/* ---- msg.c: one-line messages on stderr, no stdio, no allocation ---- */
-struct pl_msg {
-	char buf[1024];
-	size_t len;
-};
-void pl_msg_init(struct pl_msg *m); /* starts with "pidlock: " */
-void pl_msg_path(struct pl_msg *m, const char *path, const char *what); /* "pidlock: PATH: WHAT" */
-void pl_msg_str(struct pl_msg *m, const char *s);
-void pl_msg_strn(struct pl_msg *m, const char *s, size_t n);
-void pl_msg_num(struct pl_msg *m, long long v);
-void pl_msg_secs(struct pl_msg *m, long long ns); /* "1.5" */
-void pl_msg_send(struct pl_msg *m);                 /* adds '\n', writes, keeps errno */
-size_t pl_fmt_num(char *dst, long long v);          /* decimal, returns length */
+#include "pidlock.h"
 
 /* ---- token.c: the exec token, PIDLOCK_EXEC=PID:FD:DEV:INO:SHARED ---- */
 struct pl_token {
@@ -202,7 +57,6 @@ int pl_fail(struct pl_msg *m, const struct pl_config *cfg, int status);
 /* Takes the lock as cfg says (fail, wait, replace). Returns 0 when held,
  * PL_HELD_ELSEWHERE when another instance keeps it (exit with cfg->exit_code),
  * or a setup-error exit status; a line has been printed unless quiet. */
-#define PL_HELD_ELSEWHERE (-1)
 int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_t self);
 /* ---- pidfile.c: the PID file's format, "PID\n", in one place ---- */
 /* Writes "PID\n" (or, for a plugin's lock, the socket's owner); old_size is
@@ -290,9 +144,6 @@ long long plat_now_ns(void); /* monotonic clock */
 int plat_is_locked(int fd, dev_t dev, ino_t ino);
 /* Absolute path of the running executable into buf; length or 0. */
 size_t plat_self_exe(char *buf, size_t n);
-/* The command only: why the library cannot enter the program at path
- * (setuid, static, SIP...), as the end of a sentence, or NULL. */
-const char *plat_unreachable(const char *path);
 
 /* ---- procparse.c (Linux): /proc files' text, parsed without I/O ---- */
 /* Field N (3 and up) of /proc/PID/stat as a decimal, or -1. */
@@ -309,15 +160,7 @@ int pl_proc_fdinfo_holds(const char *info);
  * trailing NULs dropped, terminated); returns the new length. */
 size_t pl_proc_cmdline(char *buf, size_t len);
 
-/* The command's build: where `make install` put the library, tried last
- * (the Makefile's PL_LIBDIR), and Debian's platform name for the package's
- * folder (x86_64-linux-gnu, the Makefile's PL_MULTIARCH). */
-#ifndef PL_LIBDIR
-#define PL_LIBDIR "/usr/local/lib/pidlock"
-#endif
-#ifndef PL_MULTIARCH
-#define PL_MULTIARCH ""
-#endif
+
 /* Where the dynamic linker splits the preload list: a library path with one
  * of these cannot be preloaded at all (ld.so(8): "separated by spaces or
  * colons"; dyld splits DYLD_INSERT_LIBRARIES on colons only). */
@@ -335,25 +178,6 @@ size_t pl_proc_cmdline(char *buf, size_t len);
 #define PL_LIBNAME "libpidlock.so"
 #endif
 
-/* ---- preload.c / interpose.c: the one state of the shim in a process ---- */
-struct pl_state {
-	int active;            /* this process holds (a share of) the lock */
-	int shared;            /* fork copies or executed descendants may share it */
-	pid_t pid;             /* this process, as of the last interposed fork */
-	pid_t instance;        /* the process that took (or adopted) the lock */
-	int detached;          /* a fork copy that daemonised (setsid, daemon) */
-	int vforked;           /* vfork() was called: a child may share this memory */
-	pid_t child;           /* the last copy this process made (fork, clone...) */
-	int (*clone_fn)(void *); /* clone(): the child's function, run by ours */
-	void *clone_arg;
-	struct pl_lock lk;
-	struct pl_config cfg;
-	char held[sizeof(PL_ENV(HELD)) + PATH_MAX]; /* "PIDLOCK_HELD=path" */
-};
-extern struct pl_state pl_state;
-/* The exit path: tidy the file if this process is the one the state
- * describes (not a vfork child or a copy made behind our back). */
-void pl_release(void);
 
 /* The coverage build (scripts/coverage.sh, -DPL_COVERAGE) writes its counts
  * when a process exits; _exit and a successful exec skip that, so the paths
@@ -375,33 +199,5 @@ void __gcov_reset(void);
  * holder it descends from (DESIGN.md, guarantee 8). */
 int pl_is_ancestor(pid_t pid);
 
-/* ---- elf.c: what kind of program a file is (pidlock run; docs/platforms.md) ---- */
-struct pl_elf {
-	int is_elf;           /* 0: not ELF (a script, Mach-O) or damaged headers */
-	int elf_class;        /* 1: 32-bit, 2: 64-bit */
-	int big_endian;
-	unsigned int machine; /* e_machine: 62 x86_64, 183 aarch64... */
-	int dynamic;          /* names a loader (PT_INTERP); 0: static */
-	char interp[256];     /* that loader's path, or "" */
-};
-/* Reads path's ELF header and PT_INTERP: 0 (is_elf says whether it was ELF),
- * or -1 and errno when the file cannot be read. */
-int pl_elf_read(const char *path, struct pl_elf *e);
-int pl_elf_is_musl(const struct pl_elf *e); /* its loader is musl's */
-/* The folder name for libraries of e's machine ("arm64", "i386"...), or NULL. */
-const char *pl_elf_arch(const struct pl_elf *e);
-/* Same class, byte order and machine: one can preload a library of the other. */
-int pl_elf_same_machine(const struct pl_elf *a, const struct pl_elf *b);
-
-/* ---- cli.c and check.c: the command (DESIGN.md, Architecture) ---- */
-/* The library `pidlock run` preloads into prog (cli.c): 0 and its path in
- * out, else the exit status (126: none built for prog's loader or machine,
- * 71: none at all), with a message on stderr unless quiet. */
-int pl_find_library(const char *name, const char *prog, char *out, size_t n, int quiet);
-/* pidlock check -- COMMAND [ARG]...: will the library enter COMMAND? */
-int pl_cmd_check(int argc, char **argv);
-/* COMMAND as execvp would find it (a path with '/', else through PATH) into
- * out: 0, or an errno (ENOENT, EACCES, ENAMETOOLONG). find.c. */
-int pl_find_command(const char *cmd, char *out, size_t n);
 
 #endif

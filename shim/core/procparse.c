@@ -2,7 +2,7 @@
  * allocation, so that the fuzzers (fuzz/proc.c) call exactly the code the
  * library runs, and platform_linux.c only reads files and asks here.
  */
-#include "pidlock.h"
+#include "core.h"
 
 #include <string.h>
 #include <sys/sysmacros.h>
