@@ -923,6 +923,17 @@ refute_opened() {
 	assert_notes "$T" 1
 }
 
+# Sets $alive to how many of the PIDs given still run (zombies included:
+# they have not been reaped).
+alive_count() {
+	local p
+	alive=0
+	for p in "$@"; do
+		[ -d "/proc/$p" ] && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ] && alive=$((alive + 1))
+	done
+	return 0
+}
+
 # ---- stress with other users' locks (issue 11 acceptance; guarantees 1 and 12) ----
 
 # The instance for the stress tests: bash under the shim, which runs
@@ -970,7 +981,11 @@ write_stress_instance() {
 	barrier_open
 	# The winner runs external commands (fork + exec turns) until released.
 	wait_until 'count_notes "$T/m"; [ "$notes" -ge 1 ]' 30 || fail "no instance ran"
-	sleep 1
+	# The winner holds until every other starter has had its answer: a
+	# starter slowed down by the machine must still meet the held lock
+	# (releasing on a timer let a late one run, legitimately, after it).
+	wait_until 'alive_count "${pids[@]}"; [ "$alive" -le 1 ]' 120 ||
+		fail "$alive starters still running after 120 s"
 	touch "$T/release"
 	for id in "${pids[@]}"; do
 		st=0

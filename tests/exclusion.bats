@@ -145,7 +145,7 @@ bats_require_minimum_version 1.5.0
 		id=$!
 		track_pid "$id"
 		# The waiter blocks in flock (no polling) behind the holder.
-		wait_until "lock_waiter '$PF' $id" ||
+		wait_until "lock_waiter '$PF' $id" 30 ||
 			fail "round $r: instance $id is not blocked in flock on $PF"
 		touch "$T/go.$((r - 1))"
 		wait_status "$prev"
