@@ -3,8 +3,9 @@
 # in the copy, fork again, the grandchild executes the program, as
 # start-stop-daemon --background and daemonize do. Whichever comes first, the
 # launcher's exit or the daemon's exec, the program must keep the lock and the
-# file must name it (guarantee 6; tests/servers.bats has the real
-# start-stop-daemon).
+# file must name it, and no exec waits (guarantee 6; tests/servers.bats has
+# the real start-stop-daemon). A helper detached with one fork and setsid is
+# a program the instance runs.
 
 load test_helper
 
@@ -62,11 +63,40 @@ assert_daemon_holds() {
 	assert_daemon_holds
 }
 
-@test "launchers: a launcher that stays (1.5 s) while its detached child runs another program: the child does not take the lock" {
-	# The child has waited the bounded moment and left: it is a program the
-	# instance runs, as in process scope. The launcher keeps the lock.
+@test "launchers: a launcher that stays while its double-forked daemon runs: the daemon keeps the lock (it daemonised)" {
+	# fork, setsid, fork is how a program daemonises (start-stop-daemon,
+	# daemonize, Python's classic recipe): the daemon keeps the lock at its
+	# exec whatever its launcher does next, and nothing waits.
 	write_launcher
-	start_shim "$PYTHON" "$T/launcher.py" "$PLPROG" "$T/child" 1.5 stay >"$T/launcher.out" 2>&1 &
+	start_shim "$PYTHON" "$T/launcher.py" "$PLPROG" "$T/child" 0 stay >"$T/launcher.out" 2>&1 &
+	local l=$!
+	track_pid "$l"
+	wait_until "[ -s '$T/child' ] && [ -s '$T/launcher.out' ]" 10 || fail "nothing started"
+	DAEMON=$(cat "$T/child")
+	track_pid "$DAEMON"
+	assert_pidfile_is "$PF" "$l"
+	kill -TERM "$l"
+	wait "$l" || true
+	# The launcher died of SIGTERM (no exit path): the daemon holds the lock.
+	lock_is_held "$PF" || fail "the daemon does not hold the lock"
+	pl_shim "$PLPROG" exit 0
+	assert_status 75
+}
+
+@test "launchers: a launcher that stays while its single fork + setsid child runs another program: the child leaves at once" {
+	# One fork and a session of its own is how a program detaches a helper
+	# (Python's start_new_session=True): a program the instance runs, which
+	# in process scope neither holds nor waits for the lock.
+	cat >"$T/helper.py" <<-'PY'
+		import os, sys, time
+		pid = os.fork()
+		if pid == 0:
+		    os.setsid()
+		    os.execv(sys.argv[1], [sys.argv[1], "writepid", sys.argv[2], "sleep", "30"])
+		print(os.getpid(), flush=True)
+		time.sleep(30)
+	PY
+	start_shim "$PYTHON" "$T/helper.py" "$PLPROG" "$T/child" >"$T/launcher.out" 2>&1 &
 	local l=$!
 	track_pid "$l"
 	wait_until "[ -s '$T/child' ] && [ -s '$T/launcher.out' ]" 10 || fail "nothing started"
@@ -74,6 +104,6 @@ assert_daemon_holds() {
 	assert_pidfile_is "$PF" "$l"
 	kill -TERM "$l"
 	wait "$l" || true
-	# With the launcher gone, the child never held the lock: it is free.
-	wait_until "! lock_is_held '$PF'" 10 || fail "the detached child kept the lock"
+	# With the launcher gone, the helper never held the lock: it is free.
+	wait_until "! lock_is_held '$PF'" 10 || fail "the detached helper kept the lock"
 }

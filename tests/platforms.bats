@@ -532,6 +532,55 @@ stop_holder() {
 	refute_lock_held "$PF"
 }
 
+# Transparent interposition (guarantee 17; tests/interpose.bats on glibc):
+# every wrapper and scenario of tests/helpers/wraps.c gives the program the
+# same results with an empty library preloaded instead of ours, with ours
+# inert and holding the lock; and
+# the file goes only after a linked library's exit work (guarantee 13).
+check_differential() {
+	local way
+	for way in plain inert active; do
+		case $way in
+		plain) plat_cmd "$1" empty wraps all ;;
+		inert) PLAT_FILE='' plat_cmd "$1" shim wraps all ;;
+		active) plat_cmd "$1" shim wraps all ;;
+		esac
+		"${CMD[@]}" >"$T/$way" 2>&1 </dev/null 3>&- && echo 0 >>"$T/$way" || echo "$?" >>"$T/$way"
+	done
+	grep -q '^timer: fired once$' "$T/plain" || fail "$1: the plain run did not finish: $(cat "$T/plain")"
+	diff -u "$T/plain" "$T/inert" || fail "$1: inert differs"
+	diff -u "$T/plain" "$T/active" || fail "$1: active differs"
+	[ ! -e "$PF" ] || fail "$1: the PID file was left"
+}
+
+@test "musl: every wrapper, every scenario: the same results without the library, inert and holding the lock" {
+	check_differential musl
+}
+
+check_slow_exit() {
+	plat_cmd "$1" shim SLOWFINI_MARK="$T/mark" SLOWFINI_MS=3000 SLOWFINI_WHERE="$2" slowexit "$T/report"
+	plat_bg "$T/old.out"
+	local old=$H
+	wait_until "[ -e '$T/mark' ]" 20 || fail "$1: the library's exit work did not start: $(cat "$T/old.out")"
+	plat_cmd "$1" shim plprog exit 0
+	pl_run "${CMD[@]}"
+	assert_status 75
+	wait "$old" || fail "$1: the old instance failed: $(cat "$T/old.out")"
+	assert_released
+}
+
+@test "musl: while a linked library's destructor still runs, a new start is refused" {
+	check_slow_exit musl dtor
+}
+
+@test "musl: while an atexit handler a linked library registered still runs, a new start is refused" {
+	check_slow_exit musl atexit
+}
+
+@test "arm64: while a linked library's destructor still runs, a new start is refused" {
+	check_slow_exit arm64 dtor
+}
+
 @test "x86_64 and arm64 instances contend for one file: each refuses the other" {
 	glibc_holder
 	plat_refused "$H" arm64

@@ -1,7 +1,7 @@
 /* dlopener: a program that loads the shim with dlopen() after main has
  * changed its environment (tests/hardening.bats).
  *
- * dlopener LIB PIDFILE
+ * dlopener LIB PIDFILE [close]
  *   setenv()s PIDLOCK_FILE=PIDFILE and a few other names (the first new
  *   name makes glibc move the environment into a heap array of exactly the
  *   size it needs, so anything that reads past its end is caught by
@@ -11,7 +11,9 @@
  *     file yes|no    PIDFILE holds exactly "PID\n"
  *     locked yes|no  a lock attempt of our own on PIDFILE is refused
  *                    (EWOULDBLOCK): somebody, the shim, holds it
- *   and exits 0 (the shim's destructor tidies as at any exit).
+ *   and exits 0 (the shim's exit path tidies as at any exit). With "close",
+ *   it dlclose()s LIB first: the library must stay mapped for its exit
+ *   path (the library is linked with -z nodelete).
  *
  * Exit status 2: usage; 3: a system call failed; 5: dlopen failed.
  */
@@ -19,7 +21,7 @@
 #include <sys/file.h>
 
 #define HELPER_NAME "dlopener"
-#define HELPER_USAGE "dlopener LIB PIDFILE"
+#define HELPER_USAGE "dlopener LIB PIDFILE [close]"
 #include "common.h"
 
 int main(int argc, char **argv)
@@ -28,15 +30,18 @@ int main(int argc, char **argv)
 	ssize_t n;
 	int fd, file_ok = 0, locked = 0;
 
-	if (argc != 3)
+	if (argc != 3 && (argc != 4 || strcmp(argv[3], "close") != 0))
 		usage();
 	if (setenv("DLOPENER_A", "1", 1) != 0 || setenv("PIDLOCK_FILE", argv[2], 1) != 0 ||
 	    setenv("DLOPENER_B", "2", 1) != 0)
 		die("setenv");
-	if (dlopen(argv[1], RTLD_NOW | RTLD_GLOBAL) == NULL) {
+	void *lib = dlopen(argv[1], RTLD_NOW | RTLD_GLOBAL);
+	if (lib == NULL) {
 		fprintf(stderr, "%s: dlopen: %s\n", HELPER_NAME, dlerror());
 		return 5;
 	}
+	if (argc == 4 && dlclose(lib) != 0)
+		die("dlclose");
 	snprintf(want, sizeof(want), "%ld\n", (long)getpid());
 	fd = open(argv[2], O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
