@@ -37,7 +37,9 @@ PLUGIN_LIBS :=
 else
 PLATFORM := linux
 LIBNAME := libpidlock.so
-SHLIB_FLAGS := -shared -Wl,-z,defs -Wl,--version-script=shim/lib/exports.map
+# -z nodelete: a program that dlopen()s the library and dlclose()s it must
+# not unmap the exit path it registered (shim/lib/state.c, pl_arm_exit).
+SHLIB_FLAGS := -shared -Wl,-z,defs -Wl,-z,nodelete -Wl,--version-script=shim/lib/exports.map
 PLUGIN_SUFFIX := .so
 # A plugin exports its one entry symbol (hidden visibility does the rest).
 PLUGIN_FLAGS := -shared -Wl,-z,defs
@@ -57,7 +59,7 @@ endif
 PLATFORM_SRC = shim/core/platform_$(PLATFORM).c $(if $(filter linux,$(PLATFORM)),shim/core/procparse.c)
 CORE := shim/core/msg.c shim/core/token.c shim/core/pidfile.c shim/core/config.c shim/core/lock.c \
 	shim/core/handover.c shim/core/holder.c shim/core/backend.c $(PLATFORM_SRC)
-SHIM_SRC := $(CORE) shim/lib/preload.c shim/lib/interpose.c
+SHIM_SRC := $(CORE) shim/lib/state.c shim/lib/preload.c shim/lib/interpose.c
 # Cluster backends (shim/core/backend.h): one shared object each, beside the
 # library, opened with dlopen only for a PIDLOCK_FILE of their scheme. Each
 # links what all plugins share (plugin.c) and msg.c for its messages, and
@@ -101,7 +103,18 @@ $(BUILD)/helpers/%: tests/helpers/%.c tests/helpers/common.h | $(BUILD)
 	@mkdir -p $(BUILD)/helpers
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
-helpers: $(HELPERS) $(BUILD)/libempty.so
+# A library a test program links (DT_NEEDED), and that program: the exit
+# order of linked libraries (tests/interpose.bats). tests/helpers/lib/ is
+# outside the one-file-one-program rule above.
+$(BUILD)/helpers/libslowfini.so: tests/helpers/lib/slowfini.c | $(BUILD)
+	@mkdir -p $(BUILD)/helpers
+	$(CC) $(WARN) -D_GNU_SOURCE -fPIC -shared $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/helpers/slowexit: tests/helpers/lib/slowexit.c $(BUILD)/helpers/libslowfini.so
+	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD)/helpers -lslowfini \
+		-Wl,-rpath,'$$ORIGIN'
+
+helpers: $(HELPERS) $(BUILD)/libempty.so $(BUILD)/helpers/slowexit
 
 $(BUILD):
 	mkdir -p $(BUILD)

@@ -72,15 +72,19 @@ int pl_looks_like_pid_file(int fd, off_t size);
  * daemon), or 0. */
 void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared,
 	     pid_t child);
-/* An exec in a process that shares the lock with fork copies. If may_keep
- * and the file names this process, it is an exec of the instance itself and
- * keeps the lock (returns 1). Otherwise, in process scope, the process
- * leaves the holders as an exiting one does (hands the name on, or removes
- * the file if it was the last) and its share is closed (returns 0).
- * launcher: for a daemonised copy, the original instance, whose exit the
- * exec waits for a moment while the file still names it; else 0. */
-int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int may_keep,
-		 pid_t child, pid_t launcher);
+/* An exec in a process that shares the lock with fork copies. In process
+ * scope, keep (decided by the library: an exec of the instance itself, a
+ * daemon's) keeps the share (returns 1); otherwise the process leaves the
+ * holders as an exiting one does (hands the name on, or removes the file if
+ * it was the last) and its share is closed (returns 0). In tree scope
+ * nobody leaves; 1 if the file names this process. */
+int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int keep,
+		 pid_t child);
+/* The process the file names announces that its exit has begun, in the
+ * lock's shared file offset (handover.c says why); pl_leaving reads who
+ * last did, or 0. */
+void pl_mark_leaving(const struct pl_lock *lk, pid_t self);
+pid_t pl_leaving(const struct pl_lock *lk);
 /* 1 if the path still names the locked inode. */
 int pl_path_is_lock(const char *path, const struct pl_lock *lk);
 

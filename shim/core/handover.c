@@ -105,24 +105,26 @@ static int reopen(const struct pl_config *cfg, const struct pl_lock *lk, int *wr
 	return fd;
 }
 
-/* The name the file gives, for an exec that may keep the lock if it names
- * this process. A daemonised copy (fork, setsid, fork) that executes while
- * the file still names the original instance, its launcher, is racing that
- * launcher's exit: start-stop-daemon --background, daemonize and the like
- * exit right after forking, and their exit hands the name on to the
- * daemon. Wait for that hand-over, a bounded moment (500 ms), instead of
- * taking the daemon for a program the instance runs; a launcher that stays
- * (it started a detached helper) keeps its name, and the helper leaves. */
-static pid_t awaited_name(const struct pl_lock *lk, pid_t self, pid_t launcher)
+/* "I am leaving" where every copy can see it without memory of its own: the
+ * offset of the lock's open file description, which all copies share and
+ * which nothing else uses (the PID line is read and written with pread and
+ * pwrite at offset 0). Each holder that shares the lock sets it to its PID
+ * when its exit begins; when that is the process the file names, a detached
+ * copy executing at that moment knows it is what remains of the instance
+ * (shim/lib/state.c, keeps_at_exec), without waiting for anything. One lseek
+ * each, on those paths only. */
+void pl_mark_leaving(const struct pl_lock *lk, pid_t self)
 {
-	pid_t named = pl_read_pid(lk);
-	if (launcher <= 0 || named != launcher)
-		return named;
-	for (int i = 0; i < 50 && named != self; i++) {
-		pl_nap_ms(10);
-		named = pl_read_pid(lk);
-	}
-	return named;
+	if (lk->kind == PL_LOCK_FILE)
+		(void)pl_lseek(lk->fd, (off_t)self, SEEK_SET);
+}
+
+pid_t pl_leaving(const struct pl_lock *lk)
+{
+	if (lk->kind != PL_LOCK_FILE)
+		return 0;
+	off_t off = pl_lseek(lk->fd, 0, SEEK_CUR);
+	return off > 0 && off <= 0x7fffffff ? (pid_t)off : 0;
 }
 
 /* In detail. Copies of the instance share the lock (one open file description:
@@ -144,30 +146,26 @@ static pid_t awaited_name(const struct pl_lock *lk, pid_t self, pid_t launcher)
  *     other in step 1, so look again (no longer holding: the name is only
  *     corrected toward a process that does hold) and write the name anew.
  * exiting: keep the lock of step 3 until the process is gone, so that no new
- * instance starts while the rest of its exit runs.
- * may_keep: an exec that may keep the lock if the file names this process
- * (an exec of the instance itself); returns 1 when it does. */
-static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self,
-			int may_keep, int exiting, pid_t child, pid_t launcher)
+ * instance starts while the rest of its exit runs. */
+static void leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self,
+			 int exiting, pid_t child)
 {
-	if (may_keep && awaited_name(lk, self, launcher) == self)
-		return 1;
 	if (lk->kind == PL_LOCK_PLUGIN) { /* the server frees the lock with the session */
 		pl_close(lk->fd);
-		return 0;
+		return;
 	}
 	name_successor(cfg, lk, lk->fd, self, child);
 	int writable, fd = reopen(cfg, lk, &writable);
 	pl_close(lk->fd);
 	if (fd < 0)
-		return 0;
+		return;
 	if (pl_flock(fd, LOCK_EX | LOCK_NB) == 0) {
 		if (pl_path_is_lock(cfg->path, lk)) {
 			pl_unlink(cfg->path);
 			say_released(cfg, self);
 		}
 		if (exiting)
-			return 0; /* released by the kernel at the very end */
+			return; /* released by the kernel at the very end */
 	} else if (writable) {
 		for (int i = 0; i < 3; i++) {
 			pid_t named = pl_read_pid_once(fd);
@@ -177,17 +175,19 @@ static int leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, p
 		}
 	}
 	pl_close(fd);
-	return 0;
 }
 
-int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int may_keep,
-		 pid_t child, pid_t launcher)
+int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int keep,
+		 pid_t child)
 {
 	/* Tree scope: every executed program keeps its inherited share, so
 	 * nobody leaves; only the new image's knowledge of it is at stake. */
 	if (cfg->scope == PL_SCOPE_TREE)
 		return pl_read_pid(lk) == self;
-	return leave_shared(cfg, lk, self, may_keep, 0, child, launcher);
+	if (keep)
+		return 1;
+	leave_shared(cfg, lk, self, 0, child);
+	return 0;
 }
 
 void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int shared,
@@ -196,7 +196,7 @@ void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, 
 	if (lk->kind == PL_LOCK_PLUGIN) /* the server frees it with the session, at death */
 		return;
 	if (shared) {
-		leave_shared(cfg, lk, self, 0, 1, child, 0);
+		leave_shared(cfg, lk, self, 1, child);
 		return;
 	}
 	/* Remove only while still locked and only the inode we locked: a waiter

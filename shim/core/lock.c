@@ -230,7 +230,7 @@ int pl_path_is_lock(const char *path, const struct pl_lock *lk)
 
 /* Set by the handler when a SIGALRM that is not our own timer's arrives
  * during a timed wait (kill -ALRM from outside): it is delivered again, to
- * the program's own disposition, once the wait is over. */
+ * the program's own disposition, at once. */
 static volatile sig_atomic_t foreign_alarm;
 
 static void on_alarm(int sig, siginfo_t *si, void *ctx)
@@ -248,13 +248,53 @@ static void on_alarm(int sig, siginfo_t *si, void *ctx)
 #endif
 }
 
+/* What the program had before a timed wait: SIGALRM's action, the signal
+ * mask, and its ITIMER_REAL (alarm(), setitimer()), which it may have
+ * inherited across exec (`alarm 2; exec prog`). */
+struct alarm_saved {
+	struct pl_sigaction action;
+	sigset_t mask;
+	long long due;      /* when its timer falls due (monotonic ns), or 0: none */
+	long long interval; /* and then every this often (ns), or 0 */
+};
+
+/* SIGALRM is blocked while this runs: delivers one SIGALRM exactly as the
+ * program would have had it (its action, its mask: the default action ends
+ * the process, an ignored one is dropped, a blocked one stays pending), then
+ * puts ours back. */
+static void deliver_to_program(const struct alarm_saved *p, const struct sigaction *ours)
+{
+	sigset_t blocked;
+	pl_sigaction_set(SIGALRM, &p->action);
+	pl_raise(SIGALRM); /* pending: SIGALRM is blocked here */
+	sigprocmask(SIG_SETMASK, &p->mask, &blocked);
+	sigprocmask(SIG_SETMASK, &blocked, NULL);
+	sigaction(SIGALRM, ours, NULL);
+}
+
+static void set_timer(long long ns, long long interval_ns)
+{
+	struct itimerval it;
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = (time_t)(ns / 1000000000LL);
+	it.it_value.tv_usec = (suseconds_t)(ns % 1000000000LL / 1000);
+	if (ns > 0 && !it.it_value.tv_sec && !it.it_value.tv_usec)
+		it.it_value.tv_usec = 1; /* due now: as soon as possible, not never */
+	it.it_interval.tv_sec = (time_t)(interval_ns / 1000000000LL);
+	it.it_interval.tv_usec = (suseconds_t)(interval_ns % 1000000000LL / 1000);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
 /* flock(LOCK_EX) that gives up after timeout_ns: the waiter sleeps in the
  * kernel and is woken the moment the holder's descriptor goes away, with no
- * polling interval. SIGALRM only bounds the wait; it repeats every 100 ms so
- * an alarm that lands just before flock() enters the kernel cannot make us
- * block forever. The program's handler, mask and timer are restored: an
- * inherited timer keeps its schedule (less the time we waited; one already
- * due fires at once), and a SIGALRM sent from outside is not swallowed. */
+ * polling interval. SIGALRM only bounds the wait; ours repeats every 100 ms
+ * so that one landing just before flock() enters the kernel cannot make us
+ * block forever. The program keeps what it had (DESIGN.md, guarantee 17):
+ * SIGALRM stays blocked except inside flock(); the program's own timer is
+ * taken over and, when it falls due during the wait, delivered then with the
+ * program's action and mask (`alarm 2; exec prog` still dies at 2 s, status
+ * 142), as is a SIGALRM sent from outside; afterwards its action is put back
+ * *before* its timer is re-armed on its own schedule, and the mask last. */
 static int flock_timed(int fd, long long timeout_ns)
 {
 	int r;
@@ -265,56 +305,64 @@ static int flock_timed(int fd, long long timeout_ns)
 		return r;
 	}
 	long long start = plat_now_ns(), deadline = start + timeout_ns;
-	struct sigaction sa;
-	struct pl_sigaction old_sa;
-	struct itimerval it, old_it;
-	int timer_saved = 0; /* old_it holds the program's timer */
-	sigset_t set, old_set;
-	memset(&old_it, 0, sizeof(old_it));
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_alarm;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
+	struct alarm_saved prog;
+	struct sigaction ours;
+	struct itimerval old_it, none;
+	sigset_t alrm;
+	memset(&ours, 0, sizeof(ours));
+	ours.sa_sigaction = on_alarm;
+	ours.sa_flags = SA_SIGINFO;
+	sigemptyset(&ours.sa_mask);
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
 	foreign_alarm = 0;
-	pl_sigaction_get(SIGALRM, &old_sa);
-	sigaction(SIGALRM, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGALRM);
-	sigprocmask(SIG_UNBLOCK, &set, &old_set);
+	sigprocmask(SIG_BLOCK, &alrm, &prog.mask);
+	pl_sigaction_get(SIGALRM, &prog.action);
+	sigaction(SIGALRM, &ours, NULL);
+	memset(&none, 0, sizeof(none));
+	setitimer(ITIMER_REAL, &none, &old_it);
+	prog.due = 0;
+	prog.interval = (long long)old_it.it_interval.tv_sec * 1000000000LL +
+			(long long)old_it.it_interval.tv_usec * 1000LL;
+	if (old_it.it_value.tv_sec || old_it.it_value.tv_usec)
+		prog.due = start + (long long)old_it.it_value.tv_sec * 1000000000LL +
+			   (long long)old_it.it_value.tv_usec * 1000LL;
 	for (;;) {
-		long long left = deadline - plat_now_ns();
-		if (left <= 0 || foreign_alarm) {
+		long long now = plat_now_ns();
+		if (foreign_alarm) {
+			foreign_alarm = 0;
+			deliver_to_program(&prog, &ours);
+			continue;
+		}
+		if (prog.due && now >= prog.due) {
+			prog.due = prog.interval ? prog.due + prog.interval : 0;
+			deliver_to_program(&prog, &ours);
+			continue;
+		}
+		if (now >= deadline) {
 			r = flock(fd, LOCK_EX | LOCK_NB);
 			break;
 		}
-		memset(&it, 0, sizeof(it));
-		it.it_value.tv_sec = (time_t)(left / 1000000000LL);
-		it.it_value.tv_usec = (suseconds_t)(left % 1000000000LL / 1000 + 1);
-		it.it_interval.tv_usec = 100000;
-		setitimer(ITIMER_REAL, &it, timer_saved ? NULL : &old_it);
-		timer_saved = 1;
+		long long wake = prog.due && prog.due < deadline ? prog.due : deadline;
+		set_timer(wake - now, 100000000LL);
+		sigprocmask(SIG_UNBLOCK, &alrm, NULL);
 		r = flock(fd, LOCK_EX);
 		int err = errno;
-		memset(&it, 0, sizeof(it));
-		setitimer(ITIMER_REAL, &it, NULL);
+		sigprocmask(SIG_BLOCK, &alrm, NULL);
+		set_timer(0, 0);
 		errno = err;
 		if (r == 0 || errno != EINTR)
 			break;
 	}
 	int err = errno;
-	if (old_it.it_value.tv_sec || old_it.it_value.tv_usec) {
-		long long due = (long long)old_it.it_value.tv_sec * 1000000000LL +
-				(long long)old_it.it_value.tv_usec * 1000LL - (plat_now_ns() - start);
-		if (due < 1000)
-			due = 1000; /* already due: fire now, to the program's handler */
-		old_it.it_value.tv_sec = (time_t)(due / 1000000000LL);
-		old_it.it_value.tv_usec = (suseconds_t)(due % 1000000000LL / 1000);
-		setitimer(ITIMER_REAL, &old_it, NULL);
-	}
-	pl_sigaction_set(SIGALRM, &old_sa);
-	if (foreign_alarm) /* pending until the mask below lets it through */
+	/* Blocked still: the program's action first, then its timer (due now:
+	 * at once), then its mask, which lets a pending one through. */
+	pl_sigaction_set(SIGALRM, &prog.action);
+	if (prog.due)
+		set_timer(prog.due - plat_now_ns() > 0 ? prog.due - plat_now_ns() : 1, prog.interval);
+	if (foreign_alarm)
 		pl_raise(SIGALRM);
-	sigprocmask(SIG_SETMASK, &old_set, NULL);
+	sigprocmask(SIG_SETMASK, &prog.mask, NULL);
 	errno = err;
 	return r;
 }

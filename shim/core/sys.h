@@ -128,6 +128,10 @@ static inline int pl_unlink(const char *path)
 {
 	return (int)pl_sc(SYS_unlinkat, AT_FDCWD, path, 0);
 }
+static inline off_t pl_lseek(int fd, off_t off, int whence)
+{
+	return (off_t)pl_sc(SYS_lseek, fd, off, whence);
+}
 /* The library's one way to close a descriptor of its own: a call to
  * close() from inside the library binds to the exported wrapper
  * (interpose.c), which keeps the lock from the program's close(), would
@@ -225,6 +229,7 @@ static inline int pl_sigaction_ignore(int sig, struct pl_sigaction *old)
 #define pl_flock flock
 #define pl_pwrite pwrite
 #define pl_unlink unlink
+#define pl_lseek lseek
 #define pl_close close /* dyld never interposes an image's own calls */
 #ifdef __linux__
 #define pl_sc syscall

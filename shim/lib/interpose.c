@@ -1,8 +1,17 @@
-/* exec, fork, close and kin: keep the descriptor alive, and out of children.
+/* SPDX-License-Identifier: MIT */
+/* exec, fork, close and kin: hooks that keep the descriptor alive, and out
+ * of children. What a call means for the lock is decided by state.c; this
+ * file only catches the calls.
  *
- * Every wrapper starts with one test of pl_state.active; when pidlock is inert
- * or the descriptor is not involved, it goes straight to the real function.
- * Nothing here allocates: exec wrappers may run in a vfork() child.
+ * Every wrapper behaves for the program exactly as the C library's own: same
+ * return value, errno and signals, for every argument (DESIGN.md, guarantee
+ * 17; "What each wrapper changes" lists each wrapper, what it may change and
+ * its test). When pidlock is inert, or the descriptor is not involved, a
+ * wrapper goes straight to the real function after one test of
+ * pl_state.active. Nothing here allocates: exec wrappers may run in a vfork()
+ * child. The library never calls a C library function that may not exist
+ * (musl has no close_range): what it does itself, it does with the raw
+ * system call (sys.h).
  */
 #include "../core/sys.h"
 #include "lib.h"
@@ -10,12 +19,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <dlfcn.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
 
 /* The one platform difference of this file: how the real function is reached.
  * Linux: our symbol comes first in the global scope, the real one is the next
@@ -33,15 +42,16 @@
 	} pl_interpose_##name = {(const void *)(unsigned long)&WRAP(name),                         \
 				 (const void *)(unsigned long)&name};
 #else
-#include <dlfcn.h>
 #define PL_EXPORT __attribute__((visibility("default")))
 #define WRAP(name) name
 #define INTERPOSE(name)
 #define REAL(name) ((__typeof__(&name))next_symbol(&next_##name, #name))
 #define NEXT(name) static void *next_##name
 
-/* Fails loudly rather than calling through a null pointer: a missing libc
- * function here means the program cannot work as it expects. */
+/* The real function, looked up once. Only functions the program itself
+ * called are looked up (its call reached us, so its C library has them);
+ * still, a missing one fails loudly rather than call through a null
+ * pointer. */
 static void *next_symbol(void **slot, const char *name)
 {
 	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
@@ -63,7 +73,6 @@ static void *next_symbol(void **slot, const char *name)
 NEXT(close);
 NEXT(dup2);
 NEXT(dup3);
-NEXT(close_range);
 NEXT(closefrom);
 NEXT(fork);
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
@@ -71,8 +80,6 @@ NEXT(_Fork);
 #endif
 NEXT(daemon);
 NEXT(setsid);
-NEXT(_exit);
-NEXT(_Exit);
 NEXT(execve);
 NEXT(execvp);
 NEXT(execvpe);
@@ -109,25 +116,23 @@ static int move_lock_fd(void)
 	return 0;
 }
 
-/* A vfork() child shares our memory but has its own descriptor table: it
- * must neither move the lock in the parent's state nor change anything else
- * of it. Asked only on the rare paths that write the state. */
-static int in_foreign_child(void)
+/* dup2/dup3 of oldfd onto the lock's number: move the lock out of the way
+ * first, unless the call is going to fail without touching newfd (a bad
+ * oldfd, bad flags: the real call then says so). A child that shares our
+ * memory has a descriptor table of its own and must not move the lock in
+ * ours (pl_may_act asks the kernel who it is). */
+static int make_room(int oldfd, int newfd, int flags)
 {
-	return pl_getpid() != pl_state.pid;
-}
-
-/* dup2/dup3 onto the lock's number: move the lock out of the way first. */
-static int make_room(int oldfd, int newfd)
-{
-	if (oldfd == newfd || !is_lock_fd(newfd) || in_foreign_child())
+	if (oldfd == newfd || !is_lock_fd(newfd) || (flags & ~O_CLOEXEC) || !pl_may_act())
+		return 0;
+	if (pl_fcntl(oldfd, F_GETFD, 0) < 0)
 		return 0;
 	return move_lock_fd();
 }
 
 PL_EXPORT int WRAP(dup2)(int oldfd, int newfd)
 {
-	if (make_room(oldfd, newfd) < 0)
+	if (make_room(oldfd, newfd, 0) < 0)
 		return -1;
 	return REAL(dup2)(oldfd, newfd);
 }
@@ -136,33 +141,53 @@ INTERPOSE(dup2)
 #ifdef __linux__
 PL_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	if (make_room(oldfd, newfd) < 0)
+	if (make_room(oldfd, newfd, flags) < 0)
 		return -1;
 	return REAL(dup3)(oldfd, newfd, flags);
 }
 
 /* close_range() and closefrom() exist on Linux (glibc >= 2.34) and FreeBSD,
- * not on macOS. The raw system call, made without libc, cannot be seen here:
- * that is a documented limit. */
+ * not on macOS; musl has neither, yet its programs reach close_range through
+ * syscall(), so the library makes the system call itself. */
 #ifndef CLOSE_RANGE_CLOEXEC
-/* The kernel's value (include/uapi/linux/close_range.h, Linux 5.11): musl
- * 1.2.3 and glibc before 2.34 have no header that defines it, and a program
- * built against them may still pass it through a newer libc's close_range. */
+/* The kernel's values (include/uapi/linux/close_range.h, Linux 5.9, 5.11):
+ * musl 1.2.3 and glibc before 2.34 have no header that defines them. */
+#define CLOSE_RANGE_UNSHARE (1U << 1)
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
-PL_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* the same number on every architecture */
+#endif
+
+static long close_range_raw(unsigned int first, unsigned int last, unsigned int flags)
+{
+	return pl_sc(SYS_close_range, first, last, flags);
+}
+
+/* Splits the range around the lock. The kernel's own checks come first: a
+ * range it would refuse (first > last, unknown flags) goes to it whole, so
+ * that it refuses it. With the lock alone in the range, an empty range past
+ * any descriptor still does what CLOSE_RANGE_UNSHARE asks. */
+static long close_range_around(unsigned int first, unsigned int last, unsigned int flags)
 {
 	unsigned int fd = (unsigned int)pl_state.lk.fd;
 	if (!pl_state.active || fd < first || fd > last ||
-	    (((unsigned int)flags & CLOSE_RANGE_CLOEXEC) && pl_state.cfg.scope == PL_SCOPE_PROCESS))
-		return REAL(close_range)(first, last, flags);
-	/* Split around the lock. CLOSE_RANGE_UNSHARE on both halves is harmless:
-	 * the second call finds the table already private. */
-	if (fd > first && REAL(close_range)(first, fd - 1, flags) < 0)
-		return -1;
-	if (fd < last)
-		return REAL(close_range)(fd + 1, last, flags);
-	return 0;
+	    (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) ||
+	    ((flags & CLOSE_RANGE_CLOEXEC) && pl_state.cfg.scope == PL_SCOPE_PROCESS))
+		return close_range_raw(first, last, flags);
+	long r = 0;
+	if (fd > first)
+		r = close_range_raw(first, fd - 1, flags);
+	if (r == 0 && fd < last)
+		r = close_range_raw(fd + 1, last, flags);
+	else if (r == 0 && fd == first && (flags & CLOSE_RANGE_UNSHARE))
+		r = close_range_raw(~0U, ~0U, flags);
+	return r;
+}
+
+PL_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	return (int)close_range_around(first, last, (unsigned int)flags);
 }
 
 PL_EXPORT void closefrom(int lowfd)
@@ -173,7 +198,7 @@ PL_EXPORT void closefrom(int lowfd)
 		return;
 	}
 	if (fd > lowfd)
-		close_range((unsigned int)lowfd, (unsigned int)fd - 1, 0);
+		close_range_raw((unsigned int)lowfd, (unsigned int)fd - 1, 0);
 	REAL(closefrom)(fd + 1);
 }
 #endif
@@ -267,28 +292,12 @@ INTERPOSE(ioctl)
 
 /* ---- fork and daemonising (DESIGN.md, guarantee 6) ---- */
 
-/* After anything that made a copy of this process (fork, _Fork, clone,
- * clone/clone3/fork through syscall()): the copy records its own PID, the
- * parent the copy's, for naming it later if nothing else can be seen. */
-static long after_copy(long r)
-{
-	if (r == 0) {
-		pl_state.pid = pl_getpid();
-		pl_state.child = 0;
-	} else if (r > 0) {
-		pl_state.child = (pid_t)r;
-	}
-	return r;
-}
-
 PL_EXPORT pid_t WRAP(fork)(void)
 {
-	if (!pl_state.active || in_foreign_child())
+	if (!pl_state.active)
 		return REAL(fork)();
-	/* From now on copies may share the lock: the exit path must look before
-	 * removing the file. */
-	pl_state.shared = 1;
-	return (pid_t)after_copy(REAL(fork)());
+	int mine = pl_on_copy_begin();
+	return (pid_t)pl_on_copy_end(REAL(fork)(), mine);
 }
 INTERPOSE(fork)
 
@@ -297,125 +306,11 @@ INTERPOSE(fork)
  * runtimes; the child is a copy like fork()'s. */
 PL_EXPORT pid_t _Fork(void)
 {
-	if (!pl_state.active || in_foreign_child())
+	if (!pl_state.active)
 		return REAL(_Fork)();
-	pl_state.shared = 1;
-	return (pid_t)after_copy(REAL(_Fork)());
+	int mine = pl_on_copy_begin();
+	return (pid_t)pl_on_copy_end(REAL(_Fork)(), mine);
 }
-#endif
-
-#if defined(__linux__) && defined(PL_RAW_SYSCALLS)
-#include <sched.h>
-#include <stdint.h>
-NEXT(clone);
-NEXT(vfork);
-
-/* The children a program makes without fork() must be known too, or they
- * would tidy (remove the parent's file) at their exit, or the parent would
- * remove the file at its exit while they still hold the lock. */
-
-/* clone() without CLONE_VM makes a copy like fork(). The child starts in
- * our function, which records its PID before the program's function runs:
- * the copy of pl_state the child has already names that function. */
-static int clone_child(void *arg)
-{
-	(void)arg;
-	after_copy(0);
-	return pl_state.clone_fn(pl_state.clone_arg);
-}
-
-PL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
-{
-	va_list ap;
-	va_start(ap, arg);
-	void *ptid = va_arg(ap, void *), *tls = va_arg(ap, void *), *ctid = va_arg(ap, void *);
-	va_end(ap);
-	int (*real)(int (*)(void *), void *, int, void *, ...) = REAL(clone);
-	if (!pl_state.active || (flags & CLONE_VM) || in_foreign_child())
-		return real(fn, stack, flags, arg, ptid, tls, ctid);
-	pl_state.shared = 1;
-	pl_state.clone_fn = fn;
-	pl_state.clone_arg = arg;
-	return (int)after_copy(real(clone_child, stack, flags, NULL, ptid, tls, ctid));
-}
-
-/* syscall() itself: raw clone, clone3 and fork through libc's syscall()
- * make copies (without CLONE_VM) the same way, and close or close_range
- * made that way must not drop the lock. Everything else goes to the kernel
- * unchanged. The library's own system calls never come here (sys.h). */
-static long fork_like(long n, long a)
-{
-	uint64_t flags;
-	if (n == SYS_clone)
-		flags = (uint64_t)a;
-	else if (n == SYS_clone3)
-		flags = a ? *(const uint64_t *)(uintptr_t)a : 0; /* struct clone_args: flags first */
-#ifdef SYS_fork
-	else if (n == SYS_fork)
-		flags = 0;
-#endif
-	else
-		return 0;
-	return !(flags & (CLONE_VM | CLONE_VFORK));
-}
-
-PL_EXPORT long syscall(long n, ...)
-{
-	va_list ap;
-	va_start(ap, n);
-	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
-	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
-	va_end(ap);
-	if (pl_state.active) {
-		if (n == SYS_close && is_lock_fd((int)a))
-			return 0;
-		if (n == SYS_close_range)
-			return close_range((unsigned int)a, (unsigned int)b, (int)c);
-		if (fork_like(n, a) && !in_foreign_child()) {
-			pl_state.shared = 1;
-			return after_copy(pl_sysret(pl_sys6(n, a, b, c, d, e, f)));
-		}
-	}
-	return pl_sysret(pl_sys6(n, a, b, c, d, e, f));
-}
-
-/* vfork(): the child shares our memory until it executes or exits, so its
- * exit handlers (a child that calls exit(), which POSIX leaves undefined but
- * programs do) would run our exit path on the parent's state. The exit path
- * asks getpid() only once vfork() has been seen. The wrapper cannot be C: a
- * vfork child must not return through a frame the parent will return
- * through, so the real vfork is reached by a jump, from the program's own
- * frame. */
-void *pl_vfork_prepare(void);
-__attribute__((used, visibility("hidden"))) void *pl_vfork_prepare(void)
-{
-	if (pl_state.active)
-		pl_state.vforked = 1;
-	return next_symbol(&next_vfork, "vfork");
-}
-
-#if defined(__x86_64__)
-__asm__(".text\n"
-	".globl vfork\n"
-	".type vfork, @function\n"
-	"vfork:\n"
-	"	sub $8, %rsp\n"
-	"	call pl_vfork_prepare\n"
-	"	add $8, %rsp\n"
-	"	jmp *%rax\n"
-	".size vfork, .-vfork\n");
-#else
-__asm__(".text\n"
-	".globl vfork\n"
-	".type vfork, %function\n"
-	"vfork:\n"
-	"	stp x29, x30, [sp, #-16]!\n"
-	"	mov x29, sp\n"
-	"	bl pl_vfork_prepare\n"
-	"	ldp x29, x30, [sp], #16\n"
-	"	br x0\n"
-	".size vfork, .-vfork\n");
-#endif
 #endif
 
 /* macOS marks daemon(3) deprecated; programs still call it. */
@@ -425,83 +320,119 @@ __asm__(".text\n"
  * _exit: the child that carries on tells the PID file so. */
 PL_EXPORT int WRAP(daemon)(int nochdir, int noclose)
 {
-	if (!pl_state.active || in_foreign_child())
+	if (!pl_may_act())
 		return REAL(daemon)(nochdir, noclose);
 	pid_t before = pl_state.pid;
-	pl_state.shared = 1;
+	pl_on_copy_begin();
 	int r = REAL(daemon)(nochdir, noclose);
-	if (r == 0) {
-		pl_state.pid = pl_getpid();
-		pl_state.detached = 1;
-		if (pl_read_pid(&pl_state.lk) == before)
-			pl_write_pid(&pl_state.lk, pl_state.pid, -1);
-	}
+	if (r == 0)
+		pl_on_daemon(before);
 	return r;
 }
 INTERPOSE(daemon)
 #pragma GCC diagnostic pop
 
-/* A fork copy that starts its own session is daemonising: it will speak
- * for the instance, and may re-execute itself keeping the lock. */
 PL_EXPORT pid_t WRAP(setsid)(void)
 {
 	pid_t r = REAL(setsid)();
-	if (r >= 0 && pl_state.active && !in_foreign_child() && pl_state.pid != pl_state.instance)
-		pl_state.detached = 1;
+	if (r >= 0 && pl_state.active)
+		pl_on_setsid();
 	return r;
 }
 INTERPOSE(setsid)
 
-/* Destructors do not run on _exit; the tidy step should (a daemon's parent,
- * Python's os._exit). The kernel releases the lock either way. */
+/* Exit handlers do not run on _exit; the tidy step should (a daemon's
+ * parent, Python's os._exit). The kernel releases the lock either way. The
+ * real call is the system call itself, which is all libc's _exit is. */
 PL_EXPORT void WRAP(_exit)(int status)
 {
 	pl_release();
-	PL_COVERAGE_DUMP();
-	REAL(_exit)(status);
-	__builtin_unreachable();
+	pl_leave_now(status);
 }
 INTERPOSE(_exit)
 
 PL_EXPORT void WRAP(_Exit)(int status)
 {
 	pl_release();
-	PL_COVERAGE_DUMP();
-	REAL(_Exit)(status);
-	__builtin_unreachable();
+	pl_leave_now(status);
 }
 INTERPOSE(_Exit)
 
 /* ---- exec: the instance keeps the lock across its own exec (DESIGN.md, guarantee 5) ---- */
 
+/* Reading the program's environment array for an exec: the program may pass
+ * a pointer it never checked (execve(path, argv, (char **)8)), which the
+ * kernel answers with EFAULT and which must not make us fault instead. On
+ * Linux the array and its strings are first read through
+ * process_vm_readv(2) on this very process, which reports an unreadable
+ * address as an error rather than a signal; that costs a system call per
+ * entry, on the exec of a holder only. Where that call is refused (ENOSYS,
+ * EPERM under some container filters), and on macOS, they are read as they
+ * are. Returns the number of entries, or (size_t)-1 when unreadable. */
+#if defined(PL_RAW_SYSCALLS)
+#include <sys/uio.h>
+static long peek(const void *addr, void *buf, size_t n)
+{
+	struct iovec local = {buf, n}, remote = {(void *)(uintptr_t)addr, n};
+	return pl_sc(SYS_process_vm_readv, pl_state.pid, &local, 1, &remote, 1, 0);
+}
 
-/* Slots the new environment needs when this exec is one of the instance
- * itself (the process the PID file names), 0 when it passes through: a forked
- * child running another program (its descriptor closes on exec in process
- * scope), a vfork child (getpid differs), or no lock at all. */
+static int string_readable(const char *s)
+{
+	char buf[256];
+	for (;;) {
+		long got = peek(s, buf, sizeof(buf));
+		if (got <= 0)
+			return 0;
+		for (long i = 0; i < got; i++)
+			if (!buf[i])
+				return 1; /* (a loop, not memchr: one import fewer) */
+		if ((size_t)got < sizeof(buf))
+			return 0;
+		s += got;
+	}
+}
+#endif
+
+static size_t env_count(char *const *envp)
+{
+	size_t n = 0;
+	if (!envp)
+		return 0;
+#if defined(PL_RAW_SYSCALLS)
+	for (;;) {
+		char *chunk[32];
+		long got = peek(envp + n, chunk, sizeof(chunk));
+		if (got < 0 && (errno == ENOSYS || errno == EPERM))
+			break; /* cannot check: read as it is */
+		if (got < (long)sizeof(chunk[0]))
+			return (size_t)-1;
+		for (size_t i = 0; i < (size_t)got / sizeof(chunk[0]); i++, n++) {
+			if (!chunk[i])
+				return n;
+			if (!string_readable(chunk[i]))
+				return (size_t)-1;
+		}
+	}
+	n = 0;
+#endif
+	while (envp[n])
+		n++;
+	return n;
+}
+
+/* Slots the new environment needs when this exec keeps the lock (the
+ * instance executing itself, a daemon: state.c decides), 0 when it passes
+ * through: a copy running another program (its descriptor closes on exec in
+ * process scope), a child that shares our memory, no lock at all, or an
+ * environment the kernel will refuse. */
 static size_t exec_slots(char *const *envp)
 {
-	if (!pl_state.active)
+	if (!pl_on_exec())
 		return 0;
-	pid_t self = getpid();
-	if (self != pl_state.pid)
-		return 0; /* a vfork child: shares our memory, must not write it */
-	/* In process scope a fork copy's exec is a program the instance
-	 * executes (bash's `cmd &` forks, then executes cmd), unless the copy
-	 * daemonised and now speaks for the instance (a daemon re-executing
-	 * itself). */
-	int may_keep = self == pl_state.instance || pl_state.detached;
-	pid_t launcher = pl_state.detached && self != pl_state.instance ? pl_state.instance : 0;
-	if (pl_state.shared &&
-	    !pl_exec_turn(&pl_state.cfg, &pl_state.lk, self, may_keep, pl_state.child, launcher)) {
-		if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
-			pl_state.active = 0; /* our share was closed */
-		return 0;
-	}
-	size_t n = 0;
-	if (envp)
-		while (envp[n])
-			n++;
+	size_t n = env_count(envp);
+	if (n == (size_t)-1)
+		return 0; /* the kernel answers EFAULT */
 	return n + 4; /* the token, PIDLOCK_HELD and the preload variable, NULL */
 }
 
@@ -601,11 +532,11 @@ static void exec_end(size_t slots)
 	do {                                                                                       \
 		size_t slots_ = exec_slots(envp);                                                  \
 		char *buf_[slots_ ? slots_ : 1];                                                   \
-		char tok_[PL_TOKEN_MAX];                                                              \
-		char pre_[slots_ ? sizeof(PL_PRELOAD_VAR) + (size_t)2 * PATH_MAX : 1];                     \
+		char tok_[PL_TOKEN_MAX];                                                           \
+		char pre_[slots_ ? sizeof(PL_PRELOAD_VAR) + (size_t)2 * PATH_MAX : 1];             \
 		char *const *ENV = exec_begin((envp), buf_, slots_, tok_, pre_, sizeof(pre_));     \
 		PL_COVERAGE_DUMP();                                                                \
-		int r_ = (CALL);                                                                   \
+		__typeof__(CALL) r_ = (CALL);                                                      \
 		PL_COVERAGE_RESET();                                                               \
 		exec_end(slots_);                                                                  \
 		return r_;                                                                         \
@@ -699,3 +630,189 @@ PL_EXPORT int WRAP(execle)(const char *path, const char *arg, ...)
 	return WRAP(execve)(path, argv, envp);
 }
 INTERPOSE(execle)
+
+/* ---- Linux only: clone, prctl, syscall() ---- */
+#if defined(__linux__) && defined(PL_RAW_SYSCALLS)
+#include <sched.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+NEXT(clone);
+NEXT(prctl);
+
+#ifndef SYS_clone3
+#define SYS_clone3 435 /* the generic table's number, x86_64's too */
+#endif
+#ifndef PR_SET_SECCOMP
+#define PR_SET_SECCOMP 22
+#endif
+/* seccomp(2)'s operations that install a filter or strict mode
+ * (include/uapi/linux/seccomp.h); the others only ask. */
+#define PL_SECCOMP_SET_MODE_STRICT 0
+#define PL_SECCOMP_SET_MODE_FILTER 1
+
+/* The children a program makes without fork() must be known too, or they
+ * would tidy (remove the parent's file) at their exit, or the parent would
+ * remove the file at its exit while they still hold the lock.
+ *
+ * clone() without CLONE_VM makes a copy like fork(). The child starts in our
+ * function, which records its PID before the program's function runs. The
+ * program's function and argument travel in this call's own frame: the
+ * child's memory is a copy of ours taken at the clone, so the pointer is
+ * good there, and no other thread's clone() can change it (no shared slot).
+ * With CLONE_VM the child shares our memory and our state: it is passed
+ * through untouched, and the exit path knows it by its PID. */
+struct clone_call {
+	int (*fn)(void *);
+	void *arg;
+};
+
+static int clone_child(void *p)
+{
+	const struct clone_call *call = p;
+	pl_on_copy_end(0, 1);
+	return call->fn(call->arg);
+}
+
+PL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg);
+	void *ptid = va_arg(ap, void *), *tls = va_arg(ap, void *), *ctid = va_arg(ap, void *);
+	va_end(ap);
+	int (*real)(int (*)(void *), void *, int, void *, ...) = REAL(clone);
+	/* Any new process (not a thread) may hold a share, CLONE_VM or not. */
+	if (!pl_state.active || !fn || (flags & CLONE_THREAD) || !pl_on_copy_begin() ||
+	    (flags & CLONE_VM))
+		return real(fn, stack, flags, arg, ptid, tls, ctid);
+	struct clone_call call = {fn, arg};
+	return (int)pl_on_copy_end(real(clone_child, stack, flags, &call, ptid, tls, ctid), 1);
+}
+
+/* A seccomp filter (or strict mode) was just installed: from now on the
+ * library makes no system call of its own (state.c, pl_on_sandbox). */
+static long after_seccomp(long r)
+{
+	if (r == 0)
+		pl_on_sandbox();
+	return r;
+}
+
+PL_EXPORT int prctl(int option, ...)
+{
+	va_list ap;
+	va_start(ap, option);
+	unsigned long a = va_arg(ap, unsigned long), b = va_arg(ap, unsigned long);
+	unsigned long c = va_arg(ap, unsigned long), d = va_arg(ap, unsigned long);
+	va_end(ap);
+	int r = ((int (*)(int, ...))REAL(prctl))(option, a, b, c, d);
+	if (option == PR_SET_SECCOMP && pl_state.active)
+		after_seccomp(r);
+	return r;
+}
+
+static long raw(long n, long a, long b, long c, long d, long e, long f)
+{
+	return pl_sysret(pl_sys6(n, a, b, c, d, e, f));
+}
+
+static long sys_execve(long path, long argv, long envp)
+{
+	WITH_EXEC_ENV((char *const *)envp, env, raw(SYS_execve, path, argv, (long)env, 0, 0, 0));
+}
+
+static long sys_execveat(long dirfd, long path, long argv, long envp, long flags)
+{
+	WITH_EXEC_ENV((char *const *)envp, env,
+		      raw(SYS_execveat, dirfd, path, argv, (long)env, flags, 0));
+}
+
+/* A copy made through syscall() (raw clone without CLONE_VM, clone3, fork).
+ * clone3's flags are read only after the kernel has read them itself (the
+ * call succeeded): a pointer it refuses (EFAULT) is never dereferenced here.
+ * A clone3 child that shares our memory is left alone, as with clone(). */
+static long sys_copy(long n, long a, long b, long c, long d, long e, long f)
+{
+	int mine = pl_on_copy_begin();
+	long r = raw(n, a, b, c, d, e, f);
+	uint64_t flags = 0;
+	if (r >= 0 && n == SYS_clone)
+		flags = (uint64_t)a;
+	else if (r >= 0 && n == SYS_clone3)
+		flags = ((const volatile uint64_t *)(uintptr_t)a)[0]; /* struct clone_args: flags first */
+	if (r < 0 || (flags & CLONE_VM))
+		return r;
+	return pl_on_copy_end(r, mine);
+}
+
+/* syscall() itself: every number the library handles as a libc call is
+ * handled the same way here (DESIGN.md, "What each wrapper changes");
+ * everything else goes to the kernel unchanged. The library's own system
+ * calls never come here (sys.h). */
+PL_EXPORT long syscall(long n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+	va_end(ap);
+	if (!pl_state.active)
+		return raw(n, a, b, c, d, e, f);
+	switch (n) {
+	case SYS_close:
+		if (is_lock_fd((int)a))
+			return 0;
+		break;
+	case SYS_close_range:
+		return close_range_around((unsigned int)a, (unsigned int)b, (unsigned int)c);
+#ifdef SYS_dup2
+	case SYS_dup2:
+		if (make_room((int)a, (int)b, 0) < 0)
+			return -1;
+		break;
+#endif
+	case SYS_dup3:
+		if (make_room((int)a, (int)b, (int)c) < 0)
+			return -1;
+		break;
+	case SYS_fcntl:
+		if (b == F_SETFD && keep_inheritable((int)a))
+			c &= ~(long)FD_CLOEXEC;
+		break;
+	case SYS_ioctl:
+		if ((unsigned long)b == FIOCLEX && keep_inheritable((int)a))
+			return 0;
+		break;
+	case SYS_execve:
+		return sys_execve(a, b, c);
+	case SYS_execveat:
+		return sys_execveat(a, b, c, d, e);
+	case SYS_clone:
+	case SYS_clone3:
+#ifdef SYS_fork
+	case SYS_fork:
+#endif
+		return sys_copy(n, a, b, c, d, e, f);
+	case SYS_setsid: {
+		long r = raw(n, a, b, c, d, e, f);
+		if (r >= 0)
+			pl_on_setsid();
+		return r;
+	}
+	case SYS_exit_group:
+		pl_release();
+		PL_COVERAGE_DUMP();
+		break;
+	case SYS_prctl:
+		if (a == PR_SET_SECCOMP)
+			return after_seccomp(raw(n, a, b, c, d, e, f));
+		break;
+	case SYS_seccomp:
+		if (a == PL_SECCOMP_SET_MODE_STRICT || a == PL_SECCOMP_SET_MODE_FILTER)
+			return after_seccomp(raw(n, a, b, c, d, e, f));
+		break;
+	default:
+		break;
+	}
+	return raw(n, a, b, c, d, e, f);
+}
+#endif

@@ -1,25 +1,20 @@
-/* The constructor and the exit path: glue, no logic of its own.
+/* SPDX-License-Identifier: MIT */
+/* The constructor: glue, no logic of its own. The exit path is state.c's.
  *
  * Correctness never depends on the exit path: _exit, signals and crashes skip
- * destructors, and the kernel's release of the descriptor is the real release.
- * The exit path only tidies (hands the file on, or removes it while locked).
+ * exit handlers, and the kernel's release of the descriptor is the real
+ * release. The exit path only tidies (hands the file on, or removes it while
+ * locked).
  */
 #include "../core/backend.h"
 #include "../core/sys.h"
 #include "lib.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Initialised (fd -1), so the state lives in .data, which the dynamic linker
- * maps from the file with the rest of the library: as zero-filled .bss its
- * 8 KiB of path buffers would cost an extra anonymous mmap in every process,
- * inert ones included (DESIGN.md, guarantee 10: no added system call). */
-struct pl_state pl_state = {.lk = {.fd = -1}};
 
 /* Removes one entry from the environment array in place (as unsetenv does,
  * without its lock or allocation). */
@@ -118,6 +113,7 @@ static int adopt(const struct pl_env *e, const char *token)
 	 * a watcher if this image inherited SIGIO ignored or blocked. */
 	if (pl_is_cluster(path))
 		pl_backend_adopt(&pl_state.cfg, path, &pl_state.lk, t.pid);
+	pl_arm_exit();
 	return 1;
 }
 
@@ -144,16 +140,17 @@ static void start(char **envp, struct pl_env *e)
 		r = pl_is_cluster(cfg->file) ? pl_backend_acquire(cfg, NULL, &pl_state.lk, self, NULL, &be)
 					     : pl_acquire(cfg, &pl_state.lk, euid, self);
 	if (r == PL_HELD_ELSEWHERE)
-		_exit(cfg->exit_code);
+		pl_leave_now(cfg->exit_code);
 	if (r) {
 		if (cfg->on_error_run)
 			return; /* the warning has been printed */
-		_exit(r);
+		pl_leave_now(r);
 	}
 	pl_state.pid = self;
 	pl_state.instance = self;
 	pl_state.shared = cfg->scope == PL_SCOPE_TREE;
 	pl_state.active = 1;
+	pl_arm_exit();
 	env_mark_held(envp, e);
 	if (cfg->verbose) {
 		struct pl_msg m;
@@ -192,35 +189,4 @@ __attribute__((constructor)) static void pl_init(void)
 	int saved = errno;
 	start(envp, &e);
 	errno = saved;
-}
-
-void pl_release(void)
-{
-	if (!pl_state.active)
-		return;
-	/* Only the process the state describes tidies. Copies made by fork,
-	 * _Fork, clone, or clone/clone3/fork through syscall() record their own
-	 * PID (interpose.c); a vfork() child shares our memory and would find
-	 * ours here, so once vfork() has been seen the kernel is asked. */
-	pid_t self = pl_state.pid;
-	if (pl_state.vforked && pl_getpid() != self)
-		return;
-	int saved = errno;
-	pl_state.active = 0;
-	pl_tidy(&pl_state.cfg, &pl_state.lk, self, pl_state.shared, pl_state.child);
-	errno = saved;
-}
-
-/* Runs after the program's own atexit handlers (the dynamic linker's handler
- * that calls library destructors was registered before main). The C library
- * flushes stdio only after every destructor: flushing here first means the file
- * is removed, and a new instance may start, only once the program's last output
- * has been written, even when that write blocks on a full pipe (DESIGN.md,
- * guarantee 13). exit() would flush the same buffers next. */
-__attribute__((destructor)) static void pl_fini(void)
-{
-	if (!pl_state.active)
-		return;
-	fflush(NULL);
-	pl_release();
 }

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/* The library's one state in a process, and every change to it.
+ *
+ * The wrappers (interpose.c) only hook the program's calls; what a call
+ * means for the lock is decided here, by named transitions:
+ *
+ *   transition        when                             changes
+ *   ---------------   ------------------------------   ---------------------------------
+ *   (start)           the constructor took the lock    active, pid, instance, shared
+ *   (adopt)           a new image of an instance       same, from the exec token
+ *   on_copy_begin     fork, _Fork, clone, syscall()    shared = 1
+ *   on_copy_end(>0)   ... in the parent                child
+ *   on_copy_end(0)    ... in a copy with its own memory pid, child = 0, daemonised
+ *   on_setsid         a fork copy starts a session     detached
+ *   on_daemon         daemon(3) returned in the child  pid, detached (and names it)
+ *   on_sandbox        a seccomp filter was installed   sandboxed
+ *   on_exec           an exec leaves or keeps          active (leaves, process scope)
+ *   release           exit, _exit, _Exit, exit_group   active = 0 (then tidies)
+ *
+ * Who is asking is always asked of the kernel (getpid): a child that shares
+ * our memory (vfork, clone with CLONE_VM, posix_spawn) runs these same
+ * wrappers on this same state, and must change none of it (DESIGN.md,
+ * guarantee 14). No flag decides that, because some ways of making a child
+ * set none.
+ *
+ * Once a seccomp filter is installed (most are allow-lists whose default
+ * action kills), the library makes no system call of its own any more: the
+ * exit path leaves the PID file for the next start to take over (its lock
+ * is free), and the wrappers pass the calls through (README, Limitations).
+ */
+#include "../core/sys.h"
+#include "lib.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+/* Initialised (fd -1), so the state lives in .data, which the dynamic linker
+ * maps from the file with the rest of the library: as zero-filled .bss its
+ * 8 KiB of path buffers would cost an extra anonymous mmap in every process,
+ * inert ones included (DESIGN.md, guarantee 10: no added system call). */
+struct pl_state pl_state = {.lk = {.fd = -1}};
+
+int pl_foreign(void)
+{
+	return pl_state.pid == 0 || pl_getpid() != pl_state.pid;
+}
+
+int pl_may_act(void)
+{
+	return pl_state.active && !pl_state.sandboxed && !pl_foreign();
+}
+
+int pl_on_copy_begin(void)
+{
+	/* Copies may share the lock from now on: the exit path must look
+	 * before it removes the file. Harmless if the call then fails. */
+	if (!pl_may_act())
+		return 0;
+	pl_state.shared = 1;
+	return 1;
+}
+
+long pl_on_copy_end(long r, int mine)
+{
+	if (!mine || r < 0)
+		return r;
+	if (r > 0) {
+		pl_state.child = (pid_t)r; /* named later if nothing else can be seen */
+		return r;
+	}
+	/* A copy with memory of its own records who it is, so that its own
+	 * exit and exec know. A copy made by a detached copy is the second
+	 * fork of a daemon. */
+	pl_state.pid = pl_getpid();
+	pl_state.child = 0;
+	pl_state.daemonised = pl_state.detached;
+	return r;
+}
+
+void pl_on_setsid(void)
+{
+	/* A fork copy that starts its own session is daemonising: it speaks
+	 * for the instance from now on (an exec of it may keep the lock). */
+	if (pl_may_act() && pl_state.pid != pl_state.instance)
+		pl_state.detached = 1;
+}
+
+void pl_on_daemon(pid_t before)
+{
+	/* daemon(3) forked inside libc, out of our sight, and its parent left
+	 * with _exit: the child carries on and tells the PID file so. */
+	if (!pl_state.active || pl_state.sandboxed)
+		return;
+	pl_state.pid = pl_getpid();
+	pl_state.detached = 1;
+	if (pl_read_pid(&pl_state.lk) == before)
+		pl_write_pid(&pl_state.lk, pl_state.pid, -1);
+}
+
+void pl_on_sandbox(void)
+{
+	pl_state.sandboxed = 1;
+}
+
+/* Whether an exec in a process that shares the lock with copies keeps it
+ * (process scope; DESIGN.md, "The exit hand-over"). Never waits:
+ *  - the instance itself, while the file names it: an exec of itself;
+ *  - the second fork of a daemon (fork, setsid, fork: start-stop-daemon
+ *    --background, daemonize): it is the daemon, whatever its launcher is
+ *    doing, and the launcher's exit names it;
+ *  - a single detached copy (fork, setsid) when the file names it (daemon(3)
+ *    named it), or when the process the file names is leaving at this very
+ *    moment (it announced it: pl_leaving), so that the copy is what remains
+ *    of the instance;
+ *  - any other copy is a program the instance runs, and leaves. */
+static int keeps_at_exec(pid_t self)
+{
+	pid_t named = pl_read_pid(&pl_state.lk);
+	if (self == pl_state.instance)
+		return named == self;
+	if (pl_state.daemonised)
+		return 1;
+	if (pl_state.detached)
+		return named == self || (named > 0 && pl_leaving(&pl_state.lk) == named);
+	return 0;
+}
+
+int pl_on_exec(void)
+{
+	if (!pl_may_act())
+		return 0;
+	if (!pl_state.shared)
+		return 1; /* alone: only the instance itself can be executing */
+	pid_t self = pl_state.pid;
+	if (pl_exec_turn(&pl_state.cfg, &pl_state.lk, self, keeps_at_exec(self), pl_state.child))
+		return 1;
+	if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
+		pl_state.active = 0; /* our share was closed */
+	return 0;
+}
+
+void pl_release(void)
+{
+	if (!pl_state.active || pl_state.sandboxed)
+		return;
+	/* Only the process the state describes tidies: a child that shares our
+	 * memory (vfork, CLONE_VM) finds our state here, and asks the kernel
+	 * who it is (DESIGN.md, guarantee 14). */
+	pid_t self = pl_getpid();
+	if (self != pl_state.pid)
+		return;
+	/* Once: two threads may leave at once (exit and _exit). */
+	if (!__atomic_exchange_n(&pl_state.active, 0, __ATOMIC_ACQ_REL))
+		return;
+	int saved = errno;
+	if (pl_state.shared)
+		pl_mark_leaving(&pl_state.lk, self);
+	pl_tidy(&pl_state.cfg, &pl_state.lk, self, pl_state.shared, pl_state.child);
+	errno = saved;
+}
+
+_Noreturn void pl_leave_now(int status)
+{
+	PL_COVERAGE_DUMP();
+#ifdef PL_RAW_SYSCALLS
+	/* Not _exit: from inside the library that binds to our own wrapper,
+	 * which would resolve libc's with dlsym first. */
+	for (;;)
+		pl_sc(SYS_exit_group, status);
+#else
+	_exit(status);
+#endif
+}
+
+/* ---- the exit path: the very last exit work of the process ----
+ *
+ * The file may go, and a new instance start, only once the old one has
+ * finished all of its exit work (DESIGN.md, guarantee 13): the program's
+ * atexit handlers, the destructors of the program and of every library it
+ * links, and the final flush of its stdio buffers (which may block on a slow
+ * pipe). glibc finalises a preloaded library *before* the libraries the
+ * program links (it initialised it after them), so a destructor of ours runs
+ * too early there. A handler registered with __cxa_atexit and no DSO handle
+ * from the constructor, which runs before __libc_start_main registers the
+ * dynamic linker's finaliser (_dl_fini), runs after it: after every
+ * destructor and every handler a library registered (those run inside
+ * _dl_fini, with their library's DSO handle), and just before libc's own
+ * stdio clean-up, which flushing here makes a no-op. musl runs atexit
+ * handlers before any destructor, but finalises in the reverse order of
+ * initialisation and initialises preloaded libraries first, so there our
+ * destructor is the last exit work. tests/interpose.bats checks both. */
+static void exit_tidy(void)
+{
+	if (!pl_state.active || pl_state.sandboxed)
+		return;
+	fflush(NULL);
+	pl_release();
+}
+
+#ifdef __GLIBC__
+int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+static int fini_fallback; /* the handler could not be registered */
+
+static void exit_last(void *arg)
+{
+	(void)arg;
+	exit_tidy();
+}
+
+void pl_arm_exit(void)
+{
+	if (__cxa_atexit(exit_last, NULL, NULL) != 0)
+		fini_fallback = 1;
+}
+
+__attribute__((destructor)) static void pl_fini(void)
+{
+	if (fini_fallback)
+		exit_tidy();
+}
+#else
+void pl_arm_exit(void)
+{
+}
+
+__attribute__((destructor)) static void pl_fini(void)
+{
+	exit_tidy();
+}
+#endif
