@@ -11,6 +11,8 @@ for tool in bats:bats python3:python3 perl:perl node:nodejs dash:dash strace:str
 	entr:entr start-stop-daemon:dpkg pkill:procps flock:util-linux gcc:gcc setpriv:util-linux; do
 	command -v "${tool%%:*}" >/dev/null 2>&1 || need="$need ${tool#*:}"
 done
+# A program that sandboxes itself with libseccomp (tests/interpose.bats).
+ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2 ' || need="$need libseccomp2"
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/aarch64-linux-gnu/libc.a ] ||
 	need="$need libc6-dev"
 # Cluster mode (tests/cluster.bats): a throw-away server, psql, libpq, ip netns.
@@ -33,7 +35,7 @@ command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-aarch64-linu
 command -v qemu-aarch64 >/dev/null 2>&1 || need="$need qemu-user"
 # Real servers and launchers (tests/servers.bats); nginx is in /usr/sbin.
 for tool in nginx:nginx-light memcached:memcached gunicorn:gunicorn supervisord:supervisor \
-	npm:npm ss:iproute2; do
+	npm:npm ss:iproute2 dnsmasq:dnsmasq apache2ctl:apache2; do
 	PATH="$PATH:/usr/sbin" command -v "${tool%%:*}" >/dev/null 2>&1 || need="$need ${tool#*:}"
 done
 # The Debian package and the completions (tests/package.bats): make deb

@@ -72,7 +72,9 @@ bats_require_minimum_version 1.5.0
 	touch "$T/go"
 	wait_status "$script"
 	assert_status 0
-	[ ! -s "$T/script.err" ] || fail "script stderr: $(cat "$T/script.err")"
+	# One line says the lock goes while the child runs, and the remedy.
+	cp "$T/script.err" "$T/err"
+	assert_one_pidlock_line "$PF" "the lock ends with PID $script" "PID $child (sleep 30)" "--scope tree"
 	# After it exits, the child runs on without the lock.
 	proc_alive "$child"
 	refute_lock_held "$PF"
@@ -90,7 +92,8 @@ bats_require_minimum_version 1.5.0
 	export T PLPROG
 	pl_shim bash "$T/script.sh"
 	assert_status 0
-	assert_no_stderr
+	# The lock ends with the script while its child runs: one line says so.
+	assert_one_pidlock_line "$PF" "programs it started still run unguarded" "(sleep 30)" "--scope tree"
 	# The script ran under the shim, with the lock: what it executes is
 	# told the lock is held.
 	grep -qx "PIDLOCK_HELD=$PF" "$T/script.env" || fail "the script did not run with the lock: $(grep PIDLOCK "$T/script.env")"

@@ -87,21 +87,32 @@ static long ck_first_line(const char *path, char *buf, size_t n)
 	return (long)got;
 }
 
-/* A shell script with a line that starts with "exec": a wrapper such as a
- * pyenv or rbenv shim, which runs another program in its place. */
-static int ck_execs_another(const char *path)
+/* What a shell script does with exec: whether a line starts with "exec" (a
+ * wrapper such as a pyenv or rbenv shim, which runs another program in its
+ * place), and whether its last command does (otherwise, in process scope,
+ * the programs it starts neither hold nor keep the lock, and it may end
+ * while they run: apache2ctl start, an init script, mysqld_safe). */
+struct ck_shell {
+	int execs;      /* some line starts with exec */
+	int last_execs; /* the last command does */
+};
+
+static void ck_shell_scan(const char *path, struct ck_shell *sh)
 {
+	sh->execs = sh->last_execs = 0;
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return 0;
+		return;
 	char line[512];
-	int found = 0;
-	for (int i = 0; i < 10000 && !found && fgets(line, sizeof(line), f); i++) {
+	for (int i = 0; i < 10000 && fgets(line, sizeof(line), f); i++) {
 		const char *p = line + strspn(line, " \t");
-		found = strncmp(p, "exec", 4) == 0 && (p[4] == ' ' || p[4] == '\t');
+		if (!*p || *p == '\n' || *p == '#')
+			continue;
+		int exec = strncmp(p, "exec", 4) == 0 && (p[4] == ' ' || p[4] == '\t');
+		sh->execs |= exec;
+		sh->last_execs = exec;
 	}
 	fclose(f);
-	return found;
 }
 
 /* The program env runs, from the words of a "#!/usr/bin/env ..." line
@@ -457,12 +468,20 @@ int pl_cmd_check(int argc, char **argv)
 			}
 			ck_say(prog, "a script for %s%s%s", interp, *arg ? " " : "", arg);
 		}
-		if (shell && ck_execs_another(prog)) {
+		struct ck_shell sh = {0, 0};
+		if (shell)
+			ck_shell_scan(prog, &sh);
+		if (sh.execs) {
 			ck_say(prog, "a shell script that execs another program (a shim such as "
 				     "pyenv's): check follows its #! line only; the lock passes "
 				     "through that exec, but check the program it runs too");
 			via_shell_exec = 1;
 		}
+		if (shell && !sh.last_execs)
+			ck_say(prog, "a shell script whose last command is not exec: in process scope "
+				     "the programs it starts do not keep the lock, which ends with the "
+				     "script while they may still run (a server it starts, as "
+				     "apache2ctl start does); use --scope tree to keep them guarded");
 		memcpy(prog, next, sizeof(prog));
 	}
 	int verdict = ck_program(prog, strcmp(prog, first) != 0 ? first : NULL);

@@ -374,7 +374,8 @@ static void unset_ours(void)
 static int export_lock(const struct pl_config *cfg, const struct pl_lock *lk)
 {
 	char tok[PL_TOKEN_MAX];
-	struct pl_token t = {getpid(), lk->fd, lk->dev, lk->ino, cfg->scope == PL_SCOPE_TREE};
+	struct pl_token t = {getpid(), lk->fd, lk->dev, lk->ino, cfg->scope == PL_SCOPE_TREE,
+			     cfg->scope == PL_SCOPE_TREE};
 	pl_token_format(tok, &t);
 	unset_ours();
 	return setenv(PL_ENV(HELD), cfg->path, 1) || setenv(PL_ENV(EXEC), tok + sizeof(PL_ENV(EXEC)), 1) ||

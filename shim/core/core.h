@@ -8,13 +8,17 @@
 
 #include "pidlock.h"
 
-/* ---- token.c: the exec token, PIDLOCK_EXEC=PID:FD:DEV:INO:SHARED ---- */
+/* ---- token.c: the exec token, PIDLOCK_EXEC=PID:FD:DEV:INO:FLAGS ---- */
+/* FLAGS: 1 copies may share the lock, 2 tree scope (carried here, not only
+ * in PIDLOCK_SCOPE, because a program may rebuild its children's
+ * environment: nginx's new master after an in-place upgrade). */
 struct pl_token {
 	pid_t pid;
 	int fd;
 	dev_t dev;
 	ino_t ino;
 	int shared;
+	int tree;
 };
 #define PL_TOKEN_MAX (sizeof(PL_ENV(EXEC)) + (size_t)5 * 21)
 /* "PIDLOCK_EXEC=..." into buf (PL_TOKEN_MAX bytes); returns its length. The
@@ -80,6 +84,12 @@ void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, 
  * nobody leaves; 1 if the file names this process. */
 int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int keep,
 		 pid_t child);
+/* After a privilege drop the holder may no longer remove the file (its
+ * directory is not its own any more): starts a small process, still
+ * privileged, that waits for the lock to be free and then removes the file
+ * if the last holder left it marked as a clean exit (pl_write_clean_exit).
+ * Its PID, or 0 (Linux only). handover.c. */
+pid_t pl_tidy_later(const struct pl_config *cfg, const struct pl_lock *lk);
 /* The process the file names announces that its exit has begun, in the
  * lock's shared file offset (handover.c says why); pl_leaving reads who
  * last did, or 0. */
@@ -88,6 +98,10 @@ pid_t pl_leaving(const struct pl_lock *lk);
 /* 1 if the path still names the locked inode. */
 int pl_path_is_lock(const char *path, const struct pl_lock *lk);
 
+/* The mark of a clean exit that could not remove the file ("PID\n\n"), and
+ * whether fd's file holds it. pidfile.c. */
+int pl_write_clean_exit(const struct pl_lock *lk, pid_t pid);
+int pl_is_clean_exit(int fd);
 /* The PID the file holds ("digits\n"), or 0. pidfile.c. */
 pid_t pl_read_pid_once(int fd);
 /* The instance a held lock names, by its kind: the PID file's line, or the
@@ -119,6 +133,11 @@ void plat_startup(char **initial_envp);
 uid_t plat_euid(void);
 int plat_secure(void); /* setuid or otherwise secure-execution process */
 char **plat_environ(void);
+/* Calls fn(arg, pid) for each live process other than self whose
+ * environment holds exactly the entry given ("PIDLOCK_HELD=/run/x.pid"):
+ * programs an instance started. Returns how many, 0 where the platform
+ * cannot tell. */
+int plat_each_marked(const char *entry, pid_t self, int (*fn)(void *arg, pid_t pid), void *arg);
 /* 1 if pid is alive, not a zombie, and has a descriptor open on (dev, ino). */
 int plat_holds(pid_t pid, dev_t dev, ino_t ino);
 /* As plat_holds, but also 1 when pid is alive and we may not look at its

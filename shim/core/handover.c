@@ -127,6 +127,119 @@ pid_t pl_leaving(const struct pl_lock *lk)
 	return off > 0 && off <= 0x7fffffff ? (pid_t)off : 0;
 }
 
+/* ---- the lock goes while programs the instance started still run ----
+ *
+ * In process scope the programs an instance executes do not hold the lock:
+ * a shell script that starts a daemon without exec (apache2ctl start, an
+ * init script, mysqld_safe) lets the lock go when the script ends, while the
+ * daemon runs on unguarded. Nobody must be left believing it is guarded: the
+ * last holder to leave looks for live processes that still carry its mark
+ * (PIDLOCK_HELD with this path: everything it started inherited it) and
+ * says so in one line, with the remedy. Only at that last exit, and only
+ * for a process that made copies (the script's commands). */
+struct unguarded {
+	pid_t first;
+	int n;
+};
+
+static int count_unguarded(void *arg, pid_t pid)
+{
+	struct unguarded *u = arg;
+	if (!u->n++)
+		u->first = pid;
+	return 0;
+}
+
+static void warn_unguarded(const struct pl_config *cfg, pid_t self)
+{
+	char entry[sizeof(PL_ENV(HELD)) + PATH_MAX];
+	size_t n = sizeof(PL_ENV(HELD)) - 1, len = pl_len(cfg->path);
+	struct unguarded u = {0, 0};
+	if (cfg->scope != PL_SCOPE_PROCESS || n + 1 + len >= sizeof(entry))
+		return;
+	pl_copy(entry, PL_ENV(HELD) "=", n + 1);
+	pl_copy(entry + n + 1, cfg->path, len + 1);
+	if (plat_each_marked(entry, self, count_unguarded, &u) <= 0 || !u.n)
+		return;
+	struct pl_msg m;
+	pl_msg_path(&m, cfg->path, "the lock ends with PID ");
+	pl_msg_num(&m, (long long)self);
+	pl_msg_str(&m, ", but programs it started still run unguarded: ");
+	pl_msg_holder(&m, u.first);
+	if (u.n > 1) {
+		pl_msg_str(&m, " and ");
+		pl_msg_num(&m, (long long)u.n - 1);
+		pl_msg_str(&m, " more");
+	}
+	pl_msg_str(&m, "; to keep them guarded, start it with --scope tree (PIDLOCK_SCOPE=tree)");
+	pl_msg_send(&m);
+}
+
+/* ---- the holder dropped its privileges ----
+ *
+ * A daemon that drops root (memcached -d -u nobody, dnsmasq) exits as a
+ * user who may no longer remove a file in root's directory: a clean stop
+ * would leave the file, and `pidlock status` and start-stop-daemon would
+ * take it for a crash. At the drop, while still privileged, the holder
+ * starts this process: it keeps no descriptor of the program's (so no
+ * socket or pipe of the program lingers), starts a session of its own (no
+ * terminal's signals), is named pidlock-tidy (pkill by the program's name
+ * passes it by), is made with no exit signal (so the program's wait() never
+ * sees it; once the program is gone its new parent reaps it), and waits on
+ * a descriptor of its own for the lock to be free. Then, holding it for an
+ * instant, it removes the file only if the last holder marked a clean exit
+ * (pl_write_clean_exit) and the path still names the inode: after a crash
+ * the file stays, as without a privilege drop. Raw system calls only: the
+ * program may have threads, whose locks a copy must not touch. */
+#if defined(__linux__) && defined(PL_RAW_SYSCALLS)
+#include <sys/prctl.h>
+
+static _Noreturn void tidy_after(int fd, const struct pl_config *cfg, const struct pl_lock *lk)
+{
+	static const char name[16] = "pidlock-tidy";
+	struct pl_sigaction dfl = {(void *)SIG_DFL, 0, NULL, 0};
+	unsigned long none = 0;
+	pl_sc(SYS_setsid);
+	pl_sc(SYS_prctl, PR_SET_NAME, name, 0, 0, 0);
+	pl_sc(SYS_chdir, "/");
+	for (int sig = 1; sig <= 64; sig++)
+		pl_sigaction_set(sig, &dfl);
+	pl_sc(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
+	if ((fd > 0 && pl_sc(SYS_close_range, 0, fd - 1, 0) < 0) ||
+	    pl_sc(SYS_close_range, fd + 1, ~0U, 0) < 0) {
+		for (int i = 0; i < 65536; i++) /* before Linux 5.9 */
+			if (i != fd)
+				pl_close(i);
+	}
+	while (pl_flock(fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	if (pl_is_clean_exit(fd) && pl_path_is_lock(cfg->path, lk))
+		pl_unlink(cfg->path);
+	for (;;)
+		pl_sc(SYS_exit_group, 0);
+}
+
+pid_t pl_tidy_later(const struct pl_config *cfg, const struct pl_lock *lk)
+{
+	int writable, fd = reopen(cfg, lk, &writable);
+	if (fd < 0)
+		return 0;
+	/* Like fork, with no exit signal and no atfork handler of the program. */
+	long pid = pl_sc(SYS_clone, 0, 0, 0, 0, 0);
+	if (pid == 0)
+		tidy_after(fd, cfg, lk);
+	pl_close(fd);
+	return pid > 0 ? (pid_t)pid : 0;
+}
+#else
+pid_t pl_tidy_later(const struct pl_config *cfg, const struct pl_lock *lk)
+{
+	(void)cfg;
+	(void)lk;
+	return 0;
+}
+#endif
+
 /* In detail. Copies of the instance share the lock (one open file description:
  * fork copies, daemons, in tree scope executed descendants). When one of them
  * leaves (exits, or executes another program in process scope), the file must
@@ -164,8 +277,10 @@ static void leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, 
 			pl_unlink(cfg->path);
 			say_released(cfg, self);
 		}
-		if (exiting)
+		if (exiting) {
+			warn_unguarded(cfg, self);
 			return; /* released by the kernel at the very end */
+		}
 	} else if (writable) {
 		for (int i = 0; i < 3; i++) {
 			pid_t named = pl_read_pid_once(fd);
@@ -180,10 +295,6 @@ static void leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, 
 int pl_exec_turn(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, int keep,
 		 pid_t child)
 {
-	/* Tree scope: every executed program keeps its inherited share, so
-	 * nobody leaves; only the new image's knowledge of it is at stake. */
-	if (cfg->scope == PL_SCOPE_TREE)
-		return pl_read_pid(lk) == self;
 	if (keep)
 		return 1;
 	leave_shared(cfg, lk, self, 0, child);

@@ -29,6 +29,35 @@ int pl_write_pid(const struct pl_lock *lk, pid_t pid, off_t old_size)
 	return 0;
 }
 
+/* A clean exit that cannot remove the file (the program dropped its
+ * privileges: the directory is no longer its to change) leaves "PID\n\n":
+ * still "PID\n" to every reader that takes the first line (cat, pkill -F,
+ * start-stop-daemon, systemd), and a mark for the one that can remove it
+ * (handover.c, the tidy process) and for `pidlock status`: not a crash. */
+int pl_write_clean_exit(const struct pl_lock *lk, pid_t pid)
+{
+	if (lk->kind != PL_LOCK_FILE)
+		return 0;
+	char buf[24];
+	size_t n = pl_fmt_num(buf, (long long)pid);
+	buf[n++] = '\n';
+	buf[n++] = '\n';
+	return pl_pwrite(lk->fd, buf, n, 0) == (ssize_t)n ? 0 : -1;
+}
+
+int pl_is_clean_exit(int fd)
+{
+	char buf[32];
+	ssize_t n;
+	do
+		n = pread(fd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	ssize_t i = 0;
+	while (i < n && buf[i] >= '0' && buf[i] <= '9')
+		i++;
+	return i > 0 && n == i + 2 && buf[i] == '\n' && buf[i + 1] == '\n';
+}
+
 pid_t pl_read_pid_once(int fd)
 {
 	char buf[32];

@@ -383,6 +383,16 @@ size_t plat_self_exe(char *buf, size_t n)
 	return (size_t)len;
 }
 
+int plat_each_marked(const char *entry, pid_t self, int (*fn)(void *arg, pid_t pid), void *arg)
+{
+	/* Not looked for on macOS (README, Limitations): no warning. */
+	(void)entry;
+	(void)self;
+	(void)fn;
+	(void)arg;
+	return 0;
+}
+
 void plat_startup(char **initial_envp)
 {
 	(void)initial_envp; /* issetugid() and geteuid() need no start-up state */

@@ -281,6 +281,72 @@ int plat_each_holder(dev_t dev, ino_t ino, pid_t self, int (*fn)(void *, pid_t),
 	return s.n;
 }
 
+/* 1 if /proc/PID/environ holds exactly `entry` as one of its NUL-separated
+ * entries; read in chunks, matched as it streams by (no copy of the whole
+ * environment, which may be large). */
+static int environ_has(pid_t pid, const char *entry, size_t elen)
+{
+	char path[64], buf[4096];
+	proc_path(path, pid, "environ");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size_t matched = 0; /* of entry, in the current item; elen + 1: no match */
+	int found = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r && !found; i++) {
+			if (buf[i] == '\0') {
+				found = matched == elen;
+				matched = 0;
+			} else if (matched < elen && buf[i] == entry[matched]) {
+				matched++;
+			} else {
+				matched = elen + 1;
+			}
+		}
+		if (found)
+			break;
+	}
+	pl_close(fd);
+	return found;
+}
+
+struct marked_scan {
+	const char *entry;
+	size_t elen;
+	pid_t self;
+	int (*fn)(void *, pid_t);
+	void *arg;
+	int n;
+};
+
+static int scan_marked(void *arg, const char *name)
+{
+	struct marked_scan *s = arg;
+	unsigned long v;
+	if (pl_parse_uint(name, 0x7fffffffUL, &v) || (pid_t)v == s->self ||
+	    !environ_has((pid_t)v, s->entry, s->elen))
+		return 0;
+	s->n++;
+	return s->fn(s->arg, (pid_t)v);
+}
+
+int plat_each_marked(const char *entry, pid_t self, int (*fn)(void *arg, pid_t pid), void *arg)
+{
+	struct marked_scan s = {entry, pl_len(entry), self, fn, arg, 0};
+	int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return 0;
+	each_number(dir, scan_marked, &s);
+	pl_close(dir);
+	return s.n;
+}
+
 pid_t plat_parent(pid_t pid)
 {
 	char path[64], buf[1024];

@@ -31,7 +31,7 @@ size_t pl_token_format(char *buf, const struct pl_token *t)
 {
 	const unsigned long long v[5] = {(unsigned long long)t->pid, (unsigned long long)t->fd,
 					 (unsigned long long)t->dev, (unsigned long long)t->ino,
-					 (unsigned long long)(t->shared != 0)};
+					 (unsigned long long)((t->shared != 0) | (t->tree != 0) << 1)};
 	size_t n = sizeof(PL_ENV(EXEC));
 	pl_copy(buf, PL_ENV(EXEC) "=", n);
 	for (int i = 0; i < 5; i++) {
@@ -58,7 +58,7 @@ int pl_token_parse(const char *s, struct pl_token *t)
 		s++;
 	}
 	/* What does not fit the types is no token of ours. */
-	if (v[0] == 0 || v[0] > 0x7fffffff || v[1] > 0x7fffffff || v[4] > 1)
+	if (v[0] == 0 || v[0] > 0x7fffffff || v[1] > 0x7fffffff || v[4] > 3)
 		return -1;
 	t->pid = (pid_t)v[0];
 	t->fd = (int)v[1];
@@ -66,6 +66,7 @@ int pl_token_parse(const char *s, struct pl_token *t)
 	t->ino = (ino_t)v[3];
 	if ((unsigned long long)t->dev != v[2] || (unsigned long long)t->ino != v[3])
 		return -1;
-	t->shared = (int)v[4];
+	t->shared = (int)(v[4] & 1);
+	t->tree = (int)(v[4] >> 1);
 	return 0;
 }

@@ -341,6 +341,36 @@ PL_EXPORT pid_t WRAP(setsid)(void)
 }
 INTERPOSE(setsid)
 
+/* ---- a holder that drops its privileges (DESIGN.md, guarantee 4) ---- */
+
+#ifdef __linux__
+NEXT(setuid);
+NEXT(setreuid);
+NEXT(setresuid);
+
+/* The effective UID a call will leave (-1 keeps the current one). */
+PL_EXPORT int setuid(uid_t uid)
+{
+	if (pl_state.active)
+		pl_on_uid_change(uid);
+	return REAL(setuid)(uid);
+}
+
+PL_EXPORT int setreuid(uid_t ruid, uid_t euid)
+{
+	if (pl_state.active)
+		pl_on_uid_change(euid);
+	return REAL(setreuid)(ruid, euid);
+}
+
+PL_EXPORT int setresuid(uid_t ruid, uid_t euid, uid_t suid)
+{
+	if (pl_state.active)
+		pl_on_uid_change(euid);
+	return REAL(setresuid)(ruid, euid, suid);
+}
+#endif
+
 /* Exit handlers do not run on _exit; the tidy step should (a daemon's
  * parent, Python's os._exit). The kernel releases the lock either way. The
  * real call is the system call itself, which is all libc's _exit is. */
@@ -374,7 +404,7 @@ INTERPOSE(_Exit)
 static long peek(const void *addr, void *buf, size_t n)
 {
 	struct iovec local = {buf, n}, remote = {(void *)(uintptr_t)addr, n};
-	return pl_sc(SYS_process_vm_readv, pl_state.pid, &local, 1, &remote, 1, 0);
+	return pl_sc(SYS_process_vm_readv, pl_getpid(), &local, 1, &remote, 1, 0);
 }
 
 static int string_readable(const char *s)
@@ -426,9 +456,10 @@ static size_t env_count(char *const *envp)
  * through: a copy running another program (its descriptor closes on exec in
  * process scope), a child that shares our memory, no lock at all, or an
  * environment the kernel will refuse. */
-static size_t exec_slots(char *const *envp)
+static size_t exec_slots(char *const *envp, pid_t *self)
 {
-	if (!pl_on_exec())
+	*self = pl_on_exec();
+	if (!*self)
 		return 0;
 	size_t n = env_count(envp);
 	if (n == (size_t)-1)
@@ -474,20 +505,35 @@ static char *preload_entry(char *buf, size_t size, const char *old)
  * close-on-exec, and in process scope every program it starts would hold
  * the lock. Where that cannot be done, the descriptor stays close-on-exec
  * (process scope): the lock ends with this image rather than leak. */
-static char *const *exec_begin(char *const *envp, char **out, size_t slots, char *tok, char *pre,
-			       size_t pre_size)
+static char *const *exec_begin(char *const *envp, char **out, size_t slots, pid_t self, char *tok,
+			       char *pre, size_t pre_size)
 {
 	if (!slots)
 		return envp;
 	size_t j = 0, pre_at = (size_t)-1;
-	int ours = 0;
+	int ours = 0, other = 0;
 	for (size_t i = 0; envp && envp[i]; i++) {
 		if (has_prefix(envp[i], PL_ENV(EXEC)))
 			continue;
-		ours |= has_prefix(envp[i], PL_ENV(HELD)) || has_prefix(envp[i], PL_ENV(FILE));
+		ours |= has_prefix(envp[i], PL_ENV(HELD));
+		/* A PIDLOCK_FILE is a request for a lock: ours again (its value
+		 * as we were given it), or another one, which the new image
+		 * takes for itself rather than adopt ours. */
+		if (has_prefix(envp[i], PL_ENV(FILE))) {
+			const char *v = envp[i] + sizeof(PL_ENV(FILE));
+			size_t fl = pl_state.cfg.file ? strlen(pl_state.cfg.file) : 0;
+			if (pl_state.cfg.file && strncmp(v, pl_state.cfg.file, fl) == 0 && !v[fl])
+				ours = 1;
+			else
+				other = 1;
+		}
 		if (has_prefix(envp[i], PL_PRELOAD_VAR))
 			pre_at = j;
 		out[j++] = envp[i];
+	}
+	if (other) {
+		out[j] = NULL;
+		return out; /* no token; in process scope the lock ends with this image */
 	}
 	if (!ours) {
 		char *entry = preload_entry(pre, pre_size, pre_at == (size_t)-1 ? NULL : out[pre_at]);
@@ -506,8 +552,8 @@ static char *const *exec_begin(char *const *envp, char **out, size_t slots, char
 	}
 	pl_fcntl(pl_state.lk.fd, F_SETFD, 0);
 	if (ours) {
-		struct pl_token t = {pl_state.pid, pl_state.lk.fd, pl_state.lk.dev, pl_state.lk.ino,
-				     pl_state.shared};
+		struct pl_token t = {self, pl_state.lk.fd, pl_state.lk.dev, pl_state.lk.ino,
+				     pl_state.shared, pl_state.cfg.scope == PL_SCOPE_TREE};
 		pl_token_format(tok, &t);
 		out[j++] = tok;
 	}
@@ -530,11 +576,12 @@ static void exec_end(size_t slots)
  * its result (exec returns only on failure). */
 #define WITH_EXEC_ENV(envp, ENV, CALL)                                                             \
 	do {                                                                                       \
-		size_t slots_ = exec_slots(envp);                                                  \
+		pid_t self_;                                                                       \
+		size_t slots_ = exec_slots((envp), &self_);                                        \
 		char *buf_[slots_ ? slots_ : 1];                                                   \
 		char tok_[PL_TOKEN_MAX];                                                           \
 		char pre_[slots_ ? sizeof(PL_PRELOAD_VAR) + (size_t)2 * PATH_MAX : 1];             \
-		char *const *ENV = exec_begin((envp), buf_, slots_, tok_, pre_, sizeof(pre_));     \
+		char *const *ENV = exec_begin((envp), buf_, slots_, self_, tok_, pre_, sizeof(pre_)); \
 		PL_COVERAGE_DUMP();                                                                \
 		__typeof__(CALL) r_ = (CALL);                                                      \
 		PL_COVERAGE_RESET();                                                               \

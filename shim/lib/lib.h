@@ -19,6 +19,7 @@ struct pl_state {
 	int detached;    /* a fork copy that started its own session (setsid, daemon) */
 	int daemonised;  /* a copy made by a detached copy: a daemon's second fork */
 	pid_t child;     /* the last copy this process made (fork, clone...) */
+	pid_t tidier;    /* the process that removes the file after a privilege drop, or 0 */
 	struct pl_lock lk;
 	struct pl_config cfg;
 	char held[sizeof(PL_ENV(HELD)) + PATH_MAX]; /* "PIDLOCK_HELD=path" */
@@ -53,9 +54,12 @@ void pl_on_daemon(pid_t before);
 /* A seccomp filter is in place from now on (prctl, seccomp, through
  * syscall() or not): the library makes no system call of its own. */
 void pl_on_sandbox(void);
-/* An exec is about to replace this image: 1 if it keeps the lock (the new
- * image must be told which descriptor holds it), 0 if it leaves. */
-int pl_on_exec(void);
+/* An exec is about to replace this image: the PID the new image will have
+ * if it keeps the lock (it must be told which descriptor holds it), 0 if it
+ * leaves or passes through. */
+pid_t pl_on_exec(void);
+/* The process is about to set its effective UID to euid (setuid and kin). */
+void pl_on_uid_change(uid_t euid);
 /* The exit path: tidy if this process is the one the state describes. */
 void pl_release(void);
 /* Arranges for the exit path to run as the very last exit work of the

@@ -100,6 +100,8 @@ static int adopt(const struct pl_env *e, const char *token)
 		return 0;
 	memmove(pl_state.cfg.path, path, strlen(path) + 1);
 	set_held();
+	if (t.tree) /* the token says, whatever the environment lost */
+		pl_state.cfg.scope = PL_SCOPE_TREE;
 	if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
 		pl_fcntl(t.fd, F_SETFD, FD_CLOEXEC);
 	pl_state.lk.fd = t.fd;

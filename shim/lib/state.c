@@ -15,6 +15,7 @@
  *   on_daemon         daemon(3) returned in the child  pid, detached (and names it)
  *   on_sandbox        a seccomp filter was installed   sandboxed
  *   on_exec           an exec leaves or keeps          active (leaves, process scope)
+ *   on_uid_change     root drops to another user       tidier (a process that tidies later)
  *   release           exit, _exit, _Exit, exit_group   active = 0 (then tidies)
  *
  * Who is asking is always asked of the kernel (getpid): a child that shares
@@ -126,18 +127,42 @@ static int keeps_at_exec(pid_t self)
 	return 0;
 }
 
-int pl_on_exec(void)
+pid_t pl_on_exec(void)
 {
-	if (!pl_may_act())
+	if (!pl_state.active || pl_state.sandboxed)
 		return 0;
-	if (!pl_state.shared)
-		return 1; /* alone: only the instance itself can be executing */
+	/* Tree scope: every program a holder executes keeps its inherited
+	 * share, so the new image is told which descriptor it is, and tidies
+	 * at its exit like any holder (the new master of an upgraded server,
+	 * which the file comes to name). A child that shares our memory
+	 * executes under its own PID. */
+	if (pl_state.cfg.scope == PL_SCOPE_TREE)
+		return pl_getpid();
+	if (pl_foreign())
+		return 0;
 	pid_t self = pl_state.pid;
+	if (!pl_state.shared)
+		return self; /* alone: only the instance itself can be executing */
 	if (pl_exec_turn(&pl_state.cfg, &pl_state.lk, self, keeps_at_exec(self), pl_state.child))
-		return 1;
-	if (pl_state.cfg.scope == PL_SCOPE_PROCESS)
-		pl_state.active = 0; /* our share was closed */
+		return self;
+	pl_state.active = 0; /* our share was closed */
 	return 0;
+}
+
+void pl_on_uid_change(uid_t euid)
+{
+	/* Root handing the process to another user: the user may not be able
+	 * to remove the file at exit (handover.c, pl_tidy_later). Once, for
+	 * the process a user would signal: the one the file names, or a
+	 * daemonising copy that it will name once its launcher has left
+	 * (dnsmasq drops its privileges before that). A worker of a prefork
+	 * server that drops them (nginx's) is neither. */
+	if (euid == 0 || euid == (uid_t)-1 || pl_state.tidier || !pl_may_act() ||
+	    pl_state.lk.kind != PL_LOCK_FILE || geteuid() != 0)
+		return;
+	if (!pl_state.detached && !pl_state.daemonised && pl_read_pid(&pl_state.lk) != pl_state.pid)
+		return;
+	pl_state.tidier = pl_tidy_later(&pl_state.cfg, &pl_state.lk);
 }
 
 void pl_release(void)
@@ -156,6 +181,10 @@ void pl_release(void)
 	int saved = errno;
 	if (pl_state.shared)
 		pl_mark_leaving(&pl_state.lk, self);
+	/* After a privilege drop the file may not be ours to remove any more:
+	 * mark the clean exit for the process that can (pl_tidy_later). */
+	if (pl_state.tidier && pl_read_pid(&pl_state.lk) == self)
+		pl_write_clean_exit(&pl_state.lk, self);
 	pl_tidy(&pl_state.cfg, &pl_state.lk, self, pl_state.shared, pl_state.child);
 	errno = saved;
 }
