@@ -9,6 +9,7 @@
 # test of every wrapper. tests/platforms.bats runs the differential on musl.
 
 # shellcheck disable=SC2154 # $status and $err are set by test_helper.bash
+# shellcheck disable=SC2030,SC2031 # $status is set by pl_run in each test, a subshell of its own
 
 load test_helper
 
@@ -162,7 +163,7 @@ sysexec_case() {
 }
 
 @test "interpose: tree scope: syscall(SYS_fcntl, F_SETFD, FD_CLOEXEC) on the lock keeps it for executed children" {
-	PIDLOCK_SCOPE=tree pl_shim PIDLOCK_SCOPE=tree "$WRAPS" sysfcntl "$PF" "$T/report"
+	pl_shim PIDLOCK_SCOPE=tree "$WRAPS" sysfcntl "$PF" "$T/report"
 	assert_status 0
 	local child
 	child=$(awk '{print $2}' "$T/report")
@@ -275,6 +276,7 @@ ALARM_PROG=("$WRAPS" sleep)
 
 @test "interpose: an inherited alarm the program ignores does not end the timed wait" {
 	ALARM_PROG=("$PLPROG" exit 0)
+	# shellcheck disable=SC2016 # perl's variable, not the shell's
 	alarm_start 1 3 '$SIG{ALRM} = "IGNORE"; '
 	assert_status 0
 }

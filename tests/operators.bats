@@ -47,6 +47,7 @@ start_memcached() {
 # Waits until the file names a live process running program $1 as nobody
 # (the launcher has handed it on) and sets MC to it.
 await_dropped_daemon() {
+	# shellcheck disable=SC2034 # named is set and read inside wait_until's condition
 	local named
 	wait_until "named=\$(cat '$PF' 2>/dev/null); [ -n \"\$named\" ] &&
 		[[ \$(cmdline_of \"\$named\") == $1* ]] && [ \"\$(uid_of \"\$named\")\" = $(id -u nobody) ]" 15 ||
@@ -114,6 +115,23 @@ assert_clean_stop() {
 	kill -TERM "$MC"
 	assert_clean_stop
 	wait_until "! proc_alive $tidy" 10 || fail "the tidy process stayed after its work"
+}
+
+@test "memcached -u nobody with pidlock-tidy killed too (a unit's stop): the marked file says 3 to pidlock status" {
+	start_memcached
+	local p
+	for p in $(ps -eo pid=); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = pidlock-tidy ] && holds_file "$p" "$PF" && kill -TERM "$p"
+	done
+	kill -TERM "$MC"
+	assert_all_gone "$MC"
+	[ -e "$PF" ] || fail "nothing should have removed $PF"
+	pl_run "$PIDLOCK" status "$PF"
+	assert_status 3
+	# The next start takes the file over silently.
+	start_memcached
+	kill -TERM "$MC"
+	assert_clean_stop
 }
 
 @test "dnsmasq -u nobody (daemonises, drops privileges) stopped by kill -TERM: no file left, both say 3" {

@@ -6,7 +6,8 @@
 # a free high port, keeps its files under the test's directory, and is ended
 # by the PIDs it wrote or that hold the lock (never by name).
 
-# shellcheck disable=SC2154 # $status and $err are set by test_helper.bash
+# shellcheck disable=SC2154,SC2153 # $status and $err are set by test_helper.bash; MASTER by servers_lib.bash
+# shellcheck disable=SC2034 # TRACKED is read by the teardown
 
 load test_helper
 
@@ -72,91 +73,6 @@ prefork_starts() {
 
 # ---- in-place upgrades (tree scope) ----
 
-@test "nginx upgrade in tree scope (USR2, then QUIT the old master): the lock stays held and the file names the new master" {
-	local port old new
-	port=$(free_port)
-	nginx_conf "$port"
-	pl_run timeout 20 "$PIDLOCK" run --scope tree -f "$PF" -- "$NGINX" "${NGINX_ARGS[@]}" 3>&-
-	assert_status 0
-	nginx_master
-	old=$MASTER
-	assert_file_names "$old"
-
-	start_contenders
-	kill -USR2 "$old"
-	wait_until "[ -e '$T/nginx.own.oldbin' ] && [ \"\$(cat '$T/nginx.own' 2>/dev/null)\" != '$old' ]" 15 ||
-		fail "nginx did not start a new master: $(tail -5 "$T/nginx/error.log")"
-	nginx_master
-	new=$MASTER
-	[ "$new" != "$old" ] || fail "the new master is the old one"
-	[ "$(ppid_of "$new")" = "$old" ] || fail "the new master $(describe "$new") is not the old one's child"
-	kill -QUIT "$old"
-	wait_until "! proc_alive $old" 15 || fail "the old master $old did not quit"
-	lock_is_held "$PF" || fail "the lock was lost during the upgrade"
-	stop_contenders
-
-	pl_run "$PIDLOCK" run -f "$PF" -- "$NGINX" "${NGINX_ARGS[@]}"
-	assert_status 75
-	assert_workers_of "$new" "$WORKERS"
-	assert_file_names "$new"
-
-	pl_run timeout 30 "$PIDLOCK" stop "$PF"
-	assert_status 0
-	assert_all_gone "$new $WORKERS"
-	run -1 lock_is_held "$PF"
-	wait_until "! listening $port" 10 || fail "port $port still in use after the stop"
-}
-
-@test "gunicorn upgrade in tree scope (USR2, then TERM the old master): the lock stays held and the file names the new master" {
-	local port old new
-	port=$(free_port)
-	cat >"$T/app.py" <<-'EOF'
-		def app(environ, start_response):
-		    start_response("200 OK", [("Content-Type", "text/plain")])
-		    return [b"ok\n"]
-	EOF
-	local -a args=(-D -w 2 -b "127.0.0.1:$port" -p "$T/gunicorn.own" --chdir "$T"
-		--log-file "$T/gunicorn.log" app:app)
-	pl_run timeout 30 "$PIDLOCK" run --scope tree -f "$PF" -- gunicorn "${args[@]}" 3>&-
-	assert_status 0
-	old=$(read_pidfile "$T/gunicorn.own") || fail "gunicorn wrote no PID file: $(cat "$T/gunicorn.log")"
-	track_pid "$old"
-	wait_until "[ \$(children $old | wc -l) -eq 2 ]" 20 || fail "gunicorn $old has no 2 workers"
-	# shellcheck disable=SC2046
-	track_all $(children "$old")
-	assert_file_names "$old"
-
-	start_contenders
-	kill -USR2 "$old"
-	# gunicorn's new master writes its own PID file with ".2" appended, and
-	# renames it once the old master has gone.
-	new=$(read_pidfile "$T/gunicorn.own.2") ||
-		fail "gunicorn did not start a new master: $(tail -5 "$T/gunicorn.log")"
-	track_pid "$new"
-	[ "$new" != "$old" ] || fail "the new master is the old one"
-	wait_until "[ \$(children $new | wc -l) -eq 2 ]" 20 || fail "the new gunicorn master $new has no 2 workers"
-	local workers
-	workers=$(children "$new" | tr '\n' ' ')
-	# shellcheck disable=SC2086
-	track_all $workers
-	kill -TERM "$old"
-	wait_until "! proc_alive $old" 30 || fail "the old master $old did not stop"
-	wait_until "[ \"\$(cat '$T/gunicorn.own' 2>/dev/null)\" = $new ]" 20 ||
-		fail "the new master $new did not take over: $(tail -5 "$T/gunicorn.log")"
-	lock_is_held "$PF" || fail "the lock was lost during the upgrade"
-	stop_contenders
-
-	pl_run "$PIDLOCK" run -f "$PF" -- gunicorn "${args[@]}"
-	assert_status 75
-	assert_workers_of "$new" "$workers"
-	assert_file_names "$new"
-
-	pl_run timeout 30 "$PIDLOCK" stop "$PF"
-	assert_status 0
-	assert_all_gone "$new $workers"
-	run -1 lock_is_held "$PF"
-}
-
 # ---- a daemon that drops privileges before it forks ----
 
 @test "memcached -d -u nobody through pidlock run: after the launcher exits the file names the daemon" {
@@ -184,47 +100,6 @@ prefork_starts() {
 }
 
 # ---- launchers: npm, then sh, then node ----
-
-@test "npm run start in tree scope: node keeps the lock, pidlock stop leaves no process of the tree and frees the port" {
-	skip_if_instrumented asan "node dies in ASan's start-up when the runtime is not the first library"
-	local port launcher tree node p
-	port=$(free_port)
-	mkdir -p "$T/app" "$T/home"
-	cat >"$T/app/package.json" <<-'EOF'
-		{ "name": "pidlock-servers-test", "version": "1.0.0", "private": true,
-		  "scripts": { "start": "node server.js" } }
-	EOF
-	cat >"$T/app/server.js" <<-'EOF'
-		require("http").createServer((req, res) => res.end("ok\n"))
-		  .listen(Number(process.env.PORT), "127.0.0.1");
-	EOF
-	(
-		cd "$T/app" || exit 1
-		exec env PORT="$port" HOME="$T/home" npm_config_cache="$T/home/npm-cache" \
-			npm_config_update_notifier=false npm_config_fund=false \
-			"$PIDLOCK" run --scope tree -f "$PF" -- npm run start
-	) >"$T/npm.log" 2>&1 </dev/null 3>&- &
-	launcher=$!
-	track_pid "$launcher"
-	wait_until "listening $port" 30 || fail "node is not listening on $port: $(cat "$T/npm.log")"
-	tree="$launcher $(descendants "$launcher" | tr '\n' ' ')"
-	# shellcheck disable=SC2086
-	track_all $tree
-	node=""
-	for p in $tree; do
-		[[ $(cmdline_of "$p") == "node server.js"* ]] && node=$p
-	done
-	[ -n "$node" ] || fail "no node server.js among $tree"
-	assert_file_names "$launcher"
-	holders_of "$PF" | grep -qx "$node" ||
-		fail "node server.js ($node) does not hold the lock; holders: $(holders_of "$PF" | tr '\n' ' ')"
-
-	pl_run timeout 30 "$PIDLOCK" stop "$PF"
-	assert_status 0
-	assert_all_gone "$tree"
-	run -1 lock_is_held "$PF"
-	wait_until "! listening $port" 10 || fail "port $port still in use after the stop"
-}
 
 # A program that marks the lock's descriptor close-on-exec ($2: "ioctl",
 # Python's os.set_inheritable, or "fcntl"), prints what F_GETFD then says,
@@ -289,59 +164,6 @@ cloexec_prog() {
 
 # ---- supervisord ----
 
-@test "supervisord program with pidlock run: a copy started by hand is refused (75), supervisorctl stop frees the lock" {
-	local sup named
-	cat >"$T/supervisord.conf" <<-EOF
-		[unix_http_server]
-		file=$T/supervisor.sock
-		chmod=0700
-
-		[supervisord]
-		user=root
-		logfile=$T/supervisord.log
-		pidfile=$T/supervisord.own
-		childlogdir=$T
-
-		[rpcinterface:supervisor]
-		supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-		[supervisorctl]
-		serverurl=unix://$T/supervisor.sock
-
-		[program:app]
-		command=$PIDLOCK run -f $PF -- $PLPROG sleep 60
-		autostart=true
-		autorestart=false
-		startsecs=1
-		stopwaitsecs=5
-	EOF
-	supervisord -n -c "$T/supervisord.conf" >"$T/supervisord.out" 2>&1 </dev/null 3>&- &
-	sup=$!
-	track_pid "$sup"
-	wait_until "timeout 5 supervisorctl -c '$T/supervisord.conf' status app 2>/dev/null | grep -q RUNNING" 20 ||
-		fail "supervisord did not start app: $(cat "$T/supervisord.log" 2>/dev/null)"
-	named=$(timeout 5 supervisorctl -c "$T/supervisord.conf" pid app)
-	track_pid "$named"
-	assert_file_names "$named"
-
-	pl_run "$PIDLOCK" run -f "$PF" -- "$PLPROG" note "$T" exit 0
-	assert_status 75
-	assert_one_pidlock_line "$PF: already running as PID $named"
-	assert_notes "$T" 0
-
-	run timeout 10 supervisorctl -c "$T/supervisord.conf" stop app
-	assert_success
-	assert_output --partial "stopped"
-	assert_all_gone "$named"
-	run -1 lock_is_held "$PF"
-	pl_run "$PIDLOCK" run -f "$PF" -- "$PLPROG" note "$T" exit 0
-	assert_status 0
-	assert_notes "$T" 1
-
-	kill -TERM "$sup"
-	wait_until "! proc_alive $sup" 15 || fail "supervisord did not stop"
-}
-
 # ---- exported variables and control commands ----
 
 @test "exported variables reach control commands: nginx -s reload is refused with 75" {
@@ -395,28 +217,6 @@ names_plprog() {
 	[ -n "$p" ] && [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$PLPROG" ]
 }
 
-@test "start-stop-daemon with the variables in its own environment: a refused start returns 75, --stop --pidfile stops it" {
-	local named
-	local -a ssd=(env "PIDLOCK_FILE=$PF" "LD_PRELOAD=$SHIM" start-stop-daemon --start --background
-		--pidfile "$PF" --exec "$PLPROG" -- sleep 60)
-	pl_run timeout 20 "${ssd[@]}" 3>&-
-	assert_status 0
-	wait_until names_plprog 10 ||
-		fail "$PF does not name the program: $(cat "$PF" 2>/dev/null)"
-	named=$(read_pidfile "$PF")
-	track_pid "$named"
-	lock_is_held "$PF" || fail "the program does not hold the lock"
-
-	pl_run timeout 20 "${ssd[@]}" 3>&-
-	assert_status 75
-	assert_pidfile_is "$PF" "$named"
-
-	pl_run timeout 30 start-stop-daemon --stop --pidfile "$PF" --retry 5
-	assert_status 0
-	assert_all_gone "$named"
-	run -1 lock_is_held "$PF"
-}
-
 @test "start-stop-daemon --background --exec pidlock -- run: a start that pidlock refused still returns 0 (documented)" {
 	start_shim "$PLPROG" sleep 60 >/dev/null 2>&1 &
 	local holder=$!
@@ -431,23 +231,3 @@ names_plprog() {
 	assert_pidfile_is "$PF" "$holder"
 }
 
-@test "start-stop-daemon --start --exec pidlock -- run without --background: a refused start returns 75" {
-	local -a ssd=(start-stop-daemon --start --pidfile "$PF" --exec "$PIDLOCK" -- run -f "$PF" --
-		"$HELPERS/master" -o "$T/report" -w 2 -d -t 60)
-	pl_run timeout 20 "${ssd[@]}" 3>&-
-	assert_status 0
-	local master workers
-	master=$(awk '$1 == "master" { print $2 }' "$T/report")
-	workers=$(awk '$1 == "worker" { printf "%s ", $2 }' "$T/report")
-	# shellcheck disable=SC2086
-	track_all "$master" $workers
-	rm -f "$T/report"
-	# start-stop-daemon executes pidlock in its own process: pidlock's status is its status.
-	pl_run timeout 20 "${ssd[@]}" 3>&-
-	assert_status 75
-	assert_one_pidlock_line "$PF: already running as PID"
-	[ ! -e "$T/report" ] || fail "a second server started"
-	pl_run timeout 30 "$PIDLOCK" stop "$PF"
-	assert_status 0
-	assert_all_gone "$master $workers"
-}

@@ -6,6 +6,8 @@
 # on a free high port, keeps its files under the test's directory, and is
 # ended by the PIDs it wrote or that hold the lock (never by name).
 # Load after test_helper: load servers_lib
+# Variables set here (NGINX, NGINX_ARGS, MASTER, WORKERS) are read by the .bats files.
+# shellcheck disable=SC2034
 
 # The Debian packages a file's servers need, as "command:package" words,
 # installed by servers_setup_file where missing.

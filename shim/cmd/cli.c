@@ -534,7 +534,10 @@ static void probe(const struct pl_config *cfg, struct probe *p, int *fd_out)
 		return;
 	}
 	if (!locked) {
-		p->state = 1;
+		/* A file a clean exit marked but could not remove (the program
+		 * had dropped its privileges, and what removes it for such a
+		 * program was stopped too): not a crash. */
+		p->state = pl_is_clean_exit(fd) ? 3 : 1;
 		p->pid = pl_read_pid_once(fd);
 		close(fd);
 		return;

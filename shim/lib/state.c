@@ -228,7 +228,10 @@ static void exit_tidy(void)
 }
 
 #ifdef __GLIBC__
-int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+/* The C++ ABI's registration, exported by glibc (and musl) for every
+ * program: atexit() would tie the handler to this library, and it would run
+ * with our destructors, too early. */
+int __cxa_atexit(void (*fn)(void *), void *arg, void *dso); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 static int fini_fallback; /* the handler could not be registered */
 
 static void exit_last(void *arg)
