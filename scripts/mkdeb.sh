@@ -88,7 +88,15 @@ gzip -9n <docs/pidlock.1 >"$root/usr/share/man/man1/pidlock.1.gz"
 install -m 0644 completions/pidlock.bash "$root/usr/share/bash-completion/completions/pidlock"
 install -m 0644 completions/_pidlock "$root/usr/share/zsh/vendor-completions/_pidlock"
 install -m 0644 completions/pidlock.fish "$root/usr/share/fish/vendor_completions.d/pidlock.fish"
-install -m 0644 packaging/copyright "$doc/copyright"
+# The copyright file (DEP-5): packaging/copyright with the holders and the
+# text of LICENSE, the one copy of the licence in the tree.
+copyright=$(sed -n 's/^Copyright (c) *//p' LICENSE)
+[ -n "$copyright" ] || die "LICENSE has no 'Copyright (c)' line"
+awk -v holders="$copyright" '
+	FNR == NR { if (seen || /^Permission/) { seen = 1; text = text (/^$/ ? " ." : " " $0) "\n" } next }
+	/^#/ { next }
+	/^@LICENSE@$/ { printf "%s", text; next }
+	{ sub(/@COPYRIGHT@/, holders); print }' LICENSE packaging/copyright >"$doc/copyright"
 if [ -n "$musl" ]; then
 	install -d "$root/usr/share/lintian/overrides"
 	install -m 0644 packaging/lintian-overrides "$root/usr/share/lintian/overrides/pidlock"

@@ -71,6 +71,25 @@ deb() {
 	assert_line --index 0 "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
 }
 
+@test "package: the copyright file is DEP-5 with the MIT (Expat) licence of LICENSE, word for word" {
+	dpkg-deb -x "$(deb)" "$T/root"
+	local c="$T/root/usr/share/doc/pidlock/copyright"
+	run -0 grep -c '^License: Expat$' "$c"
+	assert_output 2
+	run -0 grep -F 'SPDX-License-Identifier:' "$c"
+	refute_output --partial 'TBD'
+	run -0 grep -m 1 '^Copyright: ' "$c"
+	assert_output "Copyright: $(sed -n 's/^Copyright (c) //p' "$ROOT/LICENSE")"
+	# The stand-alone licence paragraph (the last) is LICENSE's terms, from
+	# "Permission" on, in DEP-5's continuation lines.
+	awk '/^License: Expat$/ { text = ""; next } { text = text $0 "\n" } END { printf "%s", text }' \
+		"$c" >"$T/text"
+	sed -n '/^Permission/,$p' "$ROOT/LICENSE" | sed 's/^$/./; s/^/ /' >"$T/want"
+	[ "$(wc -l <"$T/want")" -gt 10 ] || fail "LICENSE has no text of terms"
+	run -0 cat "$T/text"
+	assert_output "$(cat "$T/want")"
+}
+
 @test "package: the same commit gives the same bytes" {
 	mkdir "$T/again"
 	# Compiled again from scratch, not the same objects packed twice.
