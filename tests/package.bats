@@ -36,7 +36,8 @@ deb() {
 	[[ $VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "VERSION is '$VERSION'"
 	run -0 "$PIDLOCK" --version
 	assert_output "pidlock $VERSION"
-	run -0 head -n 1 "$ROOT/docs/pidlock.1"
+	# The .TH line: the first but for comment lines (the SPDX line).
+	run -0 grep -m 1 -v '^\.\\"' "$ROOT/docs/pidlock.1"
 	assert_output --regexp "^\.TH PIDLOCK 1 \"[0-9-]+\" \"pidlock $VERSION\" "
 	assert_equal "$(deb)" "$DEB_DIR/pidlock_${VERSION}_$(dpkg --print-architecture).deb"
 	run -0 dpkg-deb -f "$(deb)" Version
