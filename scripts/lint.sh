@@ -6,6 +6,7 @@
 #   clang-tidy on shim/ and fuzz/ with the checked-in .clang-tidy
 #   ShellCheck on every shell script: scripts/*.sh, bench/*.sh, .ci/run, tests/*.bash,
 #              tests/*.bats, tests/helpers/*.sh
+#   SPDX       every source file names the MIT licence (scripts/check-spdx.sh)
 #
 #   sh scripts/lint.sh
 set -eu
@@ -47,8 +48,13 @@ if ! shellcheck -x $(ls scripts/*.sh bench/*.sh .ci/run tests/*.bash tests/*.bat
 	status=1
 fi
 
+echo "lint: SPDX licence lines"
+if ! sh scripts/check-spdx.sh; then
+	status=1
+fi
+
 if [ "$status" -ne 0 ]; then
 	echo "lint: FAILED" >&2
 	exit 1
 fi
-echo "lint: cppcheck, clang-tidy and shellcheck report nothing"
+echo "lint: cppcheck, clang-tidy, shellcheck and check-spdx report nothing"
