@@ -101,8 +101,24 @@ if [ -n "$musl" ]; then
 	install -d "$root/usr/share/lintian/overrides"
 	install -m 0644 packaging/lintian-overrides "$root/usr/share/lintian/overrides/pidlock"
 fi
-gzip -9n <README.md >"$doc/README.md.gz"
-gzip -9n <docs/platforms.md >"$doc/platforms.md.gz"
+# The README and every document it links to (docs/*.md, the benchmark
+# report), side by side and compressed as Debian ships documents. Their
+# links are rewritten to what the package installs: docs/recipes.md and
+# ../bench/RESULTS.md to recipes.md.gz and RESULTS.md.gz, the man page's
+# source to the installed page, LICENSE to the copyright file
+# (tests/package.bats checks that every link then resolves).
+docs=$(grep -o '](\(docs\|bench\)/[A-Za-z0-9_.-]*\.md[)#]' README.md | sed 's/^](//; s/.$//' |
+	LC_ALL=C sort -u)
+rewrite="s#](docs/pidlock\.1)#](/usr/share/man/man1/pidlock.1.gz)#g; s#](LICENSE)#](copyright)#g"
+for f in $docs; do
+	b=$(basename "$f" .md)
+	[ ! -e "$doc/$b.md.gz" ] || die "two documents named $b.md: $f and another"
+	: >"$doc/$b.md.gz"
+	rewrite="$rewrite; s#](\(\.\./\)*\(docs/\|bench/\)\{0,1\}$b\.md\([)\#]\)#]($b.md.gz\3#g"
+done
+for f in README.md $docs; do
+	sed "$rewrite" "$f" | gzip -9n >"$doc/$(basename "$f").gz"
+done
 # A native package (the version has no Debian revision): changelog.gz, one
 # entry for this version, dated by the commit.
 {

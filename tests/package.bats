@@ -91,6 +91,33 @@ deb() {
 	assert_output "$(cat "$T/want")"
 }
 
+@test "package: the README and the documents it links to are installed, and every link resolves" {
+	dpkg-deb -x "$(deb)" "$T/root"
+	local doc="$T/root/usr/share/doc/pidlock" f target bad=""
+	[ -f "$doc/README.md.gz" ] || fail "no README.md.gz in /usr/share/doc/pidlock"
+	local n=0
+	for f in "$doc"/*.md.gz; do
+		while IFS= read -r target; do
+			n=$((n + 1))
+			target=${target%%#*}
+			case $target in
+			*://* | mailto:* | '') continue ;;
+			/*) [ -e "$T/root$target" ] || bad="$bad ${f##*/}:$target" ;;
+			*) [ -e "$doc/$target" ] || bad="$bad ${f##*/}:$target" ;;
+			esac
+		done < <(zcat "$f" | grep -o '\]([^) ]*)' | sed 's/^](//; s/)$//')
+	done
+	[ -z "$bad" ] || fail "links to what the package does not install:$bad"
+	[ "$n" -gt 20 ] || fail "only $n links found: is the README there?"
+	# Every document the README links to is one of them, none dropped.
+	run -0 bash -c "zcat '$doc/README.md.gz' | grep -o '](' | wc -l"
+	assert_output "$(grep -o '](' "$ROOT/README.md" | wc -l)"
+	local d
+	for d in recipes cluster platforms macos DESIGN; do
+		[ -f "$doc/$d.md.gz" ] || fail "docs/$d.md is not installed"
+	done
+}
+
 @test "package: the same commit gives the same bytes" {
 	mkdir "$T/again"
 	# Compiled again from scratch, not the same objects packed twice.
