@@ -178,12 +178,18 @@ install: all
 deb:
 	sh scripts/mkdeb.sh
 
+# The release tarball pidlock-VERSION.tar.gz: exactly the tracked files and
+# a MANIFEST of them, the same bytes every time (scripts/dist.sh says how).
+# make deb, make install and make test work from it unpacked, without git.
+dist:
+	sh scripts/dist.sh
+
 clean:
 	rm -rf build
 
 FORCE:
 
-.PHONY: FORCE deb all helpers test demo print-sources check-exports check-imports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
+.PHONY: FORCE deb dist all helpers test demo print-sources check-exports check-imports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
 
 # Cross-compiles the library and the command for macOS (arm64, x86_64) with Zig.
 macos-check:
