@@ -3,8 +3,10 @@
 # only (never the build tree): .ci/run calls it after
 # `apt-get install ./pidlock_*.deb`, and with --gone after `apt-get purge`.
 #   bash scripts/deb-smoke.sh              the package works where it lies
-#   bash scripts/deb-smoke.sh --gone LIST  nothing of LIST (dpkg -L pidlock,
-#                                          taken before the purge) is left
+#   bash scripts/deb-smoke.sh --gone LIST [PACKAGE]
+#                                          nothing of LIST (dpkg -L pidlock,
+#                                          taken before the purge) is left,
+#                                          and dpkg knows no PACKAGE (pidlock)
 set -euo pipefail
 
 fail() {
@@ -13,9 +15,10 @@ fail() {
 }
 
 if [ "${1-}" = --gone ]; then
-	[ -f "${2-}" ] || fail "usage: deb-smoke.sh --gone FILE-LIST"
-	status=$(dpkg-query -W -f '${db:Status-Status}' pidlock 2>/dev/null) || status=not-installed
-	[ "$status" = not-installed ] || fail "dpkg still has pidlock: $status"
+	[ -f "${2-}" ] || fail "usage: deb-smoke.sh --gone FILE-LIST [PACKAGE]"
+	pkg=${3:-pidlock}
+	status=$(dpkg-query -W -f '${db:Status-Status}' "$pkg" 2>/dev/null) || status=not-installed
+	[ "$status" = not-installed ] || fail "dpkg still has $pkg: $status"
 	left=0
 	while IFS= read -r path; do
 		[ "$path" != /. ] || continue

@@ -26,7 +26,7 @@ setup() {
 install_copy() {
 	local root=${1:-$T/inst}
 	mkdir -p "$root/bin" "$root/lib/$MULTIARCH/pidlock"
-	cp "$PIDLOCK" "$root/bin/pidlock"
+	pl_copy_command "$root/bin/pidlock"
 	cp "$SHIM" "$root/lib/$MULTIARCH/pidlock/libpidlock.so"
 }
 

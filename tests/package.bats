@@ -154,12 +154,18 @@ deb() {
 }
 
 @test "package: deb-smoke.sh --gone reports what a purge left" {
+	# A package nobody has, so that the machine's own pidlock package (a
+	# user who tried it) does not decide the outcome.
+	local none=pidlock-bats-no-such-package
 	touch "$T/left-behind"
 	printf '/.\n/usr\n%s\n' "$T/left-behind" >"$T/list"
-	run -1 bash "$ROOT/scripts/deb-smoke.sh" --gone "$T/list"
+	run -1 bash "$ROOT/scripts/deb-smoke.sh" --gone "$T/list" "$none"
 	assert_output --partial "left after purge: $T/left-behind"
 	rm "$T/left-behind"
-	run -0 bash "$ROOT/scripts/deb-smoke.sh" --gone "$T/list"
+	run -0 bash "$ROOT/scripts/deb-smoke.sh" --gone "$T/list" "$none"
+	# And a package dpkg still has is reported (base-files: every Debian has it).
+	run -1 bash "$ROOT/scripts/deb-smoke.sh" --gone "$T/list" base-files
+	assert_output --partial "dpkg still has base-files: installed"
 }
 
 # ---- completions ----

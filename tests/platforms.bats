@@ -557,7 +557,8 @@ stop_holder() {
 @test "pidlock run: a musl program gets the musl library (musl/ beside it), a glibc one the glibc library" {
 	local musl glibc
 	mkdir -p "$T/bin/musl"
-	cp "$PIDLOCK" "$SHIM" "$T/bin/"
+	pl_copy_command "$T/bin/pidlock"
+	cp "$SHIM" "$T/bin/"
 	cp "$PLAT_BUILDS/musl/libpidlock.so" "$T/bin/musl/"
 	musl="$T/bin/musl/libpidlock.so"
 	glibc="$T/bin/libpidlock.so"
@@ -577,7 +578,8 @@ stop_holder() {
 # another machine or C library it refuses, in one line, before locking.
 @test "pidlock run: an arm64 or musl program with no library for it is refused (126), nothing runs, no lock" {
 	mkdir "$T/bin" "$T/n"
-	cp "$PIDLOCK" "$SHIM" "$T/bin/"
+	pl_copy_command "$T/bin/pidlock"
+	cp "$SHIM" "$T/bin/"
 	pl_run "$T/bin/pidlock" run -f "$PF" -- "$PLAT_BUILDS/arm64/helpers/plprog" note "$T/n"
 	assert_status 126
 	assert_one_pidlock_line "ld-linux-aarch64.so.1" "arm64/libpidlock.so" "not running it unguarded"
