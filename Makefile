@@ -157,7 +157,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pidlock $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	# Copy, then rename: a program started during an upgrade must never load
 	# a half-written library (the dynamic linker would skip it: no lock).
-	install -m 0644 build/$(LIBNAME) $(DESTDIR)$(PREFIX)/lib/pidlock/.$(LIBNAME).new
+	install -m 0644 $(BUILD)/$(LIBNAME) $(DESTDIR)$(PREFIX)/lib/pidlock/.$(LIBNAME).new
 	mv -f $(DESTDIR)$(PREFIX)/lib/pidlock/.$(LIBNAME).new $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBNAME)
 	# The cluster backends beside it, where the library looks for them.
 	for p in $(PLUGINS); do \
@@ -165,7 +165,7 @@ install: all
 		install -m 0644 $$p $(DESTDIR)$(PREFIX)/lib/pidlock/.$$b.new && \
 		mv -f $(DESTDIR)$(PREFIX)/lib/pidlock/.$$b.new $(DESTDIR)$(PREFIX)/lib/pidlock/$$b || exit 1; \
 	done
-	install -m 0755 build/pidlock $(DESTDIR)$(PREFIX)/bin/pidlock
+	install -m 0755 $(BUILD)/pidlock $(DESTDIR)$(PREFIX)/bin/pidlock
 	install -m 0644 docs/pidlock.1 $(DESTDIR)$(PREFIX)/share/man/man1/pidlock.1
 	# Tab completion where bash-completion, zsh and fish look under PREFIX.
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
