@@ -62,9 +62,9 @@ PLUGIN_COMMON := shim/plugin.c shim/msg.c
 PLUGIN_SRC := $(patsubst %,shim/backend_%.c,$(BACKENDS)) $(PLUGIN_COMMON)
 CLI_SRC := $(CORE) shim/cli.c
 HDR := $(wildcard shim/*.h)
-# The command alone reads ELF headers: which library fits the program (issue 14).
+# The command alone reads ELF headers: which library fits the program.
 CLI_SRC += shim/elf.c
-# pidlock check: will the library enter a program (issue 15).
+# pidlock check: will the library enter a program.
 CLI_SRC += shim/check.c
 # Finding COMMAND and the library that fits it: run and check both ask.
 CLI_SRC += shim/find.c
@@ -126,7 +126,7 @@ check-exports: $(BUILD)/$(LIBNAME) $(PLUGINS)
 check-imports: $(BUILD)/$(LIBNAME)
 	sh scripts/check-imports.sh $(BUILD)/$(LIBNAME) scripts/imports.txt
 
-# Quality gates (issue 5). Each script installs its own Debian packages when
+# Quality gates (docs/HACKING.md). Each script installs its own Debian packages when
 # run as root, builds what it needs under build/, and runs unattended.
 asan:           # the whole suite on an ASan+UBSan build, zero reports
 	sh scripts/asan.sh
@@ -146,7 +146,7 @@ lint:           # cppcheck, clang-tidy (.clang-tidy), shellcheck
 fuzz:           # every libFuzzer harness in fuzz/, FUZZ_SECONDS (10) each
 	sh scripts/fuzz.sh
 
-# Benchmarks (issue 6): the table in bench/RESULTS.md and the README.
+# Benchmarks (docs/HACKING.md): the table in bench/RESULTS.md and the README.
 bench: all helpers
 	sh bench/run.sh
 
@@ -197,7 +197,7 @@ macos-check:
 
 .PHONY: macos-check
 
-# Other platforms of SPEC section 8 (docs/platforms.md), each built in a
+# Other platforms (docs/platforms.md), each built in a
 # folder of its own so that none clobbers the native build/.
 musl:
 	$(MAKE) BUILD=build/musl CC=musl-gcc all helpers

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# `pidlock check -- COMMAND` (issue 15): one line per finding and the verdict
+# `pidlock check -- COMMAND` (pidlock(1)): one line per finding and the verdict
 # as the exit status: 0 the library will load and lock, 1 guarded only through
 # the inherited descriptor, 2 cannot be guarded. Every case with a real
 # program: scripts through env and env -S, a static program, setuid copies,

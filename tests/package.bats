@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Installing pidlock like a system tool (issue 15): one VERSION for the
+# Installing pidlock like a system tool: one VERSION for the
 # command, the man page and the package; `make deb` and lintian; the command
 # finding its library relative to itself wherever the tree is unpacked; the
 # PREFIX stamp. (CI installs the package system-wide and runs

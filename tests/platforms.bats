@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# SPEC section 8 (issue 14): the C-program tests again, on the other Linux
+# Platforms (docs/platforms.md): the C-program tests again, on the other Linux
 # platforms of the table, built here by the Makefile into folders of their own:
 #   musl   build/musl   make BUILD=build/musl CC=musl-gcc: helpers linked with
 #          musl (loader /lib/ld-musl-x86_64.so.1) and the musl library
