@@ -5,7 +5,7 @@
 # shellcheck shell=bash
 
 # The NAMEs of PID files pidlock would resolve a NAME to: $XDG_RUNTIME_DIR
-# when it is an absolute path, else /tmp/pidlock-UID (SPEC section 2).
+# when it is an absolute path, else /tmp/pidlock-UID (README, PIDLOCK_FILE).
 _pidlock_names() {
 	local dir f
 	if [[ ${XDG_RUNTIME_DIR-} == /* ]]; then

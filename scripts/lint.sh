@@ -7,6 +7,8 @@
 #   ShellCheck on every shell script: scripts/*.sh, bench/*.sh, .ci/run, tests/*.bash,
 #              tests/*.bats, tests/helpers/*.sh
 #   SPDX       every source file names the MIT licence (scripts/check-spdx.sh)
+#   references no comment cites the contract's sections or an issue by number,
+#              which the repository does not ship (name the DESIGN.md guarantee)
 #
 #   sh scripts/lint.sh
 set -eu
@@ -50,6 +52,14 @@ fi
 
 echo "lint: SPDX licence lines"
 if ! sh scripts/check-spdx.sh; then
+	status=1
+fi
+
+echo "lint: references to what the repository does not ship"
+refs=$(sh scripts/source-tree.sh files | grep -v '^fuzz/corpus/' | tr '\n' '\0' |
+	xargs -0 grep -nE '\bSPEC (section|guarantee|[0-9])|\b[Ii]ssue [0-9]+' || true)
+if [ -n "$refs" ]; then
+	echo "$refs"
 	status=1
 fi
 
