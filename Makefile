@@ -143,7 +143,7 @@ check-exports: $(BUILD)/$(LIBNAME) $(PLUGINS)
 check-imports: $(BUILD)/$(LIBNAME)
 	sh scripts/check-imports.sh $(BUILD)/$(LIBNAME) scripts/imports.txt
 
-# Quality gates (issue 5). Each script installs its own Debian packages when
+# Quality gates (docs/HACKING.md). Each script installs its own Debian packages when
 # run as root, builds what it needs under build/, and runs unattended.
 asan:           # the whole suite on an ASan+UBSan build, zero reports
 	sh scripts/asan.sh
@@ -163,7 +163,7 @@ lint:           # cppcheck, clang-tidy (.clang-tidy), shellcheck
 fuzz:           # every libFuzzer harness in fuzz/, FUZZ_SECONDS (10) each
 	sh scripts/fuzz.sh
 
-# Benchmarks (issue 6): the table in bench/RESULTS.md and the README.
+# Benchmarks (docs/HACKING.md): the table in bench/RESULTS.md and the README.
 bench: all helpers
 	sh bench/run.sh
 
@@ -174,7 +174,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pidlock $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	# Copy, then rename: a program started during an upgrade must never load
 	# a half-written library (the dynamic linker would skip it: no lock).
-	install -m 0644 build/$(LIBNAME) $(DESTDIR)$(PREFIX)/lib/pidlock/.$(LIBNAME).new
+	install -m 0644 $(BUILD)/$(LIBNAME) $(DESTDIR)$(PREFIX)/lib/pidlock/.$(LIBNAME).new
 	mv -f $(DESTDIR)$(PREFIX)/lib/pidlock/.$(LIBNAME).new $(DESTDIR)$(PREFIX)/lib/pidlock/$(LIBNAME)
 	# The cluster backends beside it, where the library looks for them.
 	for p in $(PLUGINS); do \
@@ -182,7 +182,7 @@ install: all
 		install -m 0644 $$p $(DESTDIR)$(PREFIX)/lib/pidlock/.$$b.new && \
 		mv -f $(DESTDIR)$(PREFIX)/lib/pidlock/.$$b.new $(DESTDIR)$(PREFIX)/lib/pidlock/$$b || exit 1; \
 	done
-	install -m 0755 build/pidlock $(DESTDIR)$(PREFIX)/bin/pidlock
+	install -m 0755 $(BUILD)/pidlock $(DESTDIR)$(PREFIX)/bin/pidlock
 	install -m 0644 docs/pidlock.1 $(DESTDIR)$(PREFIX)/share/man/man1/pidlock.1
 	# Tab completion where bash-completion, zsh and fish look under PREFIX.
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
@@ -195,12 +195,18 @@ install: all
 deb:
 	sh scripts/mkdeb.sh
 
+# The release tarball pidlock-VERSION.tar.gz: exactly the tracked files and
+# a MANIFEST of them, the same bytes every time (scripts/dist.sh says how).
+# make deb, make install and make test work from it unpacked, without git.
+dist:
+	sh scripts/dist.sh
+
 clean:
 	rm -rf build
 
 FORCE:
 
-.PHONY: FORCE deb all helpers test demo print-sources check-exports check-imports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
+.PHONY: FORCE deb dist all helpers test demo print-sources check-exports check-imports install clean asan coverage coverage-asan memcheck lint fuzz bench bench-quick
 
 # Cross-compiles the library and the command for macOS (arm64, x86_64) with Zig.
 macos-check:
@@ -208,7 +214,7 @@ macos-check:
 
 .PHONY: macos-check
 
-# Other platforms of SPEC section 8 (docs/platforms.md), each built in a
+# Other platforms (docs/platforms.md), each built in a
 # folder of its own so that none clobbers the native build/.
 musl:
 	$(MAKE) BUILD=build/musl CC=musl-gcc all helpers

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pidlock benchmark (SPEC section 6): start-up cost, wait-mode handover
+# pidlock benchmark (the performance targets of docs/DESIGN.md): start-up cost, wait-mode handover
 # latency, contention. Prints a markdown report and writes it, with the
 # handover plot, under build/bench/; a full run also refreshes
 # bench/RESULTS.md and docs/handover.png.
@@ -344,7 +344,7 @@ set yrange [0:1]
 set grid
 set key below horizontal maxcols 2 width -6 samplen 3
 set arrow from 1, graph 0 to 1, graph 1 nohead dt 3 lc rgb "red"
-set label "SPEC target:\nmedian < 1 ms" at 1, graph 0.12 offset 0.5, 0 textcolor rgb "red"
+set label "target:\nmedian < 1 ms" at 1, graph 0.12 offset 0.5, 0 textcolor rgb "red"
 plot "$OUT/handover-pidlock.cdf" using 1:2 with steps lw 2 title "pidlock wait (median $(ms "${HO_MED[pidlock]}") ms)", \
      "$OUT/handover-flock.cdf" using 1:2 with steps lw 2 title "flock -w (median $(ms "${HO_MED[flock]}") ms)", \
      "$OUT/handover-sleep-retry.cdf" using 1:2 with steps lw 2 title "sleep-retry 0.1 s (median $(ms "${HO_MED[sleep-retry]}") ms)", \
@@ -373,7 +373,7 @@ d_ir_a=$((${IR[active:true]} - ${IR[empty:true]}))
 d_sc_i=$((${SC[inert:true]} - ${SC[empty:true]}))
 d_ir_i=$((${IR[inert:true]} - ${IR[empty:true]}))
 hm=${HO_MED[pidlock]} hf=${HO_MED[flock]}
-# SPEC section 6: 8, plus at most one per directory of the PID file's path
+# The target (docs/DESIGN.md): 8, plus at most one per directory of the PID file's path
 # (the safety checks of guarantee 9): $TMP/active-true.pid has as many
 # directories as $TMP has components, the root included.
 SC_DIRS=$(($(printf '%s' "$TMP" | tr -cd / | wc -c) + 1))
@@ -486,7 +486,7 @@ ADDED_CALLS=$(diff --old-line-format= --unchanged-line-format= --new-line-format
 	echo "no lock ×$(g nolock 100 1000); from N=10 to N=100: pidlock ×$(g pidlock 10 100), flock -n ×$(g flock 10 100),"
 	echo "no lock ×$(g nolock 10 100). ×10 means linear: a constant cost per starter, no extra cost from contention."
 	echo
-	echo "## SPEC section 6 targets"
+	echo "## Targets (docs/DESIGN.md, Performance targets)"
 	echo
 	echo "| target | measured | limit | verdict |"
 	echo "| --- | ---: | ---: | --- |"

@@ -5,7 +5,7 @@
 # shellcheck shell=bash
 
 # The NAMEs of PID files pidlock would resolve a NAME to: $XDG_RUNTIME_DIR
-# when it is an absolute path, else /tmp/pidlock-UID (SPEC section 2).
+# when it is an absolute path, else /tmp/pidlock-UID (README, PIDLOCK_FILE).
 _pidlock_names() {
 	local dir f
 	if [[ ${XDG_RUNTIME_DIR-} == /* ]]; then
@@ -49,7 +49,10 @@ _pidlock() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local cmd=${COMP_WORDS[1]-} opts i w skip=0 pos=0
 	if ((COMP_CWORD == 1)); then
-		_pidlock_words 'run status stop check --help --version' "$cur" ''
+		case $cur in
+		-*) _pidlock_words '-h --help -V --version' "$cur" '' ;;
+		*) _pidlock_words 'run status stop check' "$cur" '' ;;
+		esac
 		return 0
 	fi
 	case $cmd in

@@ -25,7 +25,7 @@ complete -c pidlock -n "not __fish_seen_subcommand_from $__pidlock_cmds" -s h -l
 complete -c pidlock -n "not __fish_seen_subcommand_from $__pidlock_cmds" -s V -l version -d 'show the version'
 
 # run
-complete -c pidlock -n '__fish_seen_subcommand_from run' -s f -l file -r -F -a '(__pidlock_names)' -d 'the PID file, a path or a NAME'
+complete -c pidlock -n '__fish_seen_subcommand_from run status stop' -s f -l file -r -F -a '(__pidlock_names)' -d 'the PID file, a path or a NAME'
 complete -c pidlock -n '__fish_seen_subcommand_from run' -s w -l wait -d 'wait for the running instance (at most SECS)'
 complete -c pidlock -n '__fish_seen_subcommand_from run' -s r -l replace -d 'stop the running instance first'
 complete -c pidlock -n '__fish_seen_subcommand_from run stop' -s s -l signal -x -a "$__pidlock_signals" -d 'the first signal'

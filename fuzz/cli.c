@@ -127,7 +127,7 @@ static void fuzz_opts(const uint8_t *data, size_t size)
 	int cmd = 0;
 	int r = parse_run(argc, argv, &cfg, &file, &cmd);
 	/* Going on: a FILE from the input, and COMMAND a word after the
-	 * options (never a value: SPEC section 5). Else 0 (help) or 64. */
+	 * options (never a value: pidlock(1), run). Else 0 (help) or 64. */
 	if (r == -1) {
 		if (!file || file < s || file > s + size || cmd < 1 || cmd >= argc)
 			abort();

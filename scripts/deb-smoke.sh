@@ -3,8 +3,10 @@
 # only (never the build tree): .ci/run calls it after
 # `apt-get install ./pidlock_*.deb`, and with --gone after `apt-get purge`.
 #   bash scripts/deb-smoke.sh              the package works where it lies
-#   bash scripts/deb-smoke.sh --gone LIST  nothing of LIST (dpkg -L pidlock,
-#                                          taken before the purge) is left
+#   bash scripts/deb-smoke.sh --gone LIST [PACKAGE]
+#                                          nothing of LIST (dpkg -L pidlock,
+#                                          taken before the purge) is left,
+#                                          and dpkg knows no PACKAGE (pidlock)
 set -euo pipefail
 
 fail() {
@@ -13,9 +15,10 @@ fail() {
 }
 
 if [ "${1-}" = --gone ]; then
-	[ -f "${2-}" ] || fail "usage: deb-smoke.sh --gone FILE-LIST"
-	status=$(dpkg-query -W -f '${db:Status-Status}' pidlock 2>/dev/null) || status=not-installed
-	[ "$status" = not-installed ] || fail "dpkg still has pidlock: $status"
+	[ -f "${2-}" ] || fail "usage: deb-smoke.sh --gone FILE-LIST [PACKAGE]"
+	pkg=${3:-pidlock}
+	status=$(dpkg-query -W -f '${db:Status-Status}' "$pkg" 2>/dev/null) || status=not-installed
+	[ "$status" = not-installed ] || fail "dpkg still has $pkg: $status"
 	left=0
 	while IFS= read -r path; do
 		[ "$path" != /. ] || continue
@@ -89,4 +92,22 @@ man pidlock 2>/dev/null | grep -q "pidlock check" || fail "man pidlock does not 
 # shellcheck source=/dev/null
 . /usr/share/bash-completion/completions/pidlock
 complete -p pidlock | grep -q _pidlock || fail "the bash completion does not register _pidlock"
-echo "deb-smoke: pidlock $version works from /usr/bin and $lib"
+# zsh's compinit and fish find theirs where they look, where those shells are.
+if command -v zsh >/dev/null 2>&1; then
+	comp=$(HOME=$XDG_RUNTIME_DIR zsh -fc 'autoload -Uz compinit; compinit -u -d "$HOME/zcompdump"
+		print -r -- ${_comps[pidlock]-}') || fail "zsh compinit failed"
+	[ "$comp" = _pidlock ] || fail "zsh's compinit does not find _pidlock ('$comp')"
+else
+	echo "deb-smoke: no zsh here: its completion is not tried" >&2
+fi
+if command -v fish >/dev/null 2>&1; then
+	HOME=$XDG_RUNTIME_DIR fish -c 'complete -C "pidlock sta"' | grep -q '^status' ||
+		fail "fish does not complete pidlock from its vendor completions"
+else
+	echo "deb-smoke: no fish here: its completion is not tried" >&2
+fi
+# The README and the documents it links to.
+for d in README recipes cluster platforms DESIGN; do
+	[ -f "/usr/share/doc/pidlock/$d.md.gz" ] || fail "/usr/share/doc/pidlock/$d.md.gz is missing"
+done
+echo "deb-smoke: pidlock $version works from /usr/bin and $lib: refusal, status, stop, check, man page, completions, documents"

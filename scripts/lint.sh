@@ -7,6 +7,9 @@
 #   clang-tidy on shim/ and fuzz/ with the checked-in .clang-tidy
 #   ShellCheck on every shell script: scripts/*.sh, bench/*.sh, .ci/run, tests/*.bash,
 #              tests/*.bats, tests/helpers/*.sh
+#   SPDX       every source file names the MIT licence (scripts/check-spdx.sh)
+#   references no comment cites the contract's sections or an issue by number,
+#              which the repository does not ship (name the DESIGN.md guarantee)
 #
 #   sh scripts/lint.sh
 set -eu
@@ -51,8 +54,21 @@ if ! shellcheck -x $(ls scripts/*.sh bench/*.sh .ci/run tests/*.bash tests/*.bat
 	status=1
 fi
 
+echo "lint: SPDX licence lines"
+if ! sh scripts/check-spdx.sh; then
+	status=1
+fi
+
+echo "lint: references to what the repository does not ship"
+refs=$(sh scripts/source-tree.sh files | grep -v '^fuzz/corpus/' | tr '\n' '\0' |
+	xargs -0 grep -nE '\bSPEC (section|guarantee|[0-9])|\b[Ii]ssue [0-9]+' || true)
+if [ -n "$refs" ]; then
+	echo "$refs"
+	status=1
+fi
+
 if [ "$status" -ne 0 ]; then
 	echo "lint: FAILED" >&2
 	exit 1
 fi
-echo "lint: cppcheck, clang-tidy and shellcheck report nothing"
+echo "lint: cppcheck, clang-tidy, shellcheck and check-spdx report nothing"

@@ -10,6 +10,11 @@
 # to keep in step, and the same bytes for the same commit (timestamps come
 # from the commit, SOURCE_DATE_EPOCH, and owners are root:root).
 #
+# Git is never needed: the metadata (maintainer, description, relations) is
+# packaging/control, the version is VERSION, the licence LICENSE, and the
+# dates come from scripts/source-tree.sh (the commit's time in a checkout,
+# the files' in an unpacked tarball from make dist).
+#
 # Usage: sh scripts/mkdeb.sh [OUTDIR]   (default: the top of the tree)
 set -eu
 cd "$(dirname "$0")/.."
@@ -26,22 +31,17 @@ out=${1:-.}
 version=$(cat VERSION)
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
-# The man page must say the same version as the command and the package.
-head -n 1 docs/pidlock.1 | grep -q "\"pidlock $version\"" ||
+# The man page must say the same version as the command and the package
+# (its .TH line: the first line but for comments).
+grep -m 1 '^\.TH ' docs/pidlock.1 | grep -q "\"pidlock $version\"" ||
 	die "docs/pidlock.1: its .TH line does not say \"pidlock $version\" (VERSION)"
-# Reproducible: every date from the commit, not from the clock.
-if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
-	SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || date +%s)
-fi
+# Reproducible: every date from the source, not from the clock.
+SOURCE_DATE_EPOCH=$(sh scripts/source-tree.sh date)
 export SOURCE_DATE_EPOCH
-# The maintainer: DEBFULLNAME and DEBEMAIL, as dch takes them, else the
-# author of the commit the package is built from.
-if [ -n "${DEBEMAIL:-}" ]; then
-	maintainer="${DEBFULLNAME:-pidlock maintainers} <$DEBEMAIL>"
-else
-	maintainer=$(git log -1 --format='%an <%ae>' 2>/dev/null) ||
-		die "set DEBFULLNAME and DEBEMAIL: no git history to take the maintainer from"
-fi
+# The maintainer, for the changelog, from the one metadata file. (Not from
+# DEBFULLNAME or DEBEMAIL: the package is the project's, whoever builds it.)
+maintainer=$(sed -n 's/^Maintainer: *//p' packaging/control)
+[ -n "$maintainer" ] || die "packaging/control has no Maintainer: line"
 
 # Debian's hardening flags (lintian checks them); the Makefile has no
 # CPPFLAGS, so those go with CFLAGS.
@@ -88,13 +88,37 @@ gzip -9n <docs/pidlock.1 >"$root/usr/share/man/man1/pidlock.1.gz"
 install -m 0644 completions/pidlock.bash "$root/usr/share/bash-completion/completions/pidlock"
 install -m 0644 completions/_pidlock "$root/usr/share/zsh/vendor-completions/_pidlock"
 install -m 0644 completions/pidlock.fish "$root/usr/share/fish/vendor_completions.d/pidlock.fish"
-install -m 0644 packaging/copyright "$doc/copyright"
+# The copyright file (DEP-5): packaging/copyright with the holders and the
+# text of LICENSE, the one copy of the licence in the tree.
+copyright=$(sed -n 's/^Copyright (c) *//p' LICENSE)
+[ -n "$copyright" ] || die "LICENSE has no 'Copyright (c)' line"
+awk -v holders="$copyright" '
+	FNR == NR { if (seen || /^Permission/) { seen = 1; text = text (/^$/ ? " ." : " " $0) "\n" } next }
+	/^#/ { next }
+	/^@LICENSE@$/ { printf "%s", text; next }
+	{ sub(/@COPYRIGHT@/, holders); print }' LICENSE packaging/copyright >"$doc/copyright"
 if [ -n "$musl" ]; then
 	install -d "$root/usr/share/lintian/overrides"
 	install -m 0644 packaging/lintian-overrides "$root/usr/share/lintian/overrides/pidlock"
 fi
-gzip -9n <README.md >"$doc/README.md.gz"
-gzip -9n <docs/platforms.md >"$doc/platforms.md.gz"
+# The README and every document it links to (docs/*.md, the benchmark
+# report), side by side and compressed as Debian ships documents. Their
+# links are rewritten to what the package installs: docs/recipes.md and
+# ../bench/RESULTS.md to recipes.md.gz and RESULTS.md.gz, the man page's
+# source to the installed page, LICENSE to the copyright file
+# (tests/package.bats checks that every link then resolves).
+docs=$(grep -o '](\(docs\|bench\)/[A-Za-z0-9_.-]*\.md[)#]' README.md | sed 's/^](//; s/.$//' |
+	LC_ALL=C sort -u)
+rewrite="s#](docs/pidlock\.1)#](/usr/share/man/man1/pidlock.1.gz)#g; s#](LICENSE)#](copyright)#g"
+for f in $docs; do
+	b=$(basename "$f" .md)
+	[ ! -e "$doc/$b.md.gz" ] || die "two documents named $b.md: $f and another"
+	: >"$doc/$b.md.gz"
+	rewrite="$rewrite; s#](\(\.\./\)*\(docs/\|bench/\)\{0,1\}$b\.md\([)\#]\)#]($b.md.gz\3#g"
+done
+for f in README.md $docs; do
+	sed "$rewrite" "$f" | gzip -9n >"$doc/$(basename "$f").gz"
+done
 # A native package (the version has no Debian revision): changelog.gz, one
 # entry for this version, dated by the commit.
 {
@@ -114,7 +138,7 @@ depends=$(cd "$shl" && dpkg-shlibdeps -O "../../$root/usr/bin/pidlock" "../../$l
 	sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || die "dpkg-shlibdeps found no dependencies"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
-sed -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" -e "s|@MAINTAINER@|$maintainer|" \
+sed -e '/^#/d' -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" \
 	-e "s|@SIZE@|$size|" -e "s|@DEPENDS@|$depends|" packaging/control >"$root/DEBIAN/control"
 (cd "$root" && find usr -type f | LC_ALL=C sort | xargs md5sum) >"$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"

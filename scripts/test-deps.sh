@@ -26,7 +26,7 @@ PATH="$PATH:/usr/sbin" command -v mariadbd >/dev/null 2>&1 || need="$need mariad
 command -v mariadb >/dev/null 2>&1 || need="$need mariadb-client"
 ldconfig -p 2>/dev/null | grep -q 'libmariadb\.so\.3 ' || need="$need libmariadb3"
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
-# The other platforms (tests/platforms.bats, SPEC section 8): musl, and arm64
+# The other platforms (tests/platforms.bats, docs/platforms.md): musl, and arm64
 # cross-built and run under qemu-user with Debian's arm64 C library.
 command -v musl-gcc >/dev/null 2>&1 || need="$need musl-tools"
 command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-aarch64-linux-gnu"

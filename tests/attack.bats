@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# Attacks and unusual programs (issue 11, "Must fix" items 1 to 9; SPEC
-# guarantees 9 and 12 to 16). Each test names the item and the guarantee it
-# covers. The tests run as root; the attacker is a throw-away unprivileged
+# Attacks and unusual programs (guarantees 9 and 12 to 16 of docs/DESIGN.md).
+# Each test names the guarantee it covers, as docs/DESIGN.md numbers them.
+# The tests run as root; the attacker is a throw-away unprivileged
 # user made by the test (make_attacker) and removed in teardown. Every wait is
 # bounded; every process a test starts is tracked and ended by PID, together
 # with its descendants (kill_trees), so a stalled instance cannot outlive it.
@@ -226,7 +226,7 @@ assert_names_component() {
 # ---- 1. symlinks and unsafe directories on the path (guarantee 9) ----
 
 @test "attack 1: a symlink in any directory component is not followed: 73 naming it, target untouched" {
-	# Issue 11 item 1; guarantee 9 (symbolic links in any component).
+	# Guarantee 9 (symbolic links in any component).
 	mkdir -p "$T/victim" "$T/a/b" "$T/up/real"
 	precious_file "$T/victim/test.pid" $'4242\n'
 	save_file "$T/victim/test.pid" victim
@@ -252,7 +252,7 @@ assert_names_component() {
 }
 
 @test "attack 1: another user's symlink in a sticky world-writable directory: 73 naming it, root's file untouched" {
-	# Issue 11 item 1 (fs.protected_symlinks=0, as on this machine); guarantee 9.
+	# Guarantee 9, with fs.protected_symlinks=0 (as on this machine).
 	make_attacker
 	mkdir -m 1777 "$T/pub"
 	mkdir "$T/victim"
@@ -269,8 +269,8 @@ assert_names_component() {
 }
 
 @test "attack 1: a directory on the path owned by another user: 73 naming it, nothing created or changed" {
-	# Issue 11 item 1 (a service's state directory owned by the service
-	# account); guarantee 9 (unsafe path transition).
+	# Guarantee 9, unsafe path transition: a service's state directory owned
+	# by the service account.
 	make_attacker
 	mkdir -m 0755 "$T/svc-dir" "$T/own-dir"
 	chown "$ATT_UID:$ATT_GID" "$T/svc-dir" "$T/own-dir"
@@ -300,7 +300,7 @@ assert_names_component() {
 }
 
 @test "attack 1: a group- or world-writable directory that is not sticky: 73 naming it" {
-	# Issue 11 item 1; guarantee 9 (writable by someone other than the
+	# Guarantee 9 (writable by someone other than the
 	# caller or root, and not sticky).
 	make_attacker
 	mkdir "$T/open-dir" "$T/grp-dir"
@@ -320,7 +320,7 @@ assert_names_component() {
 }
 
 @test "attack 1: a sticky world-writable directory (like /tmp) with the caller's own file is accepted" {
-	# Issue 11 item 1, the allowed case of guarantee 9: sticky, and the
+	# The allowed case of guarantee 9: sticky, and the
 	# file is the caller's; another user's file there is still refused.
 	make_attacker
 	mkdir -m 1777 "$T/tmp-dir"
@@ -348,7 +348,7 @@ assert_names_component() {
 # ---- 2. nobody else can stall the instance (guarantee 12) ----
 
 @test "attack 2: another user's POSIX or OFD read lock does not stall a bash script under the shim" {
-	# Issue 11 item 2; guarantee 12. bash forks for each external command;
+	# Guarantee 12. bash forks for each external command;
 	# the fork copies' exec and exit turns must not block on a lock that a
 	# reader of the PID file can take.
 	local kind h
@@ -378,7 +378,7 @@ assert_names_component() {
 }
 
 @test "attack 2: another user's POSIX or OFD read lock does not stall a C program whose fork() children exit" {
-	# Issue 11 item 2; guarantee 12: every exit of a fork copy is a
+	# Guarantee 12: every exit of a fork copy is a
 	# hand-over turn that must never wait for someone else's lock.
 	local kind h
 	for kind in posix ofd; do
@@ -397,7 +397,7 @@ assert_names_component() {
 }
 
 @test "attack 2: a daemon that lockf()s its own PID file and forks does not deadlock" {
-	# Issue 11 item 2; guarantee 12: "a program that takes POSIX
+	# Guarantee 12: "a program that takes POSIX
 	# (fcntl/lockf) locks on its own PID file works as without the shim".
 	local h
 	start_shim "$KIDS" lockf "$PF" >"$T/kids.out" 2>"$T/kids.err" </dev/null &
@@ -415,7 +415,7 @@ assert_names_component() {
 # ---- 3. exit order (guarantee 13) ----
 
 @test "attack 3: while the old instance's exit-time stdio flush blocks, a new start is refused (75)" {
-	# Issue 11 item 3; guarantee 13: the file is removed, and a new instance
+	# Guarantee 13: the file is removed, and a new instance
 	# can start, only after the old one's final flush.
 	local r h
 	mkfifo "$T/fifo"
@@ -485,22 +485,22 @@ child_exits_parent_runs() {
 }
 
 @test "attack 4: a _Fork() child's exit() leaves the running parent's PID file alone" {
-	# Issue 11 item 4; guarantee 14.
+	# Guarantee 14.
 	child_exits_parent_runs _Fork
 }
 
 @test "attack 4: a raw clone() child's exit() leaves the running parent's PID file alone" {
-	# Issue 11 item 4; guarantee 14.
+	# Guarantee 14.
 	child_exits_parent_runs clone
 }
 
 @test "attack 4: a raw clone3() child's exit() leaves the running parent's PID file alone" {
-	# Issue 11 item 4; guarantee 14.
+	# Guarantee 14.
 	child_exits_parent_runs clone3
 }
 
 @test "attack 4: a vfork() child that calls exit() leaves the parent's PID file and state alone" {
-	# Issue 11 item 4; guarantee 14.
+	# Guarantee 14.
 	child_exits_parent_runs vfork
 }
 
@@ -532,22 +532,22 @@ parent_exits_child_holds() {
 }
 
 @test "attack 4: the parent exits while its _Fork() child holds the lock: no second instance" {
-	# Issue 11 item 4; guarantee 14 ("never leaves two instances running").
+	# Guarantee 14 ("never leaves two instances running").
 	parent_exits_child_holds _Fork
 }
 
 @test "attack 4: the parent exits while its raw clone() child holds the lock: no second instance" {
-	# Issue 11 item 4; guarantee 14.
+	# Guarantee 14.
 	parent_exits_child_holds clone
 }
 
 @test "attack 4: the parent exits while its raw clone3() child holds the lock: no second instance" {
-	# Issue 11 item 4; guarantee 14.
+	# Guarantee 14.
 	parent_exits_child_holds clone3
 }
 
 @test "attack 4: a vfork() child's dup2() onto the lock descriptor does not let the parent's close-all loop drop the lock" {
-	# Issue 11 item 4; guarantees 14 and 7: the vfork child shares the
+	# Guarantees 14 and 7: the vfork child shares the
 	# parent's memory but has its own descriptor table.
 	local h
 	start_shim "$KIDS" vfork-dup2 "$T/report" "$PF" >"$T/kids.out" 2>"$T/kids.err" </dev/null &
@@ -586,7 +586,7 @@ setsid_case() {
 }
 
 @test "attack 4: a vfork() child's setsid() does not make a later fork copy keep the lock across exec" {
-	# Issue 11 item 4; guarantees 14 and 5: the vfork child's setsid()
+	# Guarantees 14 and 5: the vfork child's setsid()
 	# marked the parent itself as "detached" (shared memory), so a later
 	# fork copy kept the lock into a program it executed.
 	# Control, no vfork child: the executed program does not hold the lock.
@@ -621,7 +621,7 @@ in_pid_namespace() {
 }
 
 @test "attack 5: in a PID namespace, status and stop find a daemon whose launcher has exited" {
-	# Issue 11 item 5; guarantee 15: the kernel hides from /proc/locks a
+	# Guarantee 15: the kernel hides from /proc/locks a
 	# lock whose taker has exited; status must still say running, stop must
 	# stop the daemon.
 	in_pid_namespace '
@@ -661,7 +661,7 @@ in_pid_namespace() {
 }
 
 @test "attack 5: in a PID namespace, a holder outside it is reported as outside, never signalled" {
-	# Issue 11 item 5; guarantee 15: a volume shared between containers.
+	# Guarantee 15: a volume shared between containers.
 	local h
 	start_shim "$PLPROG" sleep 60 >/dev/null 2>&1 </dev/null &
 	h=$!
@@ -702,7 +702,7 @@ in_pid_namespace() {
 # ---- 6. files that are not ours to rewrite (guarantee 9) ----
 
 @test "attack 6: a root-owned file with two hard links is refused (73) and left intact" {
-	# Issue 11 item 6; guarantee 9 (more than one hard link).
+	# Guarantee 9 (more than one hard link).
 	precious_file "$PF" $'4242\n'
 	ln "$PF" "$T/other-name"
 	save_file "$PF" pf
@@ -715,8 +715,8 @@ in_pid_namespace() {
 }
 
 @test "attack 6: a root-owned file whose content is not a PID file (a copy of /etc/passwd) is refused (73) and left intact" {
-	# Issue 11 item 6 (PIDLOCK_FILE=/etc/passwd as root destroyed it; a copy
-	# here); guarantee 9 (content not digits and a newline).
+	# Guarantee 9, content not digits and a newline: PIDLOCK_FILE=/etc/passwd
+	# as root once destroyed it (a copy here).
 	cp /etc/passwd "$PF"
 	chmod 0644 "$PF"
 	touch -d '2001-02-03 04:05:06' "$PF"
@@ -763,7 +763,7 @@ assert_all_got_sigterm() {
 }
 
 @test "attack 7: replace mode sends SIGTERM to all 301 holders of a prefork server, none needs SIGKILL" {
-	# Issue 11 item 7 (PL_MAX_HOLDERS was 256); guarantee 16 and 8.
+	# Guarantees 16 and 8 (PL_MAX_HOLDERS was once 256).
 	start_prefork300
 	local t0 t1
 	t0=$(now_ns)
@@ -781,7 +781,7 @@ assert_all_got_sigterm() {
 }
 
 @test "attack 7: pidlock stop sends SIGTERM to all 301 holders of a prefork server, none needs SIGKILL" {
-	# Issue 11 item 7; guarantee 16.
+	# Guarantee 16.
 	start_prefork300
 	local t0 t1
 	t0=$(now_ns)
@@ -816,7 +816,7 @@ assert_writer_blocked() {
 }
 
 @test "attack 8: a FIFO at the path: the shim refuses it (73) without releasing a writer blocked on it" {
-	# Issue 11 item 8; guarantee 9 (never opened, left exactly as it was).
+	# Guarantee 9 (never opened, left exactly as it was).
 	mkfifo -m 0644 "$PF"
 	local before
 	before=$(file_stamp "$PF")
@@ -832,7 +832,7 @@ assert_writer_blocked() {
 }
 
 @test "attack 8: a FIFO at the path: pidlock status does not release a writer blocked on it" {
-	# Issue 11 item 8; guarantees 9 and 11 (a look changes nothing).
+	# Guarantees 9 and 11 (a look changes nothing).
 	mkfifo -m 0644 "$PF"
 	local before
 	before=$(file_stamp "$PF")
@@ -858,7 +858,7 @@ refute_opened() {
 }
 
 @test "attack 8: a character device at the path is refused without being opened (strace), by the shim and by status" {
-	# Issue 11 item 8; guarantee 9: a device's open routine must not run.
+	# Guarantee 9: a device's open routine must not run.
 	mknod "$PF" c 1 3 || fail "mknod failed (a private copy of /dev/null)"
 	chmod 0644 "$PF"
 	local before
@@ -882,7 +882,7 @@ refute_opened() {
 # ---- 9. out of descriptors (guarantee 16) ----
 
 @test "attack 9: out of descriptors in replace mode: 71 with a line that says so, never 75" {
-	# Issue 11 item 9; guarantee 16. With RLIMIT_NOFILE 4 the shim opens
+	# Guarantee 16. With RLIMIT_NOFILE 4 the shim opens
 	# the PID file (descriptor 3) and has none left to look at /proc for the
 	# holders; with 5 or 6 it may or may not manage (then it replaces).
 	local n h
@@ -923,8 +923,8 @@ refute_opened() {
 	assert_notes "$T" 1
 }
 
-# Sets $alive to how many of the PIDs given still run (zombies included:
-# they have not been reaped).
+# Sets $alive to how many of the PIDs given still run (a zombie, not yet
+# reaped, has ended).
 alive_count() {
 	local p
 	alive=0
@@ -934,7 +934,7 @@ alive_count() {
 	return 0
 }
 
-# ---- stress with other users' locks (issue 11 acceptance; guarantees 1 and 12) ----
+# ---- stress with other users' locks (guarantees 1 and 12) ----
 
 # The instance for the stress tests: bash under the shim, which runs
 # external commands (fork + exec turns) while it is in main. Uses the marker
@@ -959,8 +959,8 @@ write_stress_instance() {
 }
 
 @test "attack stress: 200 simultaneous starters while another user holds a POSIX read lock: exactly one runs, nothing stalls" {
-	# Issue 11 acceptance (the stress, with an unprivileged user's POSIX
-	# lock on the file); guarantees 1 and 12.
+	# Guarantees 1 and 12: the stress, with an unprivileged user's POSIX
+	# lock on the file.
 	local i id st ok=0 refused=0 other=() pids=()
 	local -A status_of=()
 	mkdir "$T/m"
@@ -1010,8 +1010,8 @@ write_stress_instance() {
 }
 
 @test "attack stress: wait-mode handovers while another user keeps POSIX read locks on every PID file: never overlap, nothing stalls" {
-	# Issue 11 acceptance (wait handovers with removal, with an unprivileged
-	# user's POSIX locks); guarantees 1 and 12. The reader follows the path:
+	# Guarantees 1 and 12: wait handovers with removal, with an unprivileged
+	# user's POSIX locks. The reader follows the path:
 	# every new file an instance creates is read-locked as well.
 	local i id st other=() pids=() ran_wait
 	mkdir "$T/m"
@@ -1057,7 +1057,7 @@ write_stress_instance() {
 }
 
 @test "attack stress: another user's flock -s on the PID file refuses new starts with 75 (documented), and nothing hangs" {
-	# Issue 11 acceptance; guarantee 12's documented exception: a reader's
+	# Guarantee 12's documented exception: a reader's
 	# flock -s keeps new instances from starting, as with flock(1).
 	local i id st r pids=() bad=()
 	: >"$PF"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# `pidlock check -- COMMAND` (issue 15): one line per finding and the verdict
+# `pidlock check -- COMMAND` (pidlock(1)): one line per finding and the verdict
 # as the exit status: 0 the library will load and lock, 1 guarded only through
 # the inherited descriptor, 2 cannot be guarded. Every case with a real
 # program: scripts through env and env -S, a static program, setuid copies,
@@ -26,7 +26,7 @@ setup() {
 install_copy() {
 	local root=${1:-$T/inst}
 	mkdir -p "$root/bin" "$root/lib/$MULTIARCH/pidlock"
-	cp "$PIDLOCK" "$root/bin/pidlock"
+	pl_copy_command "$root/bin/pidlock"
 	cp "$SHIM" "$root/lib/$MULTIARCH/pidlock/libpidlock.so"
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The pidlock command (SPEC section 5, README "Usage" and "Replacing flock(1),
+# The pidlock command (pidlock(1), README "Usage" and "Replacing flock(1),
 # run-one and start-stop-daemon"): `run` execs COMMAND in the same process
 # with the library preloaded, every run option, static and setuid programs,
 # `status` (LSB statuses, --quiet, --json, probes never disturb a start),
@@ -420,7 +420,7 @@ assert d["status"] == 0, d
 	wait_status "$H"
 	[ "$status" -eq 143 ] || fail "stopped holder status $status, expected 143 (TERM)"
 	pl_run "$PIDLOCK" status "$PF"
-	assert_status 3 # stop removed the file (SPEC section 5)
+	assert_status 3 # stop removed the file (pidlock(1), stop)
 }
 
 @test "cli stop: nothing running is 0 (a stale file, then no file)" {

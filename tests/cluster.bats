@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Issue 8, cluster mode: PIDLOCK_FILE=postgresql://...#NAME takes a PostgreSQL
+# Cluster mode (docs/cluster.md): PIDLOCK_FILE=postgresql://...#NAME takes a PostgreSQL
 # session-level advisory lock, held by the session whose socket the shim keeps
 # like a PID file's descriptor, and fenced: when the session dies, the holder
 # is terminated (SIGIO, or the watcher thread's SIGKILL) before the server

@@ -1,6 +1,5 @@
 #!/usr/bin/env bats
-# The pidlock command, continued from cli.bats (SPEC section 5; issue 11 and
-# issue 12.5): option forms and values (getopt_long; -w/-r take SECS attached
+# The pidlock command, continued from cli.bats (pidlock(1)): option forms and values (getopt_long; -w/-r take SECS attached
 # or as the next word, and no value ever becomes COMMAND), NAMEs ending in
 # .pid, -q, `--` for status and stop, stop's removal of the PID file, holders
 # outside the PID namespace, FIFOs never opened, escaped command lines, a
@@ -34,7 +33,7 @@ start_stale_holder() {
 	dead_pid >"$PF"
 }
 
-# ---- option forms (issue 12.5) ----
+# ---- option forms ----
 
 @test "run: -w 5, -w5, --wait=5, --wait 5, before or after -f, all set the wait limit" {
 	start_holder "$PLPROG" sleep 30
@@ -156,7 +155,7 @@ start_stale_holder() {
 	grep -qF -- "--quiet" "$T/out" || fail "stop --help does not list --quiet"
 }
 
-# ---- NAMEs ending in .pid (issue 12) ----
+# ---- NAMEs ending in .pid ----
 
 @test "run, status, stop: a NAME ending in .pid is refused with a hint, no NAME.pid.pid" {
 	mkdir -m 0700 "$T/xdg"
@@ -176,7 +175,7 @@ start_stale_holder() {
 	assert_notes "$T" 1
 }
 
-# ---- -q and -- (issue 12, issue 11) ----
+# ---- -q and -- ----
 
 @test "run -q: no warning for a static program" {
 	local libc
@@ -215,7 +214,7 @@ start_stale_holder() {
 	[ "$status" -eq 143 ] || fail "stop --: holder status $status, expected 143"
 }
 
-# ---- stop leaves no file (SPEC section 5, issue 12) ----
+# ---- stop leaves no file (pidlock(1), stop) ----
 
 @test "stop removes the PID file of a program that died of the signal: status then says 3" {
 	start_holder "$PLPROG" sleep 30
@@ -327,7 +326,7 @@ in_pidns() {
 	proc_alive "$H"
 }
 
-# ---- FIFOs and devices are never opened (issue 11.8, guarantee 9) ----
+# ---- FIFOs and devices are never opened (guarantee 9) ----
 
 # A writer blocked in open(2) on the FIFO $1; sets $WRITER.
 start_fifo_writer() {
@@ -360,7 +359,7 @@ start_fifo_writer() {
 	[ -p "$T/fifo.pid" ] || fail "the FIFO was removed"
 }
 
-# ---- escaped command lines (issue 11) ----
+# ---- escaped command lines ----
 
 # A holder whose command line holds a newline, an escape sequence, "café"
 # and a byte that is not UTF-8.
@@ -395,7 +394,7 @@ assert "\ufffd\ufffd" in c, c
 ' "$T/out" || fail "--json: $(cat -A "$T/out")"
 }
 
-# ---- a tree-scope descendant and its ancestors (issue 11) ----
+# ---- a tree-scope descendant and its ancestors ----
 
 @test "stop from a tree-scope descendant refuses to signal its own ancestor" {
 	"$PIDLOCK" run --scope tree -f "$PF" -- sh -c \
@@ -411,7 +410,7 @@ assert "\ufffd\ufffd" in c, c
 	assert_one_pidlock_line "descends from the holder" "PID $h"
 }
 
-# ---- install path (issue 11) ----
+# ---- install path ----
 
 @test "run refuses a library path with a space or a colon (LD_PRELOAD cannot carry it): 71" {
 	local d
@@ -426,7 +425,7 @@ assert "\ufffd\ufffd" in c, c
 	done
 }
 
-# ---- cluster URIs (issue 11) ----
+# ---- cluster URIs ----
 
 # URIs whose password parameter has a percent-encoded key, on a loopback
 # port where no server is expected (refused, or an authentication error:

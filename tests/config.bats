@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# SPEC section 2: every variable is validated strictly. A bad value gives one
+# The variables (README, pidlock(1) ENVIRONMENT): every one is validated strictly. A bad value gives one
 # line naming the variable and the value, exit 78 (73 for a file problem),
 # and the program does not run; good values in every documented spelling work.
 
@@ -87,7 +87,7 @@ bad_rows() {
 	[ "$n" -gt 100 ]
 	if [ "${#failures[@]}" -ne 0 ]; then
 		printf '%s\n' "${failures[@]}"
-		fail "${#failures[@]} of $n bad values were not handled as SPEC section 2 says"
+		fail "${#failures[@]} of $n bad values were not handled as the README and pidlock(1) say"
 	fi
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Hardening (issue 11, "Also fix (low)"): what other processes, unusual
+# Hardening: what other processes, unusual
 # programs and unusual settings can do to the shim. One behaviour per test;
 # each was written to fail on the code before the fix, unless its comment
 # says it pins something that already holds.

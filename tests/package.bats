@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
-# Installing pidlock like a system tool (issue 15): one VERSION for the
+# Installing pidlock like a system tool: one VERSION for the
 # command, the man page and the package; `make deb` and lintian; the command
 # finding its library relative to itself wherever the tree is unpacked; the
-# PREFIX stamp; the bash, zsh and fish completions. (CI installs the package
-# system-wide and runs scripts/deb-smoke.sh; these tests never install it.)
+# PREFIX stamp. (CI installs the package system-wide and runs
+# scripts/deb-smoke.sh; these tests never install it. The completions have
+# tests/completions.bats; the tarball, tests/dist.bats.)
 
 # shellcheck disable=SC2016 # sh -c, bash -c and fish -c scripts expand in the child, on purpose
 load test_helper
@@ -36,7 +37,8 @@ deb() {
 	[[ $VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "VERSION is '$VERSION'"
 	run -0 "$PIDLOCK" --version
 	assert_output "pidlock $VERSION"
-	run -0 head -n 1 "$ROOT/docs/pidlock.1"
+	# The .TH line: the first but for comment lines (the SPDX line).
+	run -0 grep -m 1 -v '^\.\\"' "$ROOT/docs/pidlock.1"
 	assert_output --regexp "^\.TH PIDLOCK 1 \"[0-9-]+\" \"pidlock $VERSION\" "
 	assert_equal "$(deb)" "$DEB_DIR/pidlock_${VERSION}_$(dpkg --print-architecture).deb"
 	run -0 dpkg-deb -f "$(deb)" Version
@@ -69,6 +71,52 @@ deb() {
 	assert_output " 00 00 00 00 00"
 	run -0 cat "$T/root/usr/share/doc/pidlock/copyright"
 	assert_line --index 0 "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
+}
+
+@test "package: the copyright file is DEP-5 with the MIT (Expat) licence of LICENSE, word for word" {
+	dpkg-deb -x "$(deb)" "$T/root"
+	local c="$T/root/usr/share/doc/pidlock/copyright"
+	run -0 grep -c '^License: Expat$' "$c"
+	assert_output 2
+	run -0 grep -F 'SPDX-License-Identifier:' "$c"
+	refute_output --partial 'TBD'
+	run -0 grep -m 1 '^Copyright: ' "$c"
+	assert_output "Copyright: $(sed -n 's/^Copyright (c) //p' "$ROOT/LICENSE")"
+	# The stand-alone licence paragraph (the last) is LICENSE's terms, from
+	# "Permission" on, in DEP-5's continuation lines.
+	awk '/^License: Expat$/ { text = ""; next } { text = text $0 "\n" } END { printf "%s", text }' \
+		"$c" >"$T/text"
+	sed -n '/^Permission/,$p' "$ROOT/LICENSE" | sed 's/^$/./; s/^/ /' >"$T/want"
+	[ "$(wc -l <"$T/want")" -gt 10 ] || fail "LICENSE has no text of terms"
+	run -0 cat "$T/text"
+	assert_output "$(cat "$T/want")"
+}
+
+@test "package: the README and the documents it links to are installed, and every link resolves" {
+	dpkg-deb -x "$(deb)" "$T/root"
+	local doc="$T/root/usr/share/doc/pidlock" f target bad=""
+	[ -f "$doc/README.md.gz" ] || fail "no README.md.gz in /usr/share/doc/pidlock"
+	local n=0
+	for f in "$doc"/*.md.gz; do
+		while IFS= read -r target; do
+			n=$((n + 1))
+			target=${target%%#*}
+			case $target in
+			*://* | mailto:* | '') continue ;;
+			/*) [ -e "$T/root$target" ] || bad="$bad ${f##*/}:$target" ;;
+			*) [ -e "$doc/$target" ] || bad="$bad ${f##*/}:$target" ;;
+			esac
+		done < <(zcat "$f" | grep -o '\]([^) ]*)' | sed 's/^](//; s/)$//')
+	done
+	[ -z "$bad" ] || fail "links to what the package does not install:$bad"
+	[ "$n" -gt 20 ] || fail "only $n links found: is the README there?"
+	# Every document the README links to is one of them, none dropped.
+	run -0 bash -c "zcat '$doc/README.md.gz' | grep -o '](' | wc -l"
+	assert_output "$(grep -o '](' "$ROOT/README.md" | wc -l)"
+	local d
+	for d in recipes cluster platforms macos DESIGN; do
+		[ -f "$doc/$d.md.gz" ] || fail "docs/$d.md is not installed"
+	done
 }
 
 @test "package: the same commit gives the same bytes" {
@@ -107,120 +155,16 @@ deb() {
 }
 
 @test "package: deb-smoke.sh --gone reports what a purge left" {
+	# A package nobody has, so that the machine's own pidlock package (a
+	# user who tried it) does not decide the outcome.
+	local none=pidlock-bats-no-such-package
 	touch "$T/left-behind"
 	printf '/.\n/usr\n%s\n' "$T/left-behind" >"$T/list"
-	run -1 bash "$ROOT/scripts/deb-smoke.sh" --gone "$T/list"
+	run -1 bash "$ROOT/scripts/deb-smoke.sh" --gone "$T/list" "$none"
 	assert_output --partial "left after purge: $T/left-behind"
 	rm "$T/left-behind"
-	run -0 bash "$ROOT/scripts/deb-smoke.sh" --gone "$T/list"
-}
-
-# ---- completions ----
-
-# Completes the words given (the last one is being typed) with the bash
-# completion; COMPREPLY, one per line, in $output.
-complete_bash() {
-	run -0 bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
-		COMPREPLY=(); _pidlock; printf "%s\n" "${COMPREPLY[@]}"' sh \
-		"$ROOT/completions/pidlock.bash" "$@"
-}
-
-@test "bash completion: subcommands and options" {
-	complete_bash pidlock ''
-	assert_output "$(printf '%s\n' run status stop check --help --version)"
-	complete_bash pidlock st
-	assert_output "$(printf '%s\n' status stop)"
-	complete_bash pidlock run --s
-	assert_output "$(printf '%s\n' --signal --scope)"
-	complete_bash pidlock status --
-	assert_output "$(printf '%s\n' --quiet --json --file --help --)"
-	complete_bash pidlock stop -f x --t
-	assert_output "--timeout"
-}
-
-@test "bash completion: option values: scope, on-error, signals" {
-	complete_bash pidlock run --scope ''
-	assert_output "$(printf '%s\n' process tree)"
-	complete_bash pidlock run -f x --scope=t
-	assert_output "--scope=tree"
-	complete_bash pidlock run --on-error ''
-	assert_output "$(printf '%s\n' fail run)"
-	complete_bash pidlock stop -s T
-	assert_output "$(printf '%s\n' TRAP TERM TSTP TTIN TTOU)"
-	complete_bash pidlock run --signal=KI
-	assert_output "--signal=KILL"
-	complete_bash pidlock run -E ''
-	assert_output ""
-}
-
-@test "bash completion: status and stop offer the NAMEs in XDG_RUNTIME_DIR" {
-	mkdir "$T/xdg" "$T/cwd"
-	touch "$T/xdg/web.pid" "$T/xdg/worker.pid" "$T/xdg/notes.txt"
-	cd "$T/cwd"
-	XDG_RUNTIME_DIR="$T/xdg" complete_bash pidlock status ''
-	assert_output "$(printf '%s\n' web worker)"
-	XDG_RUNTIME_DIR="$T/xdg" complete_bash pidlock stop -t 3 wo
-	assert_output "worker"
-	XDG_RUNTIME_DIR="$T/xdg" complete_bash pidlock run -f w
-	assert_output "$(printf '%s\n' web worker)"
-	# Paths too: a FILE may be one.
-	touch "$T/cwd/web-local.pid"
-	XDG_RUNTIME_DIR="$T/xdg" complete_bash pidlock status we
-	assert_output "$(printf '%s\n' web web-local.pid)"
-}
-
-@test "bash completion: without XDG_RUNTIME_DIR, the NAMEs in /tmp/pidlock-UID" {
-	# As nobody, whose folder this test leaves as it found it.
-	local uid dir made=0
-	uid=$(id -u nobody)
-	dir=/tmp/pidlock-$uid
-	if [ ! -d "$dir" ]; then
-		mkdir -m 0700 "$dir"
-		chown nobody "$dir"
-		made=1
-	fi
-	local name="bats-completion-$$"
-	touch "$dir/$name.pid"
-	cp "$ROOT/completions/pidlock.bash" "$T/c.bash"
-	chmod 0644 "$T/c.bash"
-	run -0 setpriv --reuid nobody --regid nogroup --clear-groups env -u XDG_RUNTIME_DIR \
-		bash -c 'cd /; source "$1"; COMP_WORDS=(pidlock stop bats-completion-); COMP_CWORD=2
-			_pidlock; printf "%s\n" "${COMPREPLY[@]}"' sh "$T/c.bash"
-	rm -f "$dir/$name.pid"
-	[ "$made" = 0 ] || rmdir "$dir"
-	assert_line "$name"
-}
-
-@test "bash completion: after -- or the first operand, COMMAND and its files" {
-	mkdir "$T/cwd"
-	touch "$T/cwd/data.txt"
-	cd "$T/cwd"
-	complete_bash pidlock run -f x -- ech
-	assert_line "echo"
-	complete_bash pidlock run -f x -w 5 ech
-	assert_line "echo"
-	complete_bash pidlock check -- ech
-	assert_line "echo"
-	complete_bash pidlock run -f x -- cat da
-	assert_output "data.txt"
-}
-
-@test "zsh and fish completions: valid, and fish completes as bash does" {
-	command -v zsh >/dev/null || fail "zsh is missing: scripts/test-deps.sh installs it"
-	command -v fish >/dev/null || fail "fish is missing: scripts/test-deps.sh installs it"
-	run -0 zsh -n "$ROOT/completions/_pidlock"
-	run -0 head -n 1 "$ROOT/completions/_pidlock"
-	assert_output "#compdef pidlock"
-	run -0 fish -n "$ROOT/completions/pidlock.fish"
-	mkdir "$T/xdg"
-	touch "$T/xdg/web.pid"
-	XDG_RUNTIME_DIR="$T/xdg" run -0 fish --no-config -c \
-		'source $argv[1]; complete -C "pidlock st"; complete -C "pidlock status w"; complete -C "pidlock run --scope "; complete -C "pidlock stop -s KI"' \
-		"$ROOT/completions/pidlock.fish"
-	assert_line --regexp '^status'
-	assert_line --regexp '^stop'
-	assert_line --regexp '^web'
-	assert_line --regexp '^process'
-	assert_line --regexp '^tree'
-	assert_line --regexp '^KILL'
+	run -0 bash "$ROOT/scripts/deb-smoke.sh" --gone "$T/list" "$none"
+	# And a package dpkg still has is reported (base-files: every Debian has it).
+	run -1 bash "$ROOT/scripts/deb-smoke.sh" --gone "$T/list" base-files
+	assert_output --partial "dpkg still has base-files: installed"
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# SPEC section 8 (issue 14): the C-program tests again, on the other Linux
+# Platforms (docs/platforms.md): the C-program tests again, on the other Linux
 # platforms of the table, built here by the Makefile into folders of their own:
 #   musl   build/musl   make BUILD=build/musl CC=musl-gcc: helpers linked with
 #          musl (loader /lib/ld-musl-x86_64.so.1) and the musl library
@@ -606,7 +606,8 @@ check_slow_exit() {
 @test "pidlock run: a musl program gets the musl library (musl/ beside it), a glibc one the glibc library" {
 	local musl glibc
 	mkdir -p "$T/bin/musl"
-	cp "$PIDLOCK" "$SHIM" "$T/bin/"
+	pl_copy_command "$T/bin/pidlock"
+	cp "$SHIM" "$T/bin/"
 	cp "$PLAT_BUILDS/musl/libpidlock.so" "$T/bin/musl/"
 	musl="$T/bin/musl/libpidlock.so"
 	glibc="$T/bin/libpidlock.so"
@@ -626,7 +627,8 @@ check_slow_exit() {
 # another machine or C library it refuses, in one line, before locking.
 @test "pidlock run: an arm64 or musl program with no library for it is refused (126), nothing runs, no lock" {
 	mkdir "$T/bin" "$T/n"
-	cp "$PIDLOCK" "$SHIM" "$T/bin/"
+	pl_copy_command "$T/bin/pidlock"
+	cp "$SHIM" "$T/bin/"
 	pl_run "$T/bin/pidlock" run -f "$PF" -- "$PLAT_BUILDS/arm64/helpers/plprog" note "$T/n"
 	assert_status 126
 	assert_one_pidlock_line "ld-linux-aarch64.so.1" "arm64/libpidlock.so" "not running it unguarded"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Real servers and launchers (issue 12, SPEC section 5): the PID file names the
+# Real servers and launchers (README, "Which scope for which program"): the PID file names the
 # process a user would signal, and the usual tools stop the whole server by it.
 # nginx, memcached, gunicorn, supervisord and npm are the Debian packages,
 # installed by setup_file where missing. Every server listens on 127.0.0.1 on

@@ -32,6 +32,21 @@ SHIM="$BUILD/libpidlock.so"
 PIDLOCK="$BUILD/pidlock"
 HELPERS="$BUILD/helpers"
 
+# Nothing from the caller's environment may change what a test sees: no
+# PIDLOCK_* variable (but the suite's own PIDLOCK_TEST_*), whichever the
+# library knows today, and no preloaded library. Here for setup_file and
+# the file's own code; common_setup again for each test.
+pl_clean_env() {
+	local v
+	for v in $(compgen -e); do
+		case $v in
+		PIDLOCK_TEST_*) ;;
+		PIDLOCK_* | LD_PRELOAD) unset "$v" ;;
+		esac
+	done
+}
+pl_clean_env
+
 for _lib in bats-support bats-assert bats-file; do
 	if [ -f "/usr/lib/bats/$_lib/load.bash" ]; then
 		load "/usr/lib/bats/$_lib/load.bash"
@@ -49,9 +64,7 @@ common_setup() {
 	chmod 0755 "$T"
 	PF="$T/test.pid"
 	TRACKED=()
-	# Nothing from the caller's environment may change what a test sees.
-	unset PIDLOCK_FILE PIDLOCK_MODE PIDLOCK_TIMEOUT PIDLOCK_SIGNAL PIDLOCK_EXIT_CODE \
-		PIDLOCK_SCOPE PIDLOCK_ON_ERROR PIDLOCK_QUIET PIDLOCK_VERBOSE PIDLOCK_HELD PIDLOCK_EXEC
+	pl_clean_env
 }
 
 common_teardown() {
@@ -67,6 +80,26 @@ common_teardown() {
 
 setup() { common_setup; }
 teardown() { common_teardown; }
+
+# pl_copy_command FILE: a copy of the command that knows no folder outside
+# the test, for tests that move it elsewhere and choose which libraries lie
+# beside it. The folder compiled in as its last resort (PL_LIBDIR, make
+# install's /usr/local/lib/pidlock) is replaced in the copy's bytes by a
+# path of the same length that does not exist, so that whatever this
+# machine has installed there never answers for a library the test left
+# out on purpose. (A copy, not a rebuild: the suite may run against an
+# instrumented build, PIDLOCK_TEST_BUILD.)
+pl_copy_command() {
+	local libdir none
+	libdir=$(sed -n 's/^PL_LIBDIR=\([^ ]*\) .*/\1/p' "$BUILD/config.stamp" 2>/dev/null)
+	[ -n "$libdir" ] || fail "no PL_LIBDIR in $BUILD/config.stamp: run make"
+	none=/nonexistent-pidlock-test/$(printf '%*s' "${#libdir}" '' | tr ' ' x)
+	none=${none:0:${#libdir}}
+	LC_ALL=C perl -0777 -pe 'BEGIN { ($from, $to) = splice @ARGV, 0, 2 } s/\Q$from\E/$to/g' \
+		"$libdir" "$none" <"$PIDLOCK" >"$1" || fail "cannot copy $PIDLOCK to $1"
+	chmod 0755 "$1"
+	! grep -qF "$libdir" "$1" || fail "$1 still names $libdir"
+}
 
 # Remember a PID this test started, so teardown ends it (never by name).
 track_pid() { TRACKED+=("$1"); }

@@ -1,5 +1,5 @@
 /* flusher: a program whose exit-time stdio flush blocks (tests/attack.bats,
- * issue 11 item 3, guarantee 13).
+ * guarantee 13 of docs/DESIGN.md).
  *
  * flusher BYTES DIR
  *   Gives stdout a 4 MiB fully buffered stdio buffer, writes BYTES bytes of

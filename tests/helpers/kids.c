@@ -1,6 +1,6 @@
 /* kids: children made WITHOUT the interposed fork() (tests/attack.bats,
- * issue 11 item 4, guarantee 14), and programs that fork while someone holds
- * a POSIX lock on the PID file (item 2, guarantee 12).
+ * guarantee 14 of docs/DESIGN.md), and programs that fork while someone
+ * holds a POSIX lock on the PID file (guarantee 12).
  *
  * kids KIND exit REPORT
  *   KIND is _Fork, clone (raw syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0)),
@@ -159,7 +159,7 @@ static int do_exit(const char *kind, const char *path)
 		if (pid < 0)
 			die("vfork");
 		if (pid == 0)
-			exit(0); /* what issue 11 item 4 is about: exit(), not _exit() */
+			exit(0); /* the case of guarantee 14: exit(), not _exit() */
 	} else {
 		pid = make_child(kind);
 		if (pid == 0)

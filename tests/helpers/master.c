@@ -10,7 +10,8 @@
  *     master PID / worker PID (one line each)
  *   and only then lets the launcher go: the launcher leaves through exit(0)
  *   while master and workers run, all started within a few milliseconds (the
- *   same clock tick of /proc's start time, the case of issue 12).
+ *   same clock tick of /proc's start time, so that start times cannot tell
+ *   them apart).
  *   On SIGTERM the master sends SIGTERM to its workers, waits for them and
  *   leaves through exit(0); a worker leaves through exit(0). A worker whose
  *   master dies gets SIGTERM too (PR_SET_PDEATHSIG). Every process gives up

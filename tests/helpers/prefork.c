@@ -1,5 +1,5 @@
 /* prefork: a prefork server with many workers that all hold the lock
- * (tests/attack.bats, issue 11 item 7, guarantee 16).
+ * (tests/attack.bats, guarantee 16 of docs/DESIGN.md).
  *
  * prefork WORKERS DIR REPORT
  *   The master fork()s WORKERS copies (at most 1000) that never exec. Every

@@ -1,5 +1,5 @@
 """rdlock: another user's reader that takes a lock on a PID file
-(tests/attack.bats, issue 11 item 2, guarantee 12).
+(tests/attack.bats, guarantee 12 of docs/DESIGN.md).
 
 usage: rdlock.py posix|ofd PATH STOPFILE SECS
 

@@ -1,5 +1,5 @@
 /* reexec: a program that execv()s itself again and again in the same process
- * (tests/reexec.bats, SPEC 5: an exec of the instance itself keeps the lock).
+ * (tests/reexec.bats, guarantee 5: an exec of the instance itself keeps the lock).
  *
  * reexec -o REPORT -p PIDFILE [-n COUNT] [-d MS] [-s keep|strip|alternate]
  *        [-g GOFILE] [-t SECS]

@@ -1,4 +1,5 @@
-/* spawner: starts a child program, then exits (tests/children.bats, SPEC 5).
+/* spawner: starts a child program, then exits (tests/children.bats,
+ * guarantee 5 of docs/DESIGN.md).
  *
  * spawner MODE -o REPORT -g GOFILE [-t SECS]
  *   MODE           how `sleep SECS` (default 30) is started:
