@@ -42,3 +42,9 @@ doc_names() {
 	[ -z "$missing" ] || fail "pidlock(1) does not list: $missing"
 	[ -z "$unknown" ] || fail "pidlock(1) names variables the library does not know: $unknown"
 }
+
+@test "docs: every file, identifier and test that the documents cite exists (DESIGN.md is a true map)" {
+	run python3 "$ROOT/tests/helpers/doccheck.py" "$ROOT" docs/DESIGN.md docs/HACKING.md README.md \
+		CONTRIBUTING.md docs/recipes.md docs/cluster.md docs/platforms.md docs/macos.md fuzz/README.md
+	[ "$status" -eq 0 ] || fail "dangling citations: $output"
+}
