@@ -148,6 +148,73 @@ assert_clean_stop() {
 	assert_both_say 3
 }
 
+# A daemon whose workers drop privileges and run programs, as Apache's and
+# nginx's do: fork (the launcher exits), setsid, then the master, once
+# named, forks workers that setuid(nobody) and each fork a child that
+# executes sleep (a CGI program).
+write_worker_daemon() {
+	cat >"$T/wd.py" <<-'PY'
+		import os, signal, sys, time
+		report = sys.argv[1]
+		if os.fork():
+		    os._exit(0)
+		os.setsid()
+		time.sleep(0.5)  # named by now: the launcher has handed the file on
+		kids = []
+		for i in range(2):
+		    pid = os.fork()
+		    if pid == 0:
+		        os.setuid(65534)
+		        c = os.fork()
+		        if c == 0:
+		            os.execv("/bin/sleep", ["sleep", "30"])
+		        with open("%s.d/cgi%d" % (report, i), "w") as f:
+		            f.write(str(c))
+		        signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+		        time.sleep(60)
+		        sys.exit(0)
+		    kids.append(pid)
+		def stop(*a):
+		    for k in kids:
+		        os.kill(k, signal.SIGTERM)
+		    for k in kids:
+		        os.waitpid(k, 0)
+		    sys.exit(0)
+		signal.signal(signal.SIGTERM, stop)
+		with open(report, "w") as f:
+		    f.write(str(os.getpid()))
+		time.sleep(60)
+	PY
+}
+
+@test "a daemon's workers that drop privileges are workers: no tidy process of theirs, their programs do not keep the lock, a clean stop leaves nothing" {
+	local master cgi p
+	write_worker_daemon
+	mkdir -m 0777 "$T/master.d" # the workers, as nobody, report there
+	"$HELPERS/reaper" "$PIDLOCK" run -f "$PF" -- "$PYTHON" "$T/wd.py" "$T/master" \
+		>"$T/wd.out" 2>&1 </dev/null 3>&- &
+	track_pid $!
+	wait_until "[ -s '$T/master' ] && [ -s '$T/master.d/cgi0' ] && [ -s '$T/master.d/cgi1' ]" 15 ||
+		fail "the daemon did not start: $(cat "$T/wd.out")"
+	master=$(cat "$T/master")
+	track_pid "$master"
+	# shellcheck disable=SC2046
+	track_all $(descendants "$master")
+	wait_until "[ \"\$(cat '$PF' 2>/dev/null)\" = '$master' ]" 10 || fail "$PF does not name the master"
+	for cgi in "$(cat "$T/master.d/cgi0")" "$(cat "$T/master.d/cgi1")"; do
+		! holds_file "$cgi" "$PF" || fail "the worker's program $(describe "$cgi") keeps the lock"
+	done
+	for p in $(ps -eo pid=); do
+		if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pidlock-tidy ] && holds_file "$p" "$PF"; then
+			fail "a worker started a tidy process ($p): workers are not the daemon"
+		fi
+	done
+	kill -TERM "$master"
+	assert_all_gone "$master" 15
+	wait_until "[ ! -e '$PF' ]" 10 || fail "a clean stop left $PF"
+	assert_both_say 3
+}
+
 # ---- an in-place upgrade, then a clean quit ----
 
 @test "nginx upgraded in place as the recipe says, then nginx -s quit: no file left, both say 3" {

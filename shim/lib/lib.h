@@ -16,8 +16,10 @@ struct pl_state {
 	int sandboxed;   /* a seccomp filter was installed: no system call of ours any more */
 	pid_t pid;       /* this process, as of the last copy we saw made (0: unknown) */
 	pid_t instance;  /* the process that took (or adopted) the lock */
-	int detached;    /* a fork copy that started its own session (setsid, daemon) */
-	int daemonised;  /* a copy made by a detached copy: a daemon's second fork */
+	int detached;    /* this fork copy started its own session (setsid, daemon) */
+	int daemonised;  /* a daemon's second fork: made by a detached copy that the
+			  * file did not name yet (its launcher had not left) */
+	int forks_daemon; /* set before a fork: the copy it makes is such a second fork */
 	pid_t child;     /* the last copy this process made (fork, clone...) */
 	pid_t tidier;    /* the process that removes the file after a privilege drop, or 0 */
 	struct pl_lock lk;

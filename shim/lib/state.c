@@ -59,6 +59,11 @@ int pl_on_copy_begin(void)
 	if (!pl_may_act())
 		return 0;
 	pl_state.shared = 1;
+	/* A detached copy that the file does not name yet is in the middle of
+	 * daemonising (fork, setsid, fork): its copy is the daemon. Once named
+	 * (its launcher left), what it forks are its workers (Apache's,
+	 * nginx's), which neither keep the lock at exec nor speak for it. */
+	pl_state.forks_daemon = pl_state.detached && pl_read_pid(&pl_state.lk) != pl_state.pid;
 	return 1;
 }
 
@@ -71,11 +76,14 @@ long pl_on_copy_end(long r, int mine)
 		return r;
 	}
 	/* A copy with memory of its own records who it is, so that its own
-	 * exit and exec know. A copy made by a detached copy is the second
-	 * fork of a daemon. */
+	 * exit and exec know. It has not started a session of its own (its
+	 * parent may have); it is a daemon's second fork if its parent said so
+	 * before forking. */
 	pl_state.pid = pl_getpid();
 	pl_state.child = 0;
-	pl_state.daemonised = pl_state.detached;
+	pl_state.daemonised = pl_state.forks_daemon;
+	pl_state.detached = 0;
+	pl_state.forks_daemon = 0;
 	return r;
 }
 
@@ -181,9 +189,12 @@ void pl_release(void)
 	int saved = errno;
 	if (pl_state.shared)
 		pl_mark_leaving(&pl_state.lk, self);
-	/* After a privilege drop the file may not be ours to remove any more:
-	 * mark the clean exit for the process that can (pl_tidy_later). */
-	if (pl_state.tidier && pl_read_pid(&pl_state.lk) == self)
+	/* The process the file names marks its clean exit when something else
+	 * may have to remove the file: after a privilege drop the file may not
+	 * be ours to remove any more, and with copies, a tidy process one of
+	 * them started (pl_tidy_later) may take the freed lock before this
+	 * process can prove it was the last holder. */
+	if ((pl_state.tidier || pl_state.shared) && pl_read_pid(&pl_state.lk) == self)
 		pl_write_clean_exit(&pl_state.lk, self);
 	pl_tidy(&pl_state.cfg, &pl_state.lk, self, pl_state.shared, pl_state.child);
 	errno = saved;
