@@ -57,7 +57,7 @@ endif
 # scripts/check-layout.sh checks that no folder includes what it must not.
 # Linux's /proc parsers are a file of their own, shared with the fuzzers.
 PLATFORM_SRC = shim/core/platform_$(PLATFORM).c $(if $(filter linux,$(PLATFORM)),shim/core/procparse.c)
-CORE := shim/core/msg.c shim/core/token.c shim/core/pidfile.c shim/core/config.c shim/core/lock.c \
+CORE := shim/core/msg.c shim/core/token.c shim/core/pidfile.c shim/core/config.c shim/core/walk.c shim/core/lock.c \
 	shim/core/handover.c shim/core/holder.c shim/core/backend.c $(PLATFORM_SRC)
 SHIM_SRC := $(CORE) shim/lib/state.c shim/lib/preload.c shim/lib/interpose.c
 # Cluster backends (shim/core/backend.h): one shared object each, beside the

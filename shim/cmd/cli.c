@@ -471,39 +471,58 @@ struct probe {
 	dev_t dev;
 	ino_t ino;
 	const char *why;
+	char unsafe[PATH_MAX + 128]; /* why, for a path the walk refused */
 };
 
-/* Opens the PID file for a look: read-only, no O_CREAT, not following links,
- * and only once lstat has shown a regular file, for opening a FIFO releases a
- * writer blocked on it and opening a device runs its driver (DESIGN.md,
- * guarantee 9). fstat must then show the inode lstat saw; if the path changed
- * in between, look once more. Returns the descriptor, or -1 with p->state and
- * p->why. */
-static int open_regular(const char *path, struct probe *p)
+/* Opens the PID file for a look, through the one walk of walk.c:
+ * read-only, no O_CREAT, never following a link at the file, and only once
+ * a look through O_PATH has shown a regular file of a real file system, for
+ * opening a FIFO releases a writer blocked on it, opening a device runs its
+ * driver, and /proc files are no PID files (DESIGN.md, guarantee 9). fstat
+ * must then show the inode looked at; if the name changed in between, look
+ * once more. check: the walk of `stop`, which signals and removes what it
+ * finds, so that a path someone other than this user and root could
+ * redirect is refused (4, naming the component); `status` only looks, and
+ * goes where the path leads. Returns the descriptor, or -1 with p->state
+ * and p->why. */
+static int open_regular(const char *path, struct probe *p, int check)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
+		struct pl_walk w;
 		struct stat lst, st;
-		if (lstat(path, &lst) < 0) {
-			p->state = errno == ENOENT ? 3 : 4;
-			p->why = strerror(errno);
-			return -1;
-		}
-		if (S_ISLNK(lst.st_mode)) {
+		const char *what = NULL;
+		int r = pl_walk(path, geteuid(), check ? PL_WALK_CHECK : 0, &w);
+		if (r > 0) {
+			snprintf(p->unsafe, sizeof(p->unsafe), "%.*s%s", (int)w.bad, path, w.why);
 			p->state = 4;
-			p->why = "a symbolic link (not followed)";
+			p->why = p->unsafe;
 			return -1;
 		}
-		if (!S_ISREG(lst.st_mode)) {
+		if (r < 0 && errno == EAGAIN)
+			continue; /* renamed during the walk: walk again */
+		if (r < 0 || pl_walk_look(&w, &lst, &what) < 0) {
+			int err = errno;
+			pl_walk_close(&w);
+			p->state = err == ENOENT ? 3 : 4;
+			p->why = err == EMFILE || err == ENFILE || err == ENOMEM
+				     ? "cannot examine the file: out of descriptors or memory"
+				     : strerror(err);
+			return -1;
+		}
+		if (what) {
+			pl_walk_close(&w);
 			p->state = 4;
-			p->why = "not a regular file";
+			p->why = what;
 			return -1;
 		}
-		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		int fd = pl_walk_open(&w, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+		int err = errno;
+		pl_walk_close(&w);
 		if (fd < 0) {
-			if (errno == ENOENT || errno == ELOOP)
-				continue; /* replaced since lstat: look again */
+			if (err == ENOENT || err == ELOOP)
+				continue; /* replaced since the look: look again */
 			p->state = 4;
-			p->why = strerror(errno);
+			p->why = strerror(err);
 			return -1;
 		}
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == lst.st_dev &&
@@ -519,11 +538,11 @@ static int open_regular(const char *path, struct probe *p)
 	return -1;
 }
 
-static void probe(const struct pl_config *cfg, struct probe *p, int *fd_out)
+static void probe(const struct pl_config *cfg, struct probe *p, int *fd_out, int check)
 {
 	memset(p, 0, sizeof(*p));
 	*fd_out = -1;
-	int fd = open_regular(cfg->path, p);
+	int fd = open_regular(cfg->path, p, check);
 	if (fd < 0)
 		return;
 	int locked = plat_is_locked(fd, p->dev, p->ino);
@@ -801,7 +820,7 @@ static int cmd_status(int argc, char **argv)
 		return cluster_status(&cfg, quiet, json);
 	struct probe p;
 	int fd;
-	probe(&cfg, &p, &fd);
+	probe(&cfg, &p, &fd, 0);
 	if (fd >= 0)
 		close(fd);
 	char cmd[1024] = "";
@@ -890,28 +909,24 @@ static int wait_free(int fd, const struct probe *p, long long timeout_ns)
 
 /* pidlock(1), stop: once the lock is free, stop removes the file the stopped
  * instance left, so that status says 3, not 1, also when the program died of
- * the signal or its launcher left the file stale. Safely: only the inode probed
- * (lstat before open, nothing but a regular file opened), only while holding
- * its lock (a starter that opened this inode re-checks the path after locking
- * and retries: DESIGN.md, guarantee 1; one that holds it keeps its file), only
- * a file that looks like a PID file with one link (DESIGN.md, guarantee 9:
- * anything else is left intact), and only if the path still names it. 0 removed
- * or left on purpose, -1 (errno) could not remove. */
+ * the signal or its launcher left the file stale. Safely: only the inode
+ * probed, opened and removed in the directory that holds it after a look at
+ * the name (walk.c: pl_reopen_lock, pl_remove_lock), only while holding its
+ * lock (a starter that opened this inode re-checks the path after locking
+ * and retries: DESIGN.md, guarantee 1; one that holds it keeps its file),
+ * only a file that looks like a PID file with one link (DESIGN.md,
+ * guarantee 9: anything else is left intact). 0 removed or left on purpose,
+ * -1 (errno) could not remove. */
 static int remove_pidfile(const char *path, const struct probe *p)
 {
-	struct stat lst, st;
-	if (lstat(path, &lst) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISREG(lst.st_mode) || lst.st_dev != p->dev || lst.st_ino != p->ino)
-		return 0;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct pl_lock want = {-1, p->dev, p->ino, PL_LOCK_FILE};
+	struct stat st;
+	int fd = pl_reopen_lock(path, &want, O_RDONLY);
 	if (fd < 0)
-		return errno == ENOENT || errno == ELOOP ? 0 : -1;
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? 0 : -1;
 	int r = 0;
-	if (fstat(fd, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino && st.st_nlink == 1 &&
-	    flock(fd, LOCK_EX | LOCK_NB) == 0 && (st.st_size == 0 || pl_read_pid_once(fd) > 0) &&
-	    lstat(path, &lst) == 0 && lst.st_dev == p->dev && lst.st_ino == p->ino &&
-	    unlink(path) < 0 && errno != ENOENT)
+	if (fstat(fd, &st) == 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    (st.st_size == 0 || pl_read_pid_once(fd) > 0) && pl_remove_lock(path, &want) < 0)
 		r = -1;
 	int e = errno;
 	close(fd); /* releases our lock, after the unlink */
@@ -989,11 +1004,14 @@ static int cmd_stop(int argc, char **argv)
 	}
 	struct probe p;
 	int fd;
-	probe(&cfg, &p, &fd);
+	probe(&cfg, &p, &fd, 1);
 	if (p.state == 3)
 		return 0; /* nothing holds it: already stopped */
 	if (p.state == 4) {
-		fprintf(stderr, "pidlock: %s: %s\n", cfg.path, p.why ? p.why : "unknown state");
+		fprintf(stderr, "pidlock: %s: %s%s\n", cfg.path, p.why ? p.why : "unknown state",
+			p.why == p.unsafe ? "; stop acts only through a path that nobody but this user "
+					    "and root can change"
+					  : "");
 		return 1;
 	}
 	/* DESIGN.md, guarantee 15: never "not running", never signalled */

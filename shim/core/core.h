@@ -8,6 +8,8 @@
 
 #include "pidlock.h"
 
+#include <sys/stat.h>
+
 /* ---- token.c: the exec token, PIDLOCK_EXEC=PID:FD:DEV:INO:FLAGS ---- */
 /* FLAGS: 1 copies may share the lock, 2 tree scope (carried here, not only
  * in PIDLOCK_SCOPE, because a program may rebuild its children's
@@ -102,6 +104,46 @@ int pl_path_is_lock(const char *path, const struct pl_lock *lk);
  * whether fd's file holds it. pidfile.c. */
 int pl_write_clean_exit(const struct pl_lock *lk, pid_t pid);
 int pl_is_clean_exit(int fd);
+
+/* ---- walk.c: the path, walked one directory at a time (guarantee 9) ---- */
+struct pl_walk {
+	int dir;          /* the file's directory, held open (O_PATH), or -1 */
+	const char *name; /* the file's own name in it: the path's last component */
+	int shared;       /* that directory is sticky and shared: the file must be the caller's */
+	size_t bad;       /* refused: the path's first `bad` bytes name the component */
+	const char *why;  /* refused: ": what is wrong with it" */
+};
+#define PL_WALK_CHECK 1
+/* Reaches the directory of path (absolute, normalised). With PL_WALK_CHECK,
+ * from the top, each directory opened relative to the one before without
+ * following a link and checked on the inode held: refused if it is a link,
+ * or if someone other than euid and root can change its entries (writable
+ * by group or others and not sticky; sticky but owned by another user;
+ * inside a shared sticky directory and not euid's or root's). Without it,
+ * one open that may follow links, for a look, or for a name then checked
+ * against a lock's inode. 0 (w->dir open; close with pl_walk_close), 1
+ * refused (w->bad, w->why), or -1 and errno (a directory missing, not
+ * searchable, out of descriptors; EAGAIN: a directory was renamed during
+ * the walk, walk again). */
+int pl_walk(const char *path, uid_t euid, int flags, struct pl_walk *w);
+void pl_walk_close(struct pl_walk *w);
+/* openat of the file in the walked directory, never following a link. */
+int pl_walk_open(const struct pl_walk *w, int flags, mode_t mode);
+/* Looks at the file without opening it for I/O (O_PATH): 0 with st, and
+ * *what saying why it is no PID file to open (a link, not a regular file),
+ * else NULL; -1 and errno. */
+int pl_walk_look(const struct pl_walk *w, struct stat *st, const char **what);
+/* Removes the file at path if it is lk's: the name, in the directory
+ * reached, is lk's inode with a single link, and is removed in that same
+ * directory (unlinkat). 1 removed, 0 left (not lk's, or gone), -1 errno. */
+int pl_remove_lock(const char *path, const struct pl_lock *lk);
+/* A descriptor of our own on lk's file (openat with flags, after a look
+ * that shows lk's inode), or -1 and errno (ENOENT: the path no longer
+ * names it). */
+int pl_reopen_lock(const char *path, const struct pl_lock *lk, int flags);
+/* "is a FIFO, not a regular file", ... for a refusal line. */
+const char *pl_file_kind(mode_t mode);
+
 /* The PID the file holds ("digits\n"), or 0. pidfile.c. */
 pid_t pl_read_pid_once(int fd);
 /* The instance a held lock names, by its kind: the PID file's line, or the

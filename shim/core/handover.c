@@ -85,22 +85,16 @@ static void name_successor(const struct pl_config *cfg, const struct pl_lock *lk
  * that no copy holds the lock any more (flock on it fails while the shared
  * one is locked). Read-write where allowed, so that the name can be
  * repaired; read-only suffices for the proof (a daemon that dropped its
- * privileges may no longer write a root-owned file). The path's directories
- * were checked at start, so the path still leads where it did; the inode is
- * checked anyway. -1 if the path no longer names the locked inode. */
+ * privileges may no longer write a root-owned file). Opened in the directory
+ * that holds the lock's inode, after a look at that name (walk.c,
+ * pl_reopen_lock). -1 if the path no longer names the locked inode. */
 static int reopen(const struct pl_config *cfg, const struct pl_lock *lk, int *writable)
 {
-	int flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
-	struct stat st;
 	*writable = 1;
-	int fd = pl_open(cfg->path, flags | O_RDWR, 0);
+	int fd = pl_reopen_lock(cfg->path, lk, O_RDWR);
 	if (fd < 0 && errno == EACCES) {
 		*writable = 0;
-		fd = pl_open(cfg->path, flags | O_RDONLY, 0);
-	}
-	if (fd >= 0 && (pl_fstat(fd, &st) < 0 || st.st_dev != lk->dev || st.st_ino != lk->ino)) {
-		pl_close(fd);
-		fd = -1;
+		fd = pl_reopen_lock(cfg->path, lk, O_RDONLY);
 	}
 	return fd;
 }
@@ -213,8 +207,8 @@ static _Noreturn void tidy_after(int fd, const struct pl_config *cfg, const stru
 	}
 	while (pl_flock(fd, LOCK_EX) < 0 && errno == EINTR)
 		;
-	if (pl_is_clean_exit(fd) && pl_path_is_lock(cfg->path, lk))
-		pl_unlink(cfg->path);
+	if (pl_is_clean_exit(fd)) /* in the directory that holds the inode (walk.c) */
+		pl_remove_lock(cfg->path, lk);
 	for (;;)
 		pl_sc(SYS_exit_group, 0);
 }
@@ -273,10 +267,8 @@ static void leave_shared(const struct pl_config *cfg, const struct pl_lock *lk, 
 	if (fd < 0)
 		return;
 	if (pl_flock(fd, LOCK_EX | LOCK_NB) == 0) {
-		if (pl_path_is_lock(cfg->path, lk)) {
-			pl_unlink(cfg->path);
+		if (pl_remove_lock(cfg->path, lk) > 0)
 			say_released(cfg, self);
-		}
 		if (exiting) {
 			warn_unguarded(cfg, self);
 			return; /* released by the kernel at the very end */
@@ -312,7 +304,6 @@ void pl_tidy(const struct pl_config *cfg, const struct pl_lock *lk, pid_t self, 
 	}
 	/* Remove only while still locked and only the inode we locked: a waiter
 	 * that opened this inode re-checks the path after locking and retries. */
-	if (pl_path_is_lock(cfg->path, lk))
-		pl_unlink(cfg->path);
+	pl_remove_lock(cfg->path, lk);
 	say_released(cfg, self);
 }

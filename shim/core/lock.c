@@ -30,19 +30,6 @@ static int file_error(const struct pl_config *cfg, const char *what, int err, in
 	return pl_fail(&m, cfg, status);
 }
 
-static const char *kind_of(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "is a directory, not a regular file";
-	if (S_ISFIFO(mode))
-		return "is a FIFO, not a regular file";
-	if (S_ISSOCK(mode))
-		return "is a socket, not a regular file";
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		return "is a device, not a regular file";
-	return "is not a regular file";
-}
-
 /* The per-user directory under /tmp must be the user's own real directory that
  * nobody else can write: otherwise another user could plant it and swap the
  * PID file under us (the classic /tmp attack). */
@@ -78,124 +65,72 @@ static int private_dir(const struct pl_config *cfg, uid_t euid)
 	return 0;
 }
 
-/* Who, besides the caller and root, could change entries of a directory:
- * its owner if that is someone else, its group, everyone. */
-static int writable_by_others(const struct stat *st, uid_t euid)
+/* A refused directory of the path: one line naming the component itself. */
+static int unsafe_path(const struct pl_config *cfg, const struct pl_walk *w)
 {
-	return (st->st_uid != euid && st->st_uid != 0) || (st->st_mode & (S_IWGRP | S_IWOTH));
+	struct pl_msg m;
+	pl_msg_init(&m);
+	pl_msg_strn(&m, cfg->path, w->bad);
+	pl_msg_str(&m, w->why);
+	pl_msg_str(&m, " (PID file ");
+	pl_msg_str(&m, cfg->path);
+	pl_msg_str(&m, ")");
+	return pl_fail(&m, cfg, PL_EX_CANTCREAT);
 }
 
-/* DESIGN.md, guarantee 9, for the directories of the path (cfg->path is
- * absolute and normalised by config.c). O_NOFOLLOW guards only the last
- * component: a user who can write some directory of the path could replace a
- * component with a link (or a directory of their own) and steer root's writes
- * and its unlink at exit to a file elsewhere. So, from the top: no component
- * may be a link, and no directory may be writable by anyone but the caller and
- * root, unless it is sticky (like /tmp), where others cannot rename or remove
- * what is not theirs, and then what comes next must be the caller's own (or,
- * for a directory, root's). Once every directory passes, nobody else can change
- * the path under us, so the later open, the re-check after locking and the
- * unlink at exit all name the same file. One lstat per directory; the root
- * directory is taken as it is. Returns 0 (sets *sticky when the file must be
- * the caller's own), 1 when a component is missing (the open reports it), or
- * -status after a line. */
-static int check_dirs(const struct pl_config *cfg, uid_t euid, int *sticky)
+static int open_error(const struct pl_config *cfg, int err)
 {
-	char dir[PATH_MAX];
-	const char *path = cfg->path;
-	int owner_must_be_ours = 0;
-	*sticky = 0;
-	pl_copy(dir, path, pl_len(path) + 1);
-	for (size_t i = 1; path[i]; i++) {
-		if (path[i] != '/')
-			continue;
-		dir[i] = '\0'; /* the prefix up to this component */
-		struct stat st;
-		int r = pl_lstat(dir, &st);
-		if (r < 0)
-			return 1;
-		struct pl_msg m;
-		const char *why = NULL;
-		if (S_ISLNK(st.st_mode))
-			why = ": a directory of the path is a symbolic link; not following it";
-		else if (!S_ISDIR(st.st_mode))
-			return 1; /* ENOTDIR from the open */
-		else if (owner_must_be_ours && st.st_uid != euid && st.st_uid != 0)
-			why = ": belongs to another user inside a shared sticky directory; refusing it";
-		else if (writable_by_others(&st, euid) && !(st.st_mode & S_ISVTX))
-			why = ": a directory of the path is writable by another user; refusing "
-			      "the unsafe path";
-		if (why) {
-			pl_msg_init(&m);
-			pl_msg_str(&m, dir);
-			pl_msg_str(&m, why);
-			pl_msg_str(&m, " (PID file ");
-			pl_msg_str(&m, path);
-			pl_msg_str(&m, ")");
-			return -pl_fail(&m, cfg, PL_EX_CANTCREAT);
-		}
-		owner_must_be_ours = writable_by_others(&st, euid);
-		dir[i] = '/';
-	}
-	*sticky = owner_must_be_ours;
-	return 0;
+	if (err == ELOOP || err == EMLINK) /* EMLINK: O_NOFOLLOW on FreeBSD */
+		return file_error(cfg, "is a symbolic link; not following it", 0, PL_EX_CANTCREAT);
+	if (err == EMFILE || err == ENFILE || err == ENOMEM)
+		return file_error(cfg, "cannot open", err, PL_EX_OSERR);
+	return file_error(cfg, "cannot open", err, PL_EX_CANTCREAT);
 }
 
-/* Opens the PID file: never follows a link, never opens anything but a
- * regular file (a FIFO's blocked writer stays blocked, a device's open
- * routine never runs), and refuses anything a careful daemon would not
- * trust. The common case is a file that the last holder removed: one
- * O_CREAT|O_EXCL call. An existing one is looked at first (lstat), opened
- * only if regular, and must be the inode looked at. Returns the descriptor
- * (>= 3), 0 to try again (the file changed under us), or -status. */
-static int open_checked(const struct pl_config *cfg, uid_t euid, struct stat *st)
+/* Opens the PID file in the directory the walk holds (DESIGN.md, guarantee
+ * 9: the walk, the look and the open reach the same inodes): never follows
+ * a link, never opens anything but a regular file of a real file system (a
+ * FIFO's blocked writer stays blocked, a device's open routine never runs,
+ * /proc/sys/kernel/hostname is not written), and refuses anything a careful
+ * daemon would not trust. The common case is a file that the last holder
+ * removed: one O_CREAT|O_EXCL call. An existing one is looked at first
+ * (O_PATH), opened only if regular, and must be the inode looked at.
+ * Returns the descriptor, 0 to try again (the file changed under us), or
+ * -status. */
+static int open_in(const struct pl_config *cfg, const struct pl_walk *w, uid_t euid,
+		   struct stat *st)
 {
-	int sticky, r = check_dirs(cfg, euid, &sticky);
-	if (r < 0)
-		return r;
-	int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+	int flags = O_RDWR | O_NONBLOCK | O_NOCTTY;
 	/* Process scope: programs we execute must not inherit the lock. An exec
 	 * of the instance itself clears the flag for that one call (interpose.c). */
 	if (cfg->scope == PL_SCOPE_PROCESS)
 		flags |= O_CLOEXEC;
 	struct stat lst;
-	int created = 1, fd;
-	do
-		fd = pl_open(cfg->path, flags | O_CREAT | O_EXCL, 0644);
-	while (fd < 0 && errno == EINTR);
+	const char *what;
+	int created = 1;
+	int fd = pl_walk_open(w, flags | O_CREAT | O_EXCL, 0644);
 	if (fd < 0 && errno == EEXIST) {
 		created = 0;
-		if (pl_lstat(cfg->path, &lst) < 0)
+		if (pl_walk_look(w, &lst, &what) < 0)
 			return errno == ENOENT ? 0 : -file_error(cfg, "cannot stat", errno, PL_EX_CANTCREAT);
-		if (S_ISLNK(lst.st_mode))
-			return -file_error(cfg, "is a symbolic link; not following it", 0, PL_EX_CANTCREAT);
-		if (!S_ISREG(lst.st_mode))
-			return -file_error(cfg, kind_of(lst.st_mode), 0, PL_EX_CANTCREAT);
-		do
-			fd = pl_open(cfg->path, flags, 0);
-		while (fd < 0 && errno == EINTR);
+		if (what)
+			return -file_error(cfg, what, 0, PL_EX_CANTCREAT);
+		fd = pl_walk_open(w, flags, 0);
 		if (fd < 0 && errno == ENOENT)
 			return 0; /* removed meanwhile */
 	}
-	if (fd < 0) {
-		int err = errno;
-		if (err == ELOOP || err == EMLINK) /* EMLINK: O_NOFOLLOW on FreeBSD */
-			return -file_error(cfg, "is a symbolic link; not following it", 0,
-					   PL_EX_CANTCREAT);
-		if (err == EMFILE || err == ENFILE || err == ENOMEM)
-			return -file_error(cfg, "cannot open", err, PL_EX_OSERR);
-		return -file_error(cfg, "cannot open", err, PL_EX_CANTCREAT);
-	}
+	if (fd < 0)
+		return -open_error(cfg, errno);
 	const char *why = NULL;
 	if (pl_fstat(fd, st) < 0)
 		why = "cannot stat";
 	else if (!created && (st->st_dev != lst.st_dev || st->st_ino != lst.st_ino))
 		why = ""; /* replaced between the look and the open: again */
 	else if (!S_ISREG(st->st_mode))
-		why = kind_of(st->st_mode);
+		why = pl_file_kind(st->st_mode);
 	else if (st->st_mode & (S_IWGRP | S_IWOTH))
 		why = "is writable by group or others; refusing it";
-	else if (st->st_uid != euid && (st->st_uid != 0 || sticky))
+	else if (st->st_uid != euid && (st->st_uid != 0 || w->shared))
 		why = "is owned by another user; refusing it";
 	else if (st->st_nlink > 1)
 		why = "has more than one hard link; refusing it";
@@ -219,6 +154,23 @@ static int open_checked(const struct pl_config *cfg, uid_t euid, struct stat *st
 			return -file_error(cfg, "cannot move descriptor", errno, PL_EX_OSERR);
 		fd = hi;
 	}
+	return fd;
+}
+
+/* The walk (walk.c, checked: DESIGN.md, guarantee 9), then the open in the
+ * directory it holds; the directory's descriptor is closed before the lock
+ * is even tried, so nothing but the lock's descriptor outlives the start.
+ * Returns as open_in. */
+static int open_checked(const struct pl_config *cfg, uid_t euid, struct stat *st)
+{
+	struct pl_walk w;
+	int r = pl_walk(cfg->path, euid, PL_WALK_CHECK, &w);
+	if (r > 0)
+		return -unsafe_path(cfg, &w);
+	if (r < 0)
+		return errno == EAGAIN ? 0 : -open_error(cfg, errno);
+	int fd = open_in(cfg, &w, euid, st);
+	pl_walk_close(&w);
 	return fd;
 }
 
@@ -530,7 +482,10 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 		/* The holder before us may have removed the file at its exit, or
 		 * replaced it, after we opened it: the lock we hold is then on an
 		 * inode nobody else will ever open. Only the inode the path names
-		 * counts (FreeBSD flopen(3) does the same). The same look gives the
+		 * counts (FreeBSD flopen(3) does the same): the next starter finds
+		 * the file by the path, not through the directory we walked, so
+		 * this one look is by the path on purpose; it only compares, and
+		 * nothing is done to what it names. The same look gives the
 		 * size as it is now that we hold the lock: a starter that crashed
 		 * between our open and our lock may have left a longer number. */
 		struct stat now;
