@@ -157,3 +157,63 @@ starts() {
 	assert_status 0
 	[ ! -e "$PF" ] || fail "stop left $PF"
 }
+
+# ---- item 4: files of pseudo file systems (guarantee 9) ----
+
+@test "trust 4: PIDLOCK_FILE=/proc/sys/kernel/hostname is refused (73) in a private UTS namespace: the hostname stays" {
+	# Issue 22 item 4: size 0, regular, root's: it used to pass for an
+	# empty PID file, and the PID became the hostname.
+	unshare -u true 2>/dev/null || skip "needs unshare -u (a private UTS namespace)"
+	mkdir -p "$T/ran"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	pl_run unshare -u bash -c 'hostname pl-trust-test || exit 90
+		env PIDLOCK_FILE=/proc/sys/kernel/hostname LD_PRELOAD="$1" "$2" note "$3" exit 0
+		echo "rc=$?"; hostname' _ "$SHIM" "$PLPROG" "$T/ran"
+	echo "$(cat "$T/out") / $(cat "$T/err")"
+	assert_status 0
+	[ "$(cat "$T/out")" = "rc=73"$'\n'"pl-trust-test" ] || fail "out: $(cat "$T/out")"
+	assert_one_pidlock_line "/proc/sys/kernel/hostname" "pseudo file system"
+	assert_notes "$T/ran" 0
+	# status and stop say so too, without opening it.
+	pl_run "$PIDLOCK" status /proc/sys/kernel/hostname
+	assert_status 4
+	grep -q "pseudo file system" "$T/out" || fail "status: $(cat "$T/out")"
+	pl_run "$PIDLOCK" stop /proc/sys/kernel/hostname
+	assert_status 1
+	assert_one_pidlock_line "pseudo file system"
+}
+
+@test "trust 4: a cgroup's cgroup.procs is refused (73): the process is not moved into the cgroup" {
+	# Issue 22 item 4: writing the PID there would move the process.
+	local root=""
+	for d in /sys/fs/cgroup/unified /sys/fs/cgroup /sys/fs/cgroup/pids; do
+		if [ -f "$d/cgroup.procs" ] && mkdir "$d/pidlock-trust-$$" 2>/dev/null; then
+			root=$d
+			break
+		fi
+	done
+	[ -n "$root" ] || skip "no writable cgroup hierarchy here (read-only /sys/fs/cgroup)"
+	CGROUP="$root/pidlock-trust-$$"
+	PF="$CGROUP/cgroup.procs"
+	[ -f "$PF" ] || fail "no $PF"
+	pl_shim -t 30 "$PLPROG" note "$T" exit 0
+	assert_status 73
+	assert_one_pidlock_line "$PF" "pseudo file system"
+	assert_notes "$T" 0
+	[ -z "$(cat "$PF")" ] || fail "a process was moved into $CGROUP: $(cat "$PF")"
+}
+
+@test "trust 4: an empty regular file on tmpfs is still accepted: the file system decides, not the size" {
+	# Issue 22 item 4: no false refusal of a real PID file that is empty
+	# (as it is for an instant while its holder writes it).
+	[ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] || skip "/dev/shm is not a tmpfs here"
+	PF="/dev/shm/pidlock-trust-$$.pid"
+	: >"$PF"
+	chmod 0644 "$PF"
+	pl_shim -t 30 "$PLPROG" writepid "$T/self" exit 0
+	local st=$status
+	rm -f "$PF"
+	status=$st
+	assert_status 0
+	assert_no_stderr
+}

@@ -130,8 +130,8 @@ void pl_walk_close(struct pl_walk *w);
 /* openat of the file in the walked directory, never following a link. */
 int pl_walk_open(const struct pl_walk *w, int flags, mode_t mode);
 /* Looks at the file without opening it for I/O (O_PATH): 0 with st, and
- * *what saying why it is no PID file to open (a link, not a regular file),
- * else NULL; -1 and errno. */
+ * *what saying why it is no PID file to open (a link, not a regular file,
+ * a file of a pseudo file system), else NULL; -1 and errno. */
 int pl_walk_look(const struct pl_walk *w, struct stat *st, const char **what);
 /* Removes the file at path if it is lk's: the name, in the directory
  * reached, is lk's inode with a single link, and is removed in that same

@@ -31,6 +31,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/vfs.h>
+#endif
 #include <unistd.h>
 
 /* A directory held only to resolve names in it: O_PATH opens nothing for
@@ -58,10 +61,28 @@ static inline int at_unlink(int dir, const char *name)
 {
 	return (int)pl_sc(SYS_unlinkat, dir, name, 0);
 }
+static inline int fs_type(int fd, unsigned long *type)
+{
+	struct statfs sb;
+	if (pl_sc(SYS_fstatfs, fd, &sb) < 0)
+		return -1;
+	*type = (unsigned long)sb.f_type;
+	return 0;
+}
 #else
 #define at_open openat
 #define at_lstat(dir, name, st) fstatat(dir, name, st, AT_SYMLINK_NOFOLLOW)
 #define at_unlink(dir, name) unlinkat(dir, name, 0)
+#ifdef __linux__
+static inline int fs_type(int fd, unsigned long *type)
+{
+	struct statfs sb;
+	if (fstatfs(fd, &sb) < 0)
+		return -1;
+	*type = (unsigned long)sb.f_type;
+	return 0;
+}
+#endif
 #endif
 
 const char *pl_file_kind(mode_t mode)
@@ -78,6 +99,39 @@ const char *pl_file_kind(mode_t mode)
 		return "is a device, not a regular file";
 	return "is not a regular file";
 }
+
+#ifdef __linux__
+/* File systems whose "regular files" are the kernel's controls, not data:
+ * /proc/sys/kernel/hostname reports size 0, passes for an empty PID file,
+ * and writing a PID there renames the host; a cgroup's cgroup.procs moves
+ * the process. Refused like devices, by the file system's type (statfs(2)),
+ * never by size: a real PID file is empty too while its holder writes it.
+ * Arrays, not pointers: no relocation per entry (see config.c's signals). */
+static const struct {
+	unsigned int magic;
+	char name[12];
+} pseudo_fs[] = {
+    {0x9fa0, "proc"},           {0x62656572, "sysfs"},     {0x27e0eb, "cgroup"},
+    {0x63677270, "cgroup2"},    {0x64626720, "debugfs"},   {0x74726163, "tracefs"},
+    {0x73636673, "securityfs"}, {0xcafe4a11, "bpf"},       {0x62656570, "configfs"},
+    {0xde5e81e4, "efivarfs"},   {0x6165676c, "pstore"},    {0xf97cff8c, "selinuxfs"},
+    {0x43415d53, "smackfs"},    {0x42494e4d, "binfmt_misc"}, {0x65735543, "fusectl"},
+    {0x1cd1, "devpts"},         {0x19800202, "mqueue"},    {0x6e736673, "nsfs"},
+    {0x7655821, "resctrl"},
+};
+
+/* The name of the pseudo file system the file open on fd is on, or NULL. */
+static const char *pseudo_fs_of(int fd)
+{
+	unsigned long type;
+	if (fs_type(fd, &type) < 0)
+		return NULL; /* the open that follows reports what is wrong */
+	for (size_t i = 0; i < sizeof(pseudo_fs) / sizeof(pseudo_fs[0]); i++)
+		if (pseudo_fs[i].magic == (unsigned int)type)
+			return pseudo_fs[i].name;
+	return NULL;
+}
+#endif
 
 /* Who, besides the caller and root, could change entries of a directory:
  * its owner if that is someone else, its group, everyone. */
@@ -226,13 +280,19 @@ int pl_walk_look(const struct pl_walk *w, struct stat *st, const char **what)
 	*what = NULL;
 #ifdef O_PATH
 	/* Looked at through O_PATH: a FIFO's blocked writer stays blocked, a
-	 * device's open routine never runs. */
+	 * device's open routine never runs, and the file system is the file's
+	 * own (a file can be a mount point of its own). */
 	int fd = at_open(w->dir, w->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	int r = pl_fstat(fd, st);
 	if (r == 0 && !S_ISREG(st->st_mode))
 		*what = pl_file_kind(st->st_mode);
+#ifdef __linux__
+	else if (r == 0 && pseudo_fs_of(fd))
+		*what = "is a file of a pseudo file system (the kernel's controls, not a PID file); "
+			"refusing it";
+#endif
 	int err = errno;
 	pl_close(fd);
 	errno = err;
