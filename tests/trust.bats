@@ -217,3 +217,36 @@ starts() {
 	assert_status 0
 	assert_no_stderr
 }
+
+# ---- item 8: COMMAND or its interpreter is a FIFO ----
+
+@test "trust 8: a FIFO as COMMAND: check and run answer 126 at once, never open it, take no lock" {
+	# Issue 22 item 8: exec refuses a FIFO at once (EACCES); reading its
+	# ELF header used to block in open() forever.
+	mkfifo -m 0755 "$T/fifo-cmd"
+	pl_run timeout 10 "$PIDLOCK" check -- "$T/fifo-cmd"
+	[ "$status" -ne 124 ] || fail "pidlock check hung on the FIFO"
+	assert_status 126
+	grep -q "not a regular file" "$T/out" || fail "check: $(cat "$T/out" "$T/err")"
+	pl_run timeout 10 "$PIDLOCK" run -f "$PF" -- "$T/fifo-cmd"
+	[ "$status" -ne 124 ] || fail "pidlock run hung on the FIFO"
+	assert_status 126
+	assert_one_pidlock_line "$T/fifo-cmd" "not a regular file"
+	[ ! -e "$PF" ] || fail "run took the lock for a program exec refuses"
+	[ -p "$T/fifo-cmd" ] || fail "the FIFO changed"
+}
+
+@test "trust 8: a script whose #! interpreter is a FIFO: check answers 126 at once; run gives exec's 126" {
+	# Issue 22 item 8: check reads each #! interpreter's first line.
+	mkfifo -m 0755 "$T/fifo-interp"
+	printf '#!%s\necho ran\n' "$T/fifo-interp" >"$T/script"
+	chmod 0755 "$T/script"
+	pl_run timeout 10 "$PIDLOCK" check -- "$T/script"
+	[ "$status" -ne 124 ] || fail "pidlock check hung on the FIFO"
+	assert_status 126
+	grep -q "$T/fifo-interp.*not a regular file" "$T/out" || fail "check: $(cat "$T/out" "$T/err")"
+	pl_run timeout 10 "$PIDLOCK" run -f "$PF" -- "$T/script"
+	[ "$status" -ne 124 ] || fail "pidlock run hung"
+	assert_status 126
+	[ ! -e "$PF" ] || fail "the PID file was left"
+}

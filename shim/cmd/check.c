@@ -69,11 +69,34 @@ static const char *ck_base(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* A program's file, opened for reading only if it is a regular file and
+ * without blocking (find.c, pl_open_program): a FIFO named as COMMAND or
+ * on a #! line would otherwise hang check forever, where exec says 126 at
+ * once. NULL and errno. */
+static FILE *ck_open(const char *path)
+{
+	int fd = pl_open_program(path);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "rb");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+/* Why exec refuses path when it is no regular file ("is a FIFO, not a
+ * regular file"), or NULL. */
+static const char *ck_not_regular(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode) ? pl_file_kind(st.st_mode) : NULL;
+}
+
 /* The first line of path (at most CK_LINE bytes, no newline) into buf:
  * its length, or -1 and errno. */
 static long ck_first_line(const char *path, char *buf, size_t n)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = ck_open(path);
 	if (!f)
 		return -1;
 	size_t got = fread(buf, 1, n - 1, f);
@@ -100,7 +123,7 @@ struct ck_shell {
 static void ck_shell_scan(const char *path, struct ck_shell *sh)
 {
 	sh->execs = sh->last_execs = 0;
-	FILE *f = fopen(path, "r");
+	FILE *f = ck_open(path);
 	if (!f)
 		return;
 	char line[512];
@@ -197,7 +220,7 @@ static int ck_read_at(FILE *f, unsigned long off, unsigned char *buf, size_t n)
 static int ck_macho_hardened(const char *path, int *dyld)
 {
 	*dyld = 0;
-	FILE *f = fopen(path, "rb");
+	FILE *f = ck_open(path);
 	if (!f)
 		return -1;
 	unsigned char h[32], sb[12], idx[8], blob[16];
@@ -416,7 +439,11 @@ int pl_cmd_check(int argc, char **argv)
 	for (int depth = 0;; depth++) {
 		char line[CK_LINE];
 		if (ck_first_line(prog, line, sizeof(line)) < 0) {
-			ck_say(prog, "cannot be read: %s", strerror(errno));
+			const char *kind = ck_not_regular(prog);
+			if (kind)
+				ck_say(prog, "%s: execve refuses to run it", kind);
+			else
+				ck_say(prog, "cannot be read: %s", strerror(errno));
 			return 126;
 		}
 		if (strncmp(line, "#!", 2) != 0)

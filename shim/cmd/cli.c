@@ -404,6 +404,20 @@ static int cmd_run(int argc, char **argv)
 			err == ENOENT ? "command not found" : strerror(err));
 		return err == ENOENT ? 127 : 126;
 	}
+	/* Exec refuses what is not a regular file (a FIFO, a device) at once;
+	 * so does run, before it takes the lock, and without opening it. */
+	int pfd = pl_open_program(prog);
+	if (pfd < 0) {
+		struct stat st;
+		err = errno;
+		if (stat(prog, &st) == 0 && !S_ISREG(st.st_mode))
+			fprintf(stderr, "pidlock: %s: %s: exec refuses to run it\n", cmd[0],
+				pl_file_kind(st.st_mode));
+		else
+			fprintf(stderr, "pidlock: %s: %s\n", cmd[0], strerror(err));
+		return err == ENOENT ? 127 : 126;
+	}
+	close(pfd);
 	if ((err = pl_find_library(cmd[0], prog, lib, sizeof(lib), 0)))
 		return err;
 	/* The loader would split the path and preload nothing: the program

@@ -42,6 +42,10 @@ int pl_elf_same_machine(const struct pl_elf *a, const struct pl_elf *b);
 int pl_find_library(const char *name, const char *prog, char *out, size_t n, int quiet);
 /* pidlock check -- COMMAND [ARG]...: will the library enter COMMAND? */
 int pl_cmd_check(int argc, char **argv);
+/* Opens the program at path for reading its headers, only if it is a
+ * regular file, never blocking: the descriptor, or -1 and errno (EACCES for
+ * a FIFO, a device, a directory: what exec says). find.c. */
+int pl_open_program(const char *path);
 /* COMMAND as execvp would find it (a path with '/', else through PATH) into
  * out: 0, or an errno (ENOENT, EACCES, ENAMETOOLONG). find.c. */
 int pl_find_command(const char *cmd, char *out, size_t n);

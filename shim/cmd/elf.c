@@ -75,7 +75,7 @@ static int find_interp(int fd, const unsigned char *h, struct pl_elf *e)
 int pl_elf_read(const char *path, struct pl_elf *e)
 {
 	memset(e, 0, sizeof(*e));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = pl_open_program(path); /* never a FIFO or a device */
 	if (fd < 0)
 		return -1;
 	unsigned char h[64];

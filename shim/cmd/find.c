@@ -6,12 +6,41 @@
 #include "cmd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Opens a program (COMMAND, or a #! line's interpreter) to read its first
+ * bytes, as exec would run it: only a regular file. A FIFO's open blocks
+ * until a writer comes (forever: exec itself refuses a FIFO at once with
+ * EACCES), and a device's open runs its driver. So: stat first, which
+ * opens nothing; then an open that cannot block (O_NONBLOCK) and cannot
+ * take a terminal (O_NOCTTY), and fstat, in case the name changed in
+ * between. The descriptor, or -1 with exec's errno (EACCES: not a regular
+ * file). */
+int pl_open_program(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EACCES;
+		return -1;
+	}
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EACCES;
+		return -1;
+	}
+	return fd;
+}
 
 /* Finds COMMAND as execvp would, so that it can be checked before exec. */
 int pl_find_command(const char *cmd, char *out, size_t n)
