@@ -6,7 +6,8 @@
  *               (set_preload)
  *   selector 2: PATH search for COMMAND (pl_find_command): "PATH\0COMMAND"
  *   selector 3: run's arguments (parse_run, getopt_long): NUL-separated words
- *   selector 4: escaping of a command line (pl_json_str, put_text)
+ *   selector 4: escaping of a command line (pl_json_str, put_text, and the
+ *               one escaper's promise: no control character ever comes out)
  *
  * cli.c is included to reach its static functions; its main is renamed.
  * stdout and stderr are closed by fuzz.sh (-close_fd_mask=3).
@@ -137,6 +138,27 @@ static void fuzz_opts(const uint8_t *data, size_t size)
 	free(s);
 }
 
+/* The one escaper (msg.c), for any bytes: what it gives is valid UTF-8
+ * with no control character at all (C0, DEL, C1), every unit consumes at
+ * least one byte, and an escape never exceeds PL_ESCAPE_MAX. */
+static void check_escape(const char *s, size_t n)
+{
+	char unit[PL_ESCAPE_MAX];
+	size_t used;
+	for (size_t i = 0; i < n; i += used) {
+		size_t k = pl_escape_unit(s + i, n - i, unit, &used);
+		if (used < 1 || used > n - i || k < 1 || k > sizeof(unit))
+			abort();
+		for (size_t j = 0; j < k;) {
+			unsigned long cp;
+			size_t len = pl_utf8_seq((const unsigned char *)unit + j, k - j, &cp);
+			if (!len || pl_is_control(cp))
+				abort();
+			j += len;
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -161,6 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *s = dup_input(data, size);
 		pl_json_str(s);
 		put_text(s);
+		check_escape((const char *)data, size);
 		free(s);
 		break;
 	}

@@ -123,3 +123,12 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 @test "the holder of a cluster lock has the PostgreSQL plugin mapped, beside the core library (tests/seam.bats: not in local mode)" {
 	cl_case_plugin_mapped
 }
+
+@test "what the server answers is escaped: an ESC in the database's name does not reach the terminal in its error" {
+	# Issue 22 item 7: the server's message quotes what it was sent, and
+	# any session's text; control bytes are shown as \xNN, as everywhere.
+	PIDLOCK_FILE="postgresql://postgres@127.0.0.1:$CL_PORT/no%1b%5b31mdb#$NAME" pl_shim true
+	assert_status 73
+	assert_one_pidlock_line 'cannot connect' 'no\x1b[31mdb'
+	! grep -q $'\e' "$T/err" || fail "an ESC reached stderr: $(cat -A "$T/err")"
+}

@@ -250,3 +250,25 @@ starts() {
 	assert_status 126
 	[ ! -e "$PF" ] || fail "the PID file was left"
 }
+
+# ---- item 7: the holder's argv on the starter's terminal (guarantee 18) ----
+
+@test "trust 7: the conflict line escapes ESC, BEL and every control byte of the holder's argv, as status does" {
+	# Issue 22 item 7: a holder (here a program that rewrote nothing: its
+	# argv is enough) puts an OSC title sequence and a colour on root's
+	# terminal through the "already running" line.
+	start_holder "$PYTHON" -c 'import time; time.sleep(30)' $'\e]0;pwned\a' $'\e[31mred' $'tab\there' 'café' $'\xc2\x9b1m' $'\xff'
+	local want='\x1b]0;pwned\x07 \x1b[31mred tab\there café \xc2\x9b1m \xff'
+	pl_shim -t 30 true
+	assert_status 75
+	assert_one_pidlock_line "already running as PID $H"
+	! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$T/err" || fail "a control byte reached the terminal: $(cat -A "$T/err")"
+	grep -qF -- "$want" "$T/err" || fail "not escaped as expected [$want]: $(cat -A "$T/err")"
+	# pidlock run's own line, and status: the same escaping.
+	pl_run "$PIDLOCK" run -f "$PF" -- true
+	assert_status 75
+	grep -qF -- "$want" "$T/err" || fail "run: $(cat -A "$T/err")"
+	pl_run "$PIDLOCK" status "$PF"
+	assert_status 0
+	grep -qF -- "$want" "$T/out" || fail "status: $(cat -A "$T/out")"
+}

@@ -55,12 +55,17 @@ static void ck_say(const char *what, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void ck_say(const char *what, const char *fmt, ...)
 {
+	/* Paths and #! lines come from files someone else may have written:
+	 * the line is escaped as the rest of pidlock's output is (msg.c). */
+	char line[4096];
 	va_list ap;
 	va_start(ap, fmt);
-	printf("%s: ", what);
-	vprintf(fmt, ap);
-	putchar('\n');
+	int n = snprintf(line, sizeof(line), "%s: ", what);
+	if (n >= 0 && (size_t)n < sizeof(line))
+		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
+	pl_put_text(stdout, line);
+	putchar('\n');
 }
 
 static const char *ck_base(const char *path)

@@ -593,80 +593,25 @@ static void probe(const struct pl_config *cfg, struct probe *p, int *fd_out, int
 	*fd_out = fd;
 }
 
-/* The length of the valid UTF-8 sequence at s (1 to 4) with its code point,
- * or 0: not UTF-8 (overlong forms, surrogates and values past U+10FFFF
- * included). */
-static size_t utf8_seq(const unsigned char *s, unsigned long *cp)
+/* Text that another user controls (a holder's command line, what a server
+ * answered) on a terminal, through the one escaper of msg.c: readable UTF-8
+ * as it is; control characters and bytes that are not UTF-8 as C escapes
+ * (\n, \t, \r, \\, else \xNN per byte), exactly as the library's own lines
+ * show it, so that a newline cannot forge a second line and no escape
+ * sequence reaches the terminal. */
+void pl_put_text(FILE *f, const char *str)
 {
-	unsigned long c = s[0], min;
-	size_t n;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
+	char unit[PL_ESCAPE_MAX];
+	size_t n = strlen(str), used;
+	for (size_t i = 0; i < n; i += used) {
+		size_t k = pl_escape_unit(str + i, n - i, unit, &used);
+		fwrite(unit, 1, k, f);
 	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
-			return 0;
-		c = c << 6 | (s[i] & 0x3fUL);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
 }
 
-/* A control character: C0, DEL, or C1 (U+0080 to U+009F, which some
- * terminals take as the start of an escape sequence, as ESC [ ). */
-static int is_control(unsigned long cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
-}
-
-/* Text that another user controls (a holder's command line) on a terminal:
- * readable UTF-8 as it is; control characters and bytes that are not UTF-8
- * as C escapes (\n, \t, \r, \\, else \xNN per byte), so that a newline cannot
- * forge a second line and no escape sequence reaches the terminal. */
 static void put_text(const char *str)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	while (*s) {
-		unsigned long cp;
-		size_t n = utf8_seq(s, &cp);
-		if (n && !is_control(cp) && cp != '\\') {
-			fwrite(s, 1, n, stdout);
-			s += n;
-			continue;
-		}
-		if (!n)
-			n = 1;
-		for (size_t i = 0; i < n; i++, s++) {
-			if (*s == '\n')
-				fputs("\\n", stdout);
-			else if (*s == '\t')
-				fputs("\\t", stdout);
-			else if (*s == '\r')
-				fputs("\\r", stdout);
-			else if (*s == '\\')
-				fputs("\\\\", stdout);
-			else
-				printf("\\x%02x", *s);
-		}
-	}
+	pl_put_text(stdout, str);
 }
 
 /* A JSON string that is valid for any bytes: '"', '\\' and control
@@ -676,23 +621,23 @@ static void put_text(const char *str)
 static void pl_json_str(const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
+	size_t left = strlen(str);
 	putchar('"');
 	while (*s) {
 		unsigned long cp;
-		size_t n = utf8_seq(s, &cp);
+		size_t n = pl_utf8_seq(s, left, &cp);
 		if (!n) {
 			fputs("\\ufffd", stdout);
-			s++;
+			n = 1;
 		} else if (cp == '"' || cp == '\\') {
 			printf("\\%c", (int)cp);
-			s++;
-		} else if (is_control(cp)) {
+		} else if (pl_is_control(cp)) {
 			printf("\\u%04lx", cp);
-			s += n;
 		} else {
 			fwrite(s, 1, n, stdout);
-			s += n;
 		}
+		s += n;
+		left -= n;
 	}
 	putchar('"');
 }
@@ -802,11 +747,13 @@ static int cluster_status(struct pl_config *cfg, int quiet, int json)
 	}
 	if (quiet || state == 4)
 		return state;
+	put_text(cfg->path);
 	if (state == 3) {
-		printf("%s: not running\n", cfg->path);
+		printf(": not running\n");
 		return state;
 	}
-	printf("%s: running as %s", cfg->path, st.holder);
+	/* st.holder is escaped already (pl_msg_text in the plugin) */
+	printf(": running as %s", st.holder);
 	if (st.started >= 0)
 		put_since(st.started, now);
 	printf(", backend PID %lld\n", st.session);

@@ -7,6 +7,8 @@
 
 #include "../core/core.h"
 
+#include <stdio.h>
+
 /* The command's build: where `make install` put the library, tried last
  * (the Makefile's PL_LIBDIR), and Debian's platform name for the package's
  * folder (x86_64-linux-gnu, the Makefile's PL_MULTIARCH). */
@@ -36,6 +38,10 @@ const char *pl_elf_arch(const struct pl_elf *e);
 int pl_elf_same_machine(const struct pl_elf *a, const struct pl_elf *b);
 
 /* ---- cli.c and check.c: the command (DESIGN.md, Architecture) ---- */
+/* Writes text someone else controls (a holder's command line, a file's #!
+ * line, a server's answer) to f, escaped as the library's lines escape it
+ * (pl_escape_unit, msg.c). cli.c. */
+void pl_put_text(FILE *f, const char *str);
 /* The library `pidlock run` preloads into prog (cli.c): 0 and its path in
  * out, else the exit status (126: none built for prog's loader or machine,
  * 71: none at all), with a message on stderr unless quiet. */

@@ -145,8 +145,11 @@ void pl_msg_holder(struct pl_msg *m, pid_t pid)
 	pl_msg_num(m, (long long)pid);
 	size_t n = plat_cmdline(pid, cmd, sizeof(cmd));
 	if (n) {
+		/* The holder's argv is its own to write (it may have dropped to
+		 * another user): escaped, so that nothing in it reaches the
+		 * starter's terminal as a control sequence (msg.c). */
 		pl_msg_str(m, " (");
-		pl_msg_strn(m, cmd, n);
+		pl_msg_text(m, cmd, n);
 		pl_msg_str(m, ")");
 	}
 }

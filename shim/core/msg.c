@@ -3,6 +3,13 @@
  * The constructor runs before the program's main and possibly before its
  * allocator is ready, so messages are built in a fixed buffer and sent with
  * one write(2): a line from pidlock is never interleaved with the program's.
+ *
+ * Text that someone else controls (a holder's command line, which a holder
+ * that dropped to an unprivileged user can rewrite; what a database server
+ * answers) goes through the one escaper below, here and in the command's
+ * output alike: readable UTF-8 as it is, control characters (C0, DEL, C1)
+ * and bytes that are not UTF-8 as C escapes, so that no escape sequence
+ * reaches a terminal and no newline forges a second line.
  */
 #include "pidlock.h"
 
@@ -37,6 +44,91 @@ void pl_msg_strn(struct pl_msg *m, const char *s, size_t n)
 		if (c == '\n' || c == '\r')
 			c = ' ';
 		m->buf[m->len++] = c;
+	}
+}
+
+/* ---- foreign text: the one escaper ---- */
+
+size_t pl_utf8_seq(const unsigned char *s, size_t n, unsigned long *cp)
+{
+	unsigned long c = s[0], min;
+	size_t len;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		c &= 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		c &= 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		c &= 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3fUL);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+int pl_is_control(unsigned long cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+size_t pl_escape_unit(const char *str, size_t n, char *out, size_t *used)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned long cp;
+	size_t len = pl_utf8_seq(s, n, &cp), k = 0;
+	if (len && !pl_is_control(cp) && cp != '\\') {
+		pl_copy(out, str, len); /* not memcpy: no new import for the library */
+		*used = len;
+		return len;
+	}
+	if (!len)
+		len = 1; /* not UTF-8: this one byte */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+		out[k++] = '\\';
+		if (c == '\n' || c == '\t' || c == '\r' || c == '\\') {
+			out[k++] = (char)(c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : '\\');
+		} else {
+			out[k++] = 'x';
+			out[k++] = hex[c >> 4];
+			out[k++] = hex[c & 15];
+		}
+	}
+	*used = len;
+	return k;
+}
+
+void pl_msg_text(struct pl_msg *m, const char *s, size_t n)
+{
+	char unit[PL_ESCAPE_MAX];
+	size_t i = 0, used;
+	while (i < n && s[i]) {
+		size_t k = pl_escape_unit(s + i, n - i, unit, &used);
+		if (k > sizeof(m->buf) - 1 - m->len)
+			break; /* cut whole units, never half an escape */
+		pl_copy(m->buf + m->len, unit, k);
+		m->len += k;
+		i += used;
 	}
 }
 

@@ -160,6 +160,21 @@ void pl_msg_strn(struct pl_msg *m, const char *s, size_t n);
 void pl_msg_num(struct pl_msg *m, long long v);
 void pl_msg_secs(struct pl_msg *m, long long ns); /* "1.5" */
 void pl_msg_send(struct pl_msg *m);                 /* adds '\n', writes, keeps errno */
+/* Foreign text (a holder's command line, a server's answer), at most n
+ * bytes of s (up to a NUL), escaped: valid UTF-8 that is not a control
+ * character as it is; C0, DEL and C1 controls, '\\' and bytes that are not
+ * UTF-8 as \n, \t, \r, \\ or \xNN per byte. Every place that shows
+ * foreign text escapes it this way (msg.c). */
+void pl_msg_text(struct pl_msg *m, const char *s, size_t n);
+#define PL_ESCAPE_MAX 16 /* the longest escape of one unit (4 bytes as \xNN) */
+/* One unit of s (n bytes): its escape into out (PL_ESCAPE_MAX bytes), the
+ * output's length returned and the bytes consumed in *used (at least 1). */
+size_t pl_escape_unit(const char *s, size_t n, char *out, size_t *used);
+/* The length of the valid UTF-8 sequence at s (1 to 4, within n) with its
+ * code point, or 0 (overlong forms, surrogates, past U+10FFFF). */
+size_t pl_utf8_seq(const unsigned char *s, size_t n, unsigned long *cp);
+/* C0, DEL, or C1 (U+0080 to U+009F, which some terminals take as ESC [). */
+int pl_is_control(unsigned long cp);
 size_t pl_fmt_num(char *dst, long long v);          /* decimal, returns length */
 
 

@@ -623,13 +623,13 @@ static void msg_holder(struct pl_msg *m, const struct holder *h)
 	} else {
 		pl_msg_str(m, "a session that does not say who it is (connection ID ");
 		pl_msg_num(m, (long long)h->conn);
-		if (h->user[0]) {
+		if (h->user[0]) { /* the server's answers: escaped (msg.c) */
 			pl_msg_str(m, ", user ");
-			pl_msg_str(m, h->user);
+			pl_msg_text(m, h->user, sizeof(h->user));
 		}
 		if (h->client[0]) {
 			pl_msg_str(m, ", from ");
-			pl_msg_str(m, h->client);
+			pl_msg_text(m, h->client, sizeof(h->client));
 		}
 		pl_msg_str(m, ")");
 	}

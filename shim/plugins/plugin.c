@@ -186,7 +186,7 @@ void pl_say_first_line(struct pl_msg *m, const char *s)
 		s++;
 	size_t n = strcspn(s, "\n");
 	pl_msg_str(m, ": ");
-	pl_msg_strn(m, s, n);
+	pl_msg_text(m, s, n); /* the server's words among them: escaped (msg.c) */
 }
 
 /* ---- the holder's label ---- */
@@ -451,13 +451,15 @@ void pl_status_fill(struct pl_backend_status *st, long pid, const char *host, co
 
 void pl_msg_instance(struct pl_msg *m, long pid, const char *host, const char *cmd)
 {
+	/* Read back from the server, where any session may have written it:
+	 * escaped as every foreign text is (msg.c). */
 	pl_msg_str(m, "PID ");
 	pl_msg_num(m, pid);
 	pl_msg_str(m, " on ");
-	pl_msg_str(m, host);
+	pl_msg_text(m, host, strlen(host));
 	if (*cmd) {
 		pl_msg_str(m, " (");
-		pl_msg_str(m, cmd);
+		pl_msg_text(m, cmd, strlen(cmd));
 		pl_msg_str(m, ")");
 	}
 }

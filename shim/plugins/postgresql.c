@@ -308,15 +308,16 @@ static void msg_holder(struct pl_msg *m, const struct holder *h)
 	} else if (h->pid) {
 		pl_msg_instance(m, h->pid, h->host, h->cmd);
 	} else {
+		/* Any role may set its application_name to anything: escaped. */
 		pl_msg_str(m, "a session that is not pidlock's (backend PID ");
 		pl_msg_num(m, h->backend);
 		if (h->label[0]) {
 			pl_msg_str(m, ", application_name ");
-			pl_msg_str(m, h->label);
+			pl_msg_text(m, h->label, sizeof(h->label));
 		}
 		if (h->client[0]) {
 			pl_msg_str(m, ", from ");
-			pl_msg_str(m, h->client);
+			pl_msg_text(m, h->client, sizeof(h->client));
 		}
 		pl_msg_str(m, ")");
 	}
