@@ -66,7 +66,7 @@ SHIM_SRC := $(CORE) shim/lib/state.c shim/lib/preload.c shim/lib/interpose.c
 # nothing else of the core.
 BACKENDS := postgresql mysql
 PLUGINS := $(patsubst %,$(BUILD)/pidlock-%$(PLUGIN_SUFFIX),$(BACKENDS))
-PLUGIN_COMMON := shim/plugins/plugin.c shim/core/msg.c
+PLUGIN_COMMON := shim/plugins/plugin.c shim/plugins/uri.c shim/core/msg.c
 # Every plugin source (print-sources): pidlock-B is shim/plugins/B.c + PLUGIN_COMMON.
 PLUGIN_SRC := $(patsubst %,shim/plugins/%.c,$(BACKENDS)) $(PLUGIN_COMMON)
 # The command: the core, then its own files: the subcommands, the ELF

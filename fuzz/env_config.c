@@ -15,6 +15,7 @@
 #include "../shim/lib/preload.c" /* NOLINT(bugprone-suspicious-include): its static parsers */
 #include "../shim/plugins/postgresql.c" /* NOLINT(bugprone-suspicious-include): its resolve */
 #include "../shim/plugins/plugin.c" /* NOLINT(bugprone-suspicious-include): what the plugin links */
+#include "../shim/plugins/uri.c" /* NOLINT(bugprone-suspicious-include): the URI reader it links */
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,14 +1,14 @@
 /* libFuzzer harness: the MySQL backend's URI (shim/plugins/mysql.c).
  *
  * The input, after "mysql://", is a whole PIDLOCK_FILE value: resolve runs
- * pl_uri_display (plugin.c) and parse_uri, the hand-written parser that
- * turns the URI into mysql_real_connect's arguments (the client library has
- * none). Checked: no crash or undefined behaviour; a resolved URI has a
+ * the URI reader (uri.c) and parse_uri, which turns the URI into
+ * mysql_real_connect's arguments (the client library has no URI parser). Checked: no crash or undefined behaviour; a resolved URI has a
  * non-empty display; the display's user part carries no password; parse_uri accepts only ports 1-65535 and timeouts 1-3600;
  * server_name never gives more than 64 characters. No connection is made.
  */
 #include "../shim/plugins/mysql.c" /* NOLINT(bugprone-suspicious-include): its static parser */
 #include "../shim/plugins/plugin.c" /* NOLINT(bugprone-suspicious-include): what the plugin links */
+#include "../shim/plugins/uri.c" /* NOLINT(bugprone-suspicious-include): the URI reader it links */
 #include "../shim/core/core.h" /* the host table the core lends a plugin */
 
 #include <stdint.h>

@@ -272,3 +272,51 @@ starts() {
 	assert_status 0
 	grep -qF -- "$want" "$T/out" || fail "status: $(cat -A "$T/out")"
 }
+
+# ---- item 5: secrets in URIs are never printed (guarantee 18) ----
+
+# URIs whose secret, Xq7 and Zt9 on either side of a character that cuts
+# the URI, must appear nowhere; on a loopback port where no server answers.
+secret_uris() {
+	local port=$1
+	printf '%s\n' \
+		"postgresql://u@127.0.0.1:$port/db?sslpassword=Xq7Zt9&connect_timeout=3#t" \
+		"postgresql://u@127.0.0.1:$port/db?connect_timeout=3&oauth_client_secret=Xq7Zt9#t" \
+		"postgresql://u:Xq7/Zt9@127.0.0.1:$port/db?connect_timeout=3#t" \
+		"postgresql://u:Xq7@Zt9@127.0.0.1:$port/db?connect_timeout=3#t" \
+		"mysql://u:Xq7/Zt9@127.0.0.1:$port/?connect-timeout=3#t" \
+		"mysql://u:Xq7?Zt9@127.0.0.1:$port/#t" \
+		"mysql://u:Xq7#Zt9@127.0.0.1:$port/#t" \
+		"mysql://u:Xq7@Zt9@127.0.0.1:$port/?connect-timeout=3#t" \
+		"mariadb://u@127.0.0.1:$port/?connect-timeout=3&password=Xq7Zt9#t"
+}
+
+refute_secret() {
+	! grep -q -e Xq7 -e Zt9 "$@" || fail "a secret is shown: $(cat "$@")"
+}
+
+@test "trust 5: a URI's secrets are never printed: sslpassword, a client secret, a password cut by an unencoded '/', '?', '#' or '@'" {
+	# Issue 22 item 5: messages, status and the on-error warning show the
+	# URI rebuilt from its parsed parts, never its raw text.
+	local uri
+	while IFS= read -r uri; do
+		PIDLOCK_FILE="$uri" pl_shim -t 30 true
+		[ "$status" -eq 73 ] || [ "$status" -eq 78 ] || fail "$uri: status $status: $(cat "$T/err")"
+		all_pidlock_lines || fail "$uri: stderr [$err]"
+		refute_secret "$T/err"
+		PIDLOCK_FILE="$uri" pl_shim -t 30 PIDLOCK_ON_ERROR=run true
+		assert_status 0
+		refute_secret "$T/err"
+		local f
+		for f in status "status --json" "stop --timeout 1"; do
+			# shellcheck disable=SC2086 # the subcommand and its options
+			pl_run timeout 30 "$PIDLOCK" $f "$uri"
+			[ "$status" -ne 0 ] || fail "$uri: $f: status 0 without a server"
+			refute_secret "$T/out" "$T/err"
+		done
+	done < <(secret_uris $((40000 + RANDOM % 20000)))
+	# A password cut short is refused (78) with a hint, not guessed at.
+	PIDLOCK_FILE="mysql://u:Xq7/Zt9@127.0.0.1:1/#t" pl_shim true
+	assert_status 78
+	assert_one_pidlock_line "mysql://...: the text after ':' is no port" "%2F"
+}

@@ -147,37 +147,10 @@ struct target {
 	int has_user, has_pass, ssl; /* ssl: 0 as the library does, 1 required, 2 verified */
 };
 
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-					   : c >= 'A' && c <= 'F' ? c - 'A' + 10
-								  : -1;
-}
-
-/* Percent-decodes [s, e) into out (n bytes). -1: a bad escape, a NUL, or too long. */
-static int decode(const char *s, const char *e, char *out, size_t n)
-{
-	size_t k = 0;
-	for (; s < e; s++) {
-		int c = (unsigned char)*s;
-		if (c == '%') {
-			if (e - s < 3 || hexval(s[1]) < 0 || hexval(s[2]) < 0)
-				return -1;
-			c = hexval(s[1]) * 16 + hexval(s[2]);
-			s += 2;
-		}
-		if (c == 0 || k + 1 >= n)
-			return -1;
-		out[k++] = (char)c;
-	}
-	out[k] = '\0';
-	return 0;
-}
-
 /* Decodes a query key, lower case, '_' read as '-'. */
-static int decode_key(const char *s, const char *e, char *out, size_t n)
+static int decode_key(const char *s, size_t len, char *out, size_t n)
 {
-	if (decode(s, e, out, n))
+	if (pl_uri_decode(s, len, out, n))
 		return -1;
 	for (char *p = out; *p; p++) {
 		if (*p == '_')
@@ -234,7 +207,7 @@ static int set_param(const struct pl_config *cfg, struct target *t, const char *
 						    "verify-identity"};
 		static const int level[] = {0, 0, 1, 2, 2};
 		char v[32];
-		if (decode_key(val, val + strlen(val), v, sizeof(v)) == 0)
+		if (decode_key(val, strlen(val), v, sizeof(v)) == 0)
 			for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 				if (strcmp(v, modes[i]) == 0) {
 					t->ssl = level[i];
@@ -252,82 +225,62 @@ static int set_param(const struct pl_config *cfg, struct target *t, const char *
 	return pl_host->fail(&m, cfg, PL_EX_CONFIG);
 }
 
-/* mysql://[user[:password]@][host][:port][/db][?k=v&...]#NAME into t. 0, or
- * 78 after one line naming what is wrong. */
+/* mysql://[user[:password]@][host][:port][/db][?k=v&...]#NAME into t,
+ * through the one URI reader (uri.c), which resolve has already run. 0, or
+ * 78 after one line naming what is wrong (never a password: the line starts
+ * with the URI as pl_uri_display shows it). */
 static int parse_uri(const struct pl_config *cfg, struct target *t)
 {
+	struct pl_uri u;
+	struct pl_uri_span host, port;
+	struct pl_uri_param prm;
+	size_t pos = 0;
+	int bad, hosts = 0;
 	memset(t, 0, sizeof(*t));
-	const char *p = strstr(cfg->file, "://") + 3;
-	const char *end = p + strcspn(p, "#");
-	const char *auth_end = p + strcspn(p, "/?#");
-	const char *at = NULL;
-	for (const char *q = p; q < auth_end; q++)
-		if (*q == '@')
-			at = q;
-	if (at) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		if (decode(p, colon ? colon : at, t->user, sizeof(t->user)))
+	if (pl_uri_read(cfg->file, &u) < 0 || u.ambiguous)
+		return bad_uri(cfg, u.ambiguous ? u.ambiguous : "not a URI", NULL);
+	if (u.user.s) {
+		if (pl_uri_decode(u.user.s, u.user.n, t->user, sizeof(t->user)))
 			return bad_uri(cfg, "bad user name in the URI", NULL);
 		t->has_user = t->user[0] != '\0';
-		if (colon) {
-			if (decode(colon + 1, at, t->pass, sizeof(t->pass)))
-				return bad_uri(cfg, "bad password in the URI", NULL);
-			t->has_pass = 1;
-		}
-		p = at + 1;
 	}
-	const char *host_end = auth_end, *port = NULL;
-	if (*p == '[') { /* [IPv6] */
-		const char *close = memchr(p, ']', (size_t)(auth_end - p));
-		if (!close)
-			return bad_uri(cfg, "bad host in the URI: no ']'", NULL);
-		if (decode(p + 1, close, t->host, sizeof(t->host)))
+	if (u.password.s) {
+		if (pl_uri_decode(u.password.s, u.password.n, t->pass, sizeof(t->pass)))
+			return bad_uri(cfg, "bad password in the URI", NULL);
+		t->has_pass = 1;
+	}
+	while (pl_uri_host_next(&u, &pos, &host, &port, &bad)) {
+		if (++hosts > 1)
+			return bad_uri(cfg, "one host only: a MySQL URI has no list of hosts", NULL);
+		if (bad)
+			return bad_uri(cfg, bad == 1 ? "bad host in the URI: no ']'"
+						     : "bad host in the URI: text after ']'",
+				       NULL);
+		if (pl_uri_decode(host.s, host.n, t->host, sizeof(t->host)))
 			return bad_uri(cfg, "bad host in the URI", NULL);
-		if (close + 1 < auth_end && close[1] != ':')
-			return bad_uri(cfg, "bad host in the URI: text after ']'", NULL);
-		port = close + 1 < auth_end ? close + 2 : NULL;
-	} else {
-		const char *colon = memchr(p, ':', (size_t)(auth_end - p));
-		if (colon) {
-			host_end = colon;
-			port = colon + 1;
+		if (port.s) {
+			unsigned long v = 0;
+			size_t i = 0;
+			for (; i < port.n && port.s[i] >= '0' && port.s[i] <= '9' && v <= 65535; i++)
+				v = v * 10 + (unsigned long)(port.s[i] - '0');
+			if (i == 0 || i != port.n || v == 0 || v > 65535)
+				return bad_uri(cfg, "bad port in the URI: it must be from 1 to 65535", NULL);
+			t->port = (unsigned)v;
 		}
-		if (decode(p, host_end, t->host, sizeof(t->host)))
-			return bad_uri(cfg, "bad host in the URI", NULL);
 	}
-	if (port) {
-		unsigned long v = 0;
-		const char *q = port;
-		for (; q < auth_end && *q >= '0' && *q <= '9' && v <= 65535; q++)
-			v = v * 10 + (unsigned long)(*q - '0');
-		if (q == port || q != auth_end || v == 0 || v > 65535)
-			return bad_uri(cfg, "bad port in the URI: it must be from 1 to 65535", NULL);
-		t->port = (unsigned)v;
-	}
-	p = auth_end;
-	if (*p == '/') {
-		const char *db_end = p + 1 + strcspn(p + 1, "?#");
-		if (decode(p + 1, db_end, t->db, sizeof(t->db)))
-			return bad_uri(cfg, "bad database name in the URI", NULL);
-		p = db_end;
-	}
-	if (*p == '?') {
-		for (const char *q = p + 1; q < end;) {
-			const char *amp = memchr(q, '&', (size_t)(end - q));
-			const char *e = amp ? amp : end;
-			const char *eq = memchr(q, '=', (size_t)(e - q));
-			char key[32], val[PATH_MAX];
-			if (e > q) {
-				if (!eq || decode_key(q, eq, key, sizeof(key)))
-					return bad_uri(cfg, "bad URI parameter: each is KEY=VALUE", NULL);
-				if (decode(eq + 1, e, val, sizeof(val)))
-					return bad_uri(cfg, "bad value of URI parameter ", key);
-				int r = set_param(cfg, t, key, val);
-				if (r)
-					return r;
-			}
-			q = amp ? amp + 1 : end;
-		}
+	if (u.path.s && pl_uri_decode(u.path.s, u.path.n, t->db, sizeof(t->db)))
+		return bad_uri(cfg, "bad database name in the URI", NULL);
+	pos = 0;
+	while (pl_uri_param_next(&u, &pos, &prm)) {
+		char key[32], val[PATH_MAX];
+		if (!prm.has_eq || decode_key(prm.key.s, prm.key.n, key, sizeof(key)))
+			return bad_uri(cfg, "bad URI parameter: each is KEY=VALUE", NULL);
+		if (pl_uri_decode(prm.value.s, prm.value.n, val, sizeof(val)))
+			return bad_uri(cfg, "bad value of URI parameter ", key);
+		int r = set_param(cfg, t, key, val);
+		memset(val, 0, sizeof(val)); /* it may have been a password */
+		if (r)
+			return r;
 	}
 	if (!t->timeout)
 		t->timeout = CONNECT_TIMEOUT;
@@ -467,7 +420,7 @@ static MYSQL *connect_uri(const struct pl_config *cfg, int quiet, int *status)
 	free(t);
 	if (!ok) {
 		pl_say(&m, cfg, "cannot connect");
-		pl_say_first_line(&m, c ? my.error(c) : "out of memory");
+		pl_say_first_line(&m, cfg, c ? my.error(c) : "out of memory");
 		if (c)
 			my.close(c);
 		*status = quiet ? PL_EX_CANTCREAT : pl_host->fail(&m, cfg, PL_EX_CANTCREAT);

@@ -58,99 +58,23 @@ int64_t pl_name_key(const char *name)
 	return k;
 }
 
-/* ---- the URI as messages show it ---- */
-
-/* 1 if the query parameter q (up to e) is the password: libpq percent-decodes a
- * key before it looks it up, so pass%77ord= and %70assword= name it too
- * (docs/cluster.md, How it works). Compared without regard to case: hiding a
- * parameter libpq would refuse anyway costs nothing. */
-static int is_password_param(const char *q, const char *e)
-{
-	static const char key[] = "password";
-	size_t k = 0;
-	for (; q < e && *q != '='; k++) {
-		int c = (unsigned char)*q++;
-		if (c == '%' && e - q >= 2) {
-			int v = 0;
-			for (int i = 0; i < 2; i++, q++) {
-				int h = (unsigned char)*q;
-				v = v * 16 + (h >= '0' && h <= '9'   ? h - '0'
-					      : h >= 'a' && h <= 'f' ? h - 'a' + 10
-					      : h >= 'A' && h <= 'F' ? h - 'A' + 10
-								     : -256);
-			}
-			if (v < 0)
-				return 0; /* not an escape libpq would accept */
-			c = v;
-		}
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		if (k >= sizeof(key) - 1 || c != key[k])
-			return 0;
-	}
-	return q < e && k == sizeof(key) - 1;
-}
-
-/* The URI as shown in messages: user:password@ becomes user@, and any
- * password=... parameter of the query string is left out. -1 if too long. */
-int pl_uri_display(const char *uri, char *out, size_t n)
-{
-	size_t len = 0;
-	const char *p = strstr(uri, "://") + 3;
-	const char *end_auth = p + strcspn(p, "/?#");
-	const char *at = NULL;
-	for (const char *q = p; q < end_auth; q++)
-		if (*q == '@')
-			at = q; /* the last '@' ends the user info */
-#define PUT(s, k)                                                                                  \
-	do {                                                                                       \
-		if (len + (k) >= n)                                                                \
-			return -1;                                                                 \
-		memmove(out + len, (s), (k));                                                       \
-		len += (k);                                                                        \
-	} while (0)
-	PUT(uri, (size_t)(p - uri));
-	if (at) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		PUT(p, (size_t)((colon ? colon : at) - p));
-		p = at;
-	}
-	const char *query = strchr(p, '?');
-	const char *frag = strchr(p, '#');
-	if (query && frag && frag < query)
-		query = NULL;
-	if (!query) {
-		PUT(p, strlen(p));
-	} else {
-		PUT(p, (size_t)(query - p));
-		const char *q = query + 1, *qend = frag ? frag : q + strlen(q);
-		char sep = '?';
-		while (q < qend) {
-			const char *amp = memchr(q, '&', (size_t)(qend - q));
-			const char *e = amp ? amp : qend;
-			if (!is_password_param(q, e)) {
-				PUT(&sep, 1);
-				PUT(q, (size_t)(e - q));
-				sep = '&';
-			}
-			q = amp ? amp + 1 : qend;
-		}
-		if (frag)
-			PUT(frag, strlen(frag));
-	}
-	out[len] = '\0';
-	return 0;
-#undef PUT
-}
+/* ---- the URI as messages show it (uri.c reads it) ---- */
 
 int pl_uri_resolve(struct pl_config *cfg)
 {
 	struct pl_msg m;
+	struct pl_uri u;
 	const char *hash = strchr(cfg->file, '#');
-	if (pl_uri_display(cfg->file, cfg->path, sizeof(cfg->path)) < 0) {
+	if (pl_uri_read(cfg->file, &u) < 0 || pl_uri_display(&u, cfg->path, sizeof(cfg->path)) < 0) {
 		cfg->path[0] = '\0';
 		pl_msg_init(&m);
 		pl_msg_str(&m, "cluster lock URI too long");
+		return pl_host->fail(&m, cfg, PL_EX_CONFIG);
+	}
+	if (u.ambiguous) {
+		/* Any guess could print part of a password: refused, and the
+		 * line shows the scheme only (pl_uri_display). */
+		pl_say(&m, cfg, u.ambiguous);
 		return pl_host->fail(&m, cfg, PL_EX_CONFIG);
 	}
 	if (!hash || !hash[1]) {
@@ -177,11 +101,19 @@ void pl_say(struct pl_msg *m, const struct pl_config *cfg, const char *what)
 	pl_msg_str(m, what);
 }
 
-/* A client library's messages end with a newline and may span lines: keep the first. */
-void pl_say_first_line(struct pl_msg *m, const char *s)
+/* A client library's messages end with a newline and may span lines: keep
+ * the first. One that quotes a secret of the URI (libpq quotes a parameter
+ * it cannot parse, value and all) is not shown at all. */
+void pl_say_first_line(struct pl_msg *m, const struct pl_config *cfg, const char *s)
 {
+	struct pl_uri u;
 	if (!s)
 		return;
+	if (pl_uri_read(cfg->file, &u) == 0 && pl_uri_quotes_secret(&u, s)) {
+		pl_msg_str(m, ": (the client library's message is not shown: it quotes a secret of the "
+			      "URI)");
+		return;
+	}
 	while (*s == ' ')
 		s++;
 	size_t n = strcspn(s, "\n");
@@ -308,7 +240,7 @@ static int lost(const struct pl_config *cfg, const struct pl_session *s, const c
 	struct pl_msg m;
 	pl_say(&m, cfg, what);
 	pl_msg_str(&m, s->noun);
-	pl_say_first_line(&m, s->error(s));
+	pl_say_first_line(&m, cfg, s->error(s));
 	s->close(s);
 	return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
 }

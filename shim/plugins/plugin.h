@@ -9,6 +9,7 @@
 #define PIDLOCK_PLUGIN_H
 
 #include "../core/backend.h"
+#include "uri.h"
 
 /* ---- client-side dead-peer detection (seconds): the client always gives
  * up before the server does. Dead after at most IDLE + INTERVAL * COUNT s
@@ -32,13 +33,10 @@ extern const struct pl_backend pl_backend_table;
  * it (docs/cluster.md). */
 int64_t pl_name_key(const char *name);
 
-/* The URI as shown in messages into out: user:password@ becomes user@, and
- * every query parameter whose key is "password" (compared without case,
- * after percent-decoding the key: ?pass%77ord=) is left out. -1 if too long. */
-int pl_uri_display(const char *uri, char *out, size_t n);
-
-/* Fills cfg->path (pl_uri_display) and checks that the URI names its lock
- * (#NAME). 0, or an exit status after one line. */
+/* Fills cfg->path with the URI as messages show it and PIDLOCK_HELD
+ * exports it (pl_uri_display: no password, no secret parameter), and
+ * checks that the URI can be read without guessing and names its lock
+ * (#NAME). 0, or an exit status (78) after one line. */
 int pl_uri_resolve(struct pl_config *cfg);
 
 /* The NAME after '#' (pl_uri_resolve checked that there is one). */
@@ -50,8 +48,9 @@ void pl_label(char *out, size_t n, pid_t pid, const char *cmdline);
 
 /* Starts m with "URI: what". */
 void pl_say(struct pl_msg *m, const struct pl_config *cfg, const char *what);
-/* Adds ": " and the first line of a client library's message s. */
-void pl_say_first_line(struct pl_msg *m, const char *s);
+/* Adds ": " and the first line of a client library's message s, escaped;
+ * nothing of it if it quotes a secret of cfg's URI. */
+void pl_say_first_line(struct pl_msg *m, const struct pl_config *cfg, const char *s);
 
 /* Fences the held socket fd (backend.h, watch): the instance is terminated
  * when the session ends. 0 or -1. */

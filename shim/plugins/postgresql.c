@@ -162,7 +162,7 @@ static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int f
 	PQconninfoOption *opts = pq.conninfoParse(uri, &err);
 	if (!opts) {
 		pl_say(&m, cfg, "invalid connection URI");
-		pl_say_first_line(&m, err);
+		pl_say_first_line(&m, cfg, err);
 		if (err)
 			pq.freemem(err);
 		free(uri);
@@ -208,7 +208,7 @@ static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int f
 	free(uri);
 	if (!c || pq.status(c) != PQ_CONNECTION_OK) {
 		pl_say(&m, cfg, "cannot connect");
-		pl_say_first_line(&m, c ? pq.errorMessage(c) : "out of memory");
+		pl_say_first_line(&m, cfg, c ? pq.errorMessage(c) : "out of memory");
 		if (c)
 			pq.finish(c);
 		*status = pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
