@@ -124,7 +124,7 @@ static void fuzz_opts(const uint8_t *data, size_t size)
 	argv[argc] = NULL;
 	struct pl_config cfg;
 	default_config(&cfg);
-	const char *file = NULL;
+	char *file = NULL;
 	int cmd = 0;
 	int r = parse_run(argc, argv, &cfg, &file, &cmd);
 	/* Going on: a FILE from the input, and COMMAND a word after the

@@ -201,6 +201,20 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 	! grep -q s3cret "$T/out" "$T/err" || fail "status --json shows the password: $(cat "$T/out" "$T/err")"
 }
 
+@test "a password in PIDLOCK_FILE is overwritten in the holder's own environment once it holds the lock" {
+	# Issue 22 item 6: /proc/PID/environ shows the environment as the
+	# process started; the library blanks the URI's secrets in it once
+	# the connection is made (the lock's session and the advertisement).
+	URI="mysql://weak2:s3cret@127.0.0.1:$CL_PORT/?pass%77ord=s3cret#$NAME"
+	hold sleep 60
+	run -0 tr '\0' '\n' <"/proc/$BG_PID/environ"
+	refute_output --partial s3cret
+	assert_output --partial "PIDLOCK_FILE=mysql://weak2:xxxxxx@127.0.0.1:$CL_PORT/?pass%77ord=xxxxxx#$NAME"
+	# It still holds, and still names itself.
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
+}
+
 @test "without PROCESS the holder is an unseen session; without CONNECTION ADMIN stop (1) and replace (75) are refused, saying why" {
 	hold sleep 60
 	session=$(backend_of)

@@ -320,3 +320,40 @@ refute_secret() {
 	assert_status 78
 	assert_one_pidlock_line "mysql://...: the text after ':' is no port" "%2F"
 }
+
+# ---- item 6: passwords in pidlock's own argv (guarantee 18) ----
+
+@test "trust 6: run, status and stop blank a URI's password in their own argv before connecting" {
+	# Issue 22 item 6: /proc/PID/cmdline is every local user's to read
+	# for the whole connection. A silent server (it accepts, never
+	# speaks) keeps the command connecting long enough to look.
+	"$PYTHON" -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True); time.sleep(60)' >"$T/port" 2>&1 </dev/null 3>&- &
+	track_pid $!
+	wait_until "[ -s '$T/port' ]" 10 || fail "no listener"
+	local port uri sub p
+	port=$(cat "$T/port")
+	for uri in "mysql://u:Xq7Zt9@127.0.0.1:$port/?connect-timeout=30#t" \
+		"postgresql://u:Xq7Zt9@127.0.0.1:$port/db?connect_timeout=30&sslpassword=Xq8Zt8#t"; do
+		for sub in run status stop; do
+			if [ "$sub" = run ]; then
+				"$PIDLOCK" run -f "$uri" -- true </dev/null >/dev/null 2>&1 3>&- &
+			else
+				"$PIDLOCK" "$sub" "$uri" </dev/null >/dev/null 2>&1 3>&- &
+			fi
+			p=$!
+			track_pid "$p"
+			# Connecting: the plugin is loaded once the argv is blanked.
+			wait_until "grep -q pidlock- /proc/$p/maps 2>/dev/null && grep -qa xxxxxx /proc/$p/cmdline" 10 ||
+				fail "$sub: no blanked argv: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+			# What another user sees.
+			setpriv --reuid=65534 --regid=65534 --clear-groups cat "/proc/$p/cmdline" >"$T/cmdline" ||
+				fail "cannot read the command line as nobody"
+			grep -qa "127.0.0.1:$port" "$T/cmdline" || fail "$sub: not the connecting command: $(tr '\0' ' ' <"$T/cmdline")"
+			! grep -qa -e Xq7 -e Zt9 -e Xq8 -e Zt8 "$T/cmdline" || fail "$sub: the password is in argv: $(tr '\0' ' ' <"$T/cmdline")"
+			kill -KILL "$p"
+			wait "$p" 2>/dev/null || true
+		done
+	done
+}

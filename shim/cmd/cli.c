@@ -141,7 +141,7 @@ static void default_config(struct pl_config *cfg)
 }
 
 /* A second FILE (operand or -f) is an error, not a silent choice. */
-static int set_file(const char *cmd, const char *a, const char **file)
+static int set_file(const char *cmd, char *a, char **file)
 {
 	if (*file)
 		return usage_error(cmd, "more than one FILE:", a);
@@ -208,14 +208,34 @@ static void plugin_dir(const char *file, const char *lib, char *out, size_t n)
 	snprintf(out, n, "%s", PL_LIBDIR);
 }
 
-/* status and stop of a cluster URI: its backend, with cfg->path resolved.
- * NULL after a line. */
-static const struct pl_backend *look_backend(struct pl_config *cfg)
+/* A cluster URI from our own argv: every local user can read
+ * /proc/PID/cmdline for as long as the connection takes. Hands cfg a copy
+ * of the URI, opens its backend from dir, and blanks the secrets of the
+ * argv text in place (its length stays), as the mysql client does with
+ * -pPASSWORD (DESIGN.md, guarantee 18). 0, or an exit status after a line. */
+static int hide_uri(struct pl_config *cfg, char *arg, const char *dir, const struct pl_backend **be)
+{
+	static char *copy; /* lives as long as the command: cfg->file, and the held lock's URI */
+	copy = strdup(arg);
+	if (!copy) {
+		fprintf(stderr, "pidlock: out of memory\n");
+		return PL_EX_OSERR;
+	}
+	cfg->file = copy;
+	int r = pl_backend_open(cfg, copy, dir, be);
+	if (!r && (*be)->blank)
+		(*be)->blank(arg);
+	return r;
+}
+
+/* status and stop of a cluster URI (arg, from argv): its backend, with
+ * cfg->path resolved. NULL after a line. */
+static const struct pl_backend *look_backend(struct pl_config *cfg, char *arg)
 {
 	const struct pl_backend *be;
 	char dir[PATH_MAX];
-	plugin_dir(cfg->file, NULL, dir, sizeof(dir));
-	if (pl_backend_open(cfg, cfg->file, dir, &be) || be->resolve(cfg))
+	plugin_dir(arg, NULL, dir, sizeof(dir));
+	if (hide_uri(cfg, arg, dir, &be) || be->resolve(cfg))
 		return NULL;
 	return be;
 }
@@ -253,7 +273,7 @@ static int mode_secs(int argc, char **argv, const char *word, int c, long long *
 
 /* Parses run's arguments into cfg and file; *cmd is the index of COMMAND.
  * -1 to go on, or the exit status (0 after --help). */
-static int parse_run(int argc, char **argv, struct pl_config *cfg, const char **file, int *cmd)
+static int parse_run(int argc, char **argv, struct pl_config *cfg, char **file, int *cmd)
 {
 	static const struct option opts[] = {
 	    {"file", required_argument, NULL, 'f'},
@@ -388,7 +408,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct pl_config cfg;
 	default_config(&cfg);
-	const char *file = NULL;
+	char *file = NULL;
 	int i = 0;
 	int r = parse_run(argc, argv, &cfg, &file, &i);
 	if (r >= 0 || !file) /* file is set whenever parsing goes on */
@@ -439,7 +459,9 @@ static int cmd_run(int argc, char **argv)
 		char dir[PATH_MAX];
 		const struct pl_backend *be;
 		plugin_dir(file, lib, dir, sizeof(dir));
-		r = pl_backend_acquire(&cfg, dir, &lk, getpid(), what, &be);
+		r = hide_uri(&cfg, file, dir, &be);
+		if (!r)
+			r = pl_backend_acquire(&cfg, dir, &lk, getpid(), what, &be);
 	} else if (!r) {
 		r = pl_acquire(&cfg, &lk, geteuid(), getpid());
 	}
@@ -646,7 +668,7 @@ static void pl_json_str(const char *str)
  * starts with '-'. Options may follow FILE (getopt permutes). */
 static int parse_look(const char *cmd, int argc, char **argv, const char *shorts,
 		      const struct option *opts, int (*opt)(void *arg, int c, const char *word),
-		      void *arg, const char **file)
+		      void *arg, char **file)
 {
 	*file = NULL;
 	getopt_restart();
@@ -706,10 +728,10 @@ static void put_since(long long started, long long now)
 }
 
 /* pidlock status of a cluster URI: the backend finds, the command renders. */
-static int cluster_status(struct pl_config *cfg, int quiet, int json)
+static int cluster_status(struct pl_config *cfg, char *arg, int quiet, int json)
 {
 	struct pl_backend_status st;
-	const struct pl_backend *be = look_backend(cfg);
+	const struct pl_backend *be = look_backend(cfg, arg);
 	if (!be)
 		return 4;
 	int state = be->status(cfg, &st);
@@ -768,7 +790,7 @@ static int cmd_status(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct status_opts o = {0, 0};
-	const char *file = NULL;
+	char *file = NULL;
 	int r = parse_look("status", argc, argv, ":f:qh", opts, status_opt, &o, &file);
 	if (r >= 0 || !file) /* file is set whenever parsing goes on */
 		return r >= 0 ? r : PL_EX_USAGE;
@@ -778,7 +800,7 @@ static int cmd_status(int argc, char **argv)
 	if (resolve(&cfg, file))
 		return 4;
 	if (pl_is_cluster(file))
-		return cluster_status(&cfg, quiet, json);
+		return cluster_status(&cfg, file, quiet, json);
 	struct probe p;
 	int fd;
 	probe(&cfg, &p, &fd, 0);
@@ -951,7 +973,7 @@ static int cmd_stop(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	struct stop_opts o = {SIGTERM, 0, 10 * 1000000000LL};
-	const char *file = NULL;
+	char *file = NULL;
 	int r = parse_look("stop", argc, argv, ":f:s:t:qh", opts, stop_opt, &o, &file);
 	if (r >= 0 || !file) /* file is set whenever parsing goes on */
 		return r >= 0 ? r : PL_EX_USAGE;
@@ -960,7 +982,7 @@ static int cmd_stop(int argc, char **argv)
 	if (resolve(&cfg, file))
 		return 1;
 	if (pl_is_cluster(file)) { /* ends the holder's session; the holder is fenced */
-		const struct pl_backend *be = look_backend(&cfg);
+		const struct pl_backend *be = look_backend(&cfg, file);
 		return be ? be->stop(&cfg, o.timeout) : 1;
 	}
 	struct probe p;

@@ -102,6 +102,12 @@ int pl_backend_acquire(struct pl_config *cfg, const char *dir, struct pl_lock *l
 		r = (*be)->resolve(cfg);
 	if (!r)
 		r = (*be)->acquire(cfg, lk, self, cmdline);
+	/* Needed no more: the plugin has connected (and advertised). On
+	 * failure the text stays, for PIDLOCK_ON_ERROR=run leaves it to the
+	 * program's children. cfg->file is writable text: the environment's
+	 * string, or the command's copy. */
+	if (!r && (*be)->blank)
+		(*be)->blank((char *)cfg->file);
 	return r;
 }
 

@@ -22,7 +22,7 @@
 
 /* Raised when the interface changes; a plugin of another version is
  * refused (its table says which it was built for). */
-#define PL_BACKEND_ABI 1
+#define PL_BACKEND_ABI 2 /* 2: blank */
 #define PL_BACKEND_ENTRY "pidlock_backend_v1"
 
 #ifdef __APPLE__
@@ -73,6 +73,10 @@ struct pl_backend {
 	/* Ends the holder's session, waiting at most timeout_ns for the lock to
 	 * be free: 0, or 1 after one line. */
 	int (*stop)(const struct pl_config *cfg, long long timeout_ns);
+	/* Overwrites every secret of the URI text in place with 'x' (its
+	 * length stays): for the copies other users can read, argv in
+	 * /proc/PID/cmdline, while a connection lasts (DESIGN.md, guarantee 18). */
+	void (*blank)(char *uri);
 };
 
 typedef const struct pl_backend *pl_backend_entry_fn(const struct pl_backend_host *host);
@@ -84,7 +88,11 @@ typedef const struct pl_backend *pl_backend_entry_fn(const struct pl_backend_hos
 int pl_backend_open(const struct pl_config *cfg, const char *uri, const char *dir,
 		    const struct pl_backend **be);
 /* Cluster mode's start: opens the backend of cfg->file, resolves cfg->path
- * and takes the lock, as pl_acquire does for a file (same returns). */
+ * and takes the lock, as pl_acquire does for a file (same returns). Once
+ * the lock is held, cfg->file's secrets are blanked in place (the backend's
+ * blank): in the library it is the environment's own string, which
+ * /proc/PID/environ shows for the life of the process; in the command, a
+ * copy. */
 int pl_backend_acquire(struct pl_config *cfg, const char *dir, struct pl_lock *lk, pid_t self,
 		       const char *cmdline, const struct pl_backend **be);
 /* A new image adopting a backend's lock (uri: the PIDLOCK_HELD value): marks

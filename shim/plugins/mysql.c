@@ -765,4 +765,5 @@ const struct pl_backend pl_backend_table = {
     .watch = pl_watch,
     .status = my_status,
     .stop = my_stop,
+    .blank = pl_uri_blank,
 };

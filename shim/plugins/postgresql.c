@@ -506,4 +506,5 @@ const struct pl_backend pl_backend_table = {
     .watch = pl_watch,
     .status = pg_status,
     .stop = pg_stop,
+    .blank = pl_uri_blank,
 };
