@@ -57,7 +57,7 @@ _pidlock() {
 	fi
 	case $cmd in
 	run) opts='-f --file -w --wait -r --replace -s --signal -E --exit-code --scope --on-error
-		-q --quiet -v --verbose -h --help --' ;;
+		--label -q --quiet -v --verbose -h --help --' ;;
 	status) opts='-q --quiet --json -f --file -h --help --' ;;
 	stop) opts='-s --signal -t --timeout -q --quiet -f --file -h --help --' ;;
 	check) opts='-h --help --' ;;
@@ -75,8 +75,8 @@ _pidlock() {
 		elif [[ $w == -- ]]; then
 			pos=1
 		elif [[ $w == -f || $w == --file || $w == -s || $w == --signal || $w == -E ||
-			$w == --exit-code || $w == --scope || $w == --on-error || $w == -t ||
-			$w == --timeout ]]; then
+			$w == --exit-code || $w == --scope || $w == --on-error || $w == --label ||
+			$w == -t || $w == --timeout ]]; then
 			skip=1
 		elif [[ ($w == -w || $w == -r || $w == --wait || $w == --replace) &&
 			${COMP_WORDS[i + 1]-} =~ ^[0-9.]+$ && $((i + 1)) -lt $COMP_CWORD ]]; then
@@ -101,6 +101,7 @@ _pidlock() {
 		-s | --signal) _pidlock_words "$_pidlock_signals" "$cur" '' ;;
 		--scope) _pidlock_words 'process tree' "$cur" '' ;;
 		--on-error) _pidlock_words 'fail run' "$cur" '' ;;
+		--label) _pidlock_words cmdline "$cur" '' ;;
 		*) COMPREPLY=() ;; # numbers
 		esac
 		return 0
@@ -108,6 +109,7 @@ _pidlock() {
 	case $cur in
 	--scope=*) _pidlock_words 'process tree' "${cur#*=}" --scope= ;;
 	--on-error=*) _pidlock_words 'fail run' "${cur#*=}" --on-error= ;;
+	--label=*) _pidlock_words cmdline "${cur#*=}" --label= ;;
 	--signal=*) _pidlock_words "$_pidlock_signals" "${cur#*=}" --signal= ;;
 	--file=*) _pidlock_file "${cur#*=}" --file= ;;
 	-*) _pidlock_words "$opts" "$cur" '' ;;

@@ -32,6 +32,7 @@ complete -c pidlock -n '__fish_seen_subcommand_from run stop' -s s -l signal -x 
 complete -c pidlock -n '__fish_seen_subcommand_from run' -s E -l exit-code -x -d 'exit status when another instance runs'
 complete -c pidlock -n '__fish_seen_subcommand_from run' -l scope -x -a 'process tree' -d 'whether executed children keep the lock'
 complete -c pidlock -n '__fish_seen_subcommand_from run' -l on-error -x -a 'fail run' -d 'when the lock cannot be set up'
+complete -c pidlock -n '__fish_seen_subcommand_from run' -l label -x -a 'cmdline' -d 'cluster mode: what the holder publishes'
 complete -c pidlock -n '__fish_seen_subcommand_from run' -s v -l verbose -d 'one line per step on stderr'
 complete -c pidlock -n '__fish_seen_subcommand_from run check' -a '(__fish_complete_subcommand --fcs-skip=2)'
 # status, stop

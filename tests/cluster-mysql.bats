@@ -57,6 +57,12 @@ be_waiting_count() {
 	sql "select count(*) from information_schema.processlist
 		where state = 'User lock' or info like 'SELECT GET_LOCK%'"
 }
+# The label in the advertisement's text, which every user with PROCESS
+# (and the holder's own user) reads in PROCESSLIST.
+be_published() {
+	sql "select info from information_schema.processlist where info like 'DO SLEEP(999999999), %''pidlock $1 %'" |
+		sed -n "s/.*, '\(pidlock $1 [^']*\)'\$/\1/p"
+}
 be_partition_start() {
 	MYSQL_LISTEN=192.0.2.1 MYSQL_TRUST=192.0.2.0/24 ip netns exec "$NETNS_S" sh "$BE_SERVER" start "$1" "$BE_PART_PORT"
 	URI="mysql://root@192.0.2.1:$BE_PART_PORT/#part"
@@ -88,9 +94,9 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 	assert_output "weak2	Sleep"
 	run -0 sql "select user, state, info from information_schema.processlist
 		where info like 'DO SLEEP(999999999), ''pidlock $session''%'"
-	assert_output "weak2	User sleep	DO SLEEP(999999999), 'pidlock $session', 'pidlock $BG_PID $(hostname) sleep 60'"
+	assert_output "weak2	User sleep	DO SLEEP(999999999), 'pidlock $session', 'pidlock $BG_PID $(hostname) sleep'"
 	run -0 "$PIDLOCK" status --json "$URI"
-	assert_output --partial "\"pid\":$BG_PID,\"host\":\"$(hostname)\",\"command\":\"sleep 60\",\"backend_pid\":$session,"
+	assert_output --partial "\"pid\":$BG_PID,\"host\":\"$(hostname)\",\"command\":\"sleep\",\"backend_pid\":$session,"
 	assert_output --regexp '"key":-?[0-9]+,'
 	refute_output --partial s3cret
 }
@@ -155,6 +161,10 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 	cl_case_plugin_mapped
 }
 
+@test "the label is PID, host and program name: no argument reaches PROCESSLIST unless asked (PIDLOCK_LABEL, --label)" {
+	cl_case_label
+}
+
 # ---- MySQL only ----
 
 @test "mariadb:// and the socket form (?socket=PATH) name the same lock as mysql:// over TCP" {
@@ -163,7 +173,7 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 		"mariadb://root@localhost/?socket=$CL_DIR/sock#$NAME"; do
 		PIDLOCK_FILE="$other" pl_shim true
 		assert_status 75
-		assert_err "pidlock: $other: already running as PID $BG_PID on $(hostname) (sleep 60)"
+		assert_err "pidlock: $other: already running as PID $BG_PID on $(hostname) (sleep)"
 		run -0 "$PIDLOCK" status --json "$other"
 		assert_output --partial "\"pid\":$BG_PID,"
 	done
@@ -178,7 +188,7 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 	local uri="mysql://weak2@127.0.0.1:$CL_PORT/?password=s3cret#$NAME"
 	PIDLOCK_FILE="$uri" pl_shim true
 	assert_status 75
-	assert_err "pidlock: mysql://weak2@127.0.0.1:$CL_PORT/#$NAME: already running as PID $BG_PID on $(hostname) (sleep 60)"
+	assert_err "pidlock: mysql://weak2@127.0.0.1:$CL_PORT/#$NAME: already running as PID $BG_PID on $(hostname) (sleep)"
 	pl_run "$PIDLOCK" status "$uri"
 	assert_status 0
 	grep -q "running as PID $BG_PID" "$T/out" || fail "status: $(cat "$T/out")"

@@ -40,6 +40,8 @@ sql() { psql -X -At "$BASE" -c "$1"; }
 
 be_kill_session() { sql "select pg_terminate_backend($1)" >/dev/null; }
 be_waiting_count() { sql "select count(*) from pg_locks where locktype = 'advisory' and not granted"; }
+# application_name, which every role reads in pg_stat_activity.
+be_published() { sql "select application_name from pg_stat_activity where application_name like 'pidlock $1 %'"; }
 be_partition_start() {
 	PG_LISTEN=192.0.2.1 PG_TRUST=192.0.2.0/24 ip netns exec "$NETNS_S" sh "$BE_SERVER" start "$1" "$BE_PART_PORT"
 	URI="postgresql://postgres@192.0.2.1:$BE_PART_PORT/postgres#part"
@@ -61,7 +63,7 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 		and ((classid::bigint<<32)|objid::bigint) = ($key::bigint & x'ffffffffffffffff'::bigint)"
 	assert_output 1
 	run sql "select application_name from pg_stat_activity where pid = $(backend_of)"
-	assert_output "pidlock $BG_PID $(hostname) sleep 60"
+	assert_output "pidlock $BG_PID $(hostname) sleep"
 }
 
 @test "pidlock run -f URI: the command holds the lock; status names it; stop ends it; status is then 3" {
@@ -122,6 +124,27 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 
 @test "the holder of a cluster lock has the PostgreSQL plugin mapped, beside the core library (tests/seam.bats: not in local mode)" {
 	cl_case_plugin_mapped
+}
+
+@test "the label is PID, host and program name: no argument reaches pg_stat_activity unless asked (PIDLOCK_LABEL, --label)" {
+	cl_case_label
+}
+
+@test "status reads an older holder's label, which carried the whole command line" {
+	# Issue 22 item 3: holders started by an earlier version published
+	# "pidlock PID HOST COMMAND-LINE"; status and a refusal still name them.
+	local key
+	key=$("$PIDLOCK" status --json "$URI" | sed -n 's/.*"key":\(-\{0,1\}[0-9]*\).*/\1/p')
+	[ -n "$key" ] || fail "no key"
+	psql -X -At "$BASE" -c "set application_name = 'pidlock 4242 oldhost python3 bot.py --old'" \
+		-c "select pg_advisory_lock($key)" -c "select pg_sleep(60)" >/dev/null 2>&1 3>&- &
+	track_pid $!
+	wait_until "\"\$PIDLOCK\" status -q \"\$URI\"" 10 || fail "the old holder never took the lock"
+	run -0 "$PIDLOCK" status "$URI"
+	assert_output --partial "running as PID 4242 on oldhost (python3 bot.py --old),"
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
+	assert_err "pidlock: $URI: already running as PID 4242 on oldhost (python3 bot.py --old)"
 }
 
 @test "what the server answers is escaped: an ESC in the database's name does not reach the terminal in its error" {

@@ -25,6 +25,8 @@
 #   be_kill_session SESSION   end the server session SESSION (an administrator's
 #                             kill: pg_terminate_backend, KILL CONNECTION)
 #   be_waiting_count          the number of sessions queued on some lock
+#   be_published PID          the label the holder PID publishes on the server,
+#                             as another user reads it there
 #   be_partition_start DIR    in namespace $NETNS_S: start a server in DIR on
 #                             192.0.2.1:$BE_PART_PORT that lets 192.0.2.0/24 in;
 #                             set URI (through 192.0.2.1) and OBS (the same lock
@@ -115,7 +117,7 @@ cl_case_refused() {
 	hold sleep 60
 	PIDLOCK_FILE="$URI" pl_shim true
 	assert_status 75
-	assert_err "pidlock: $2: already running as PID $BG_PID on $(hostname) (sleep 60)"
+	assert_err "pidlock: $2: already running as PID $BG_PID on $(hostname) (sleep)"
 	! grep -q s3cret "$T/out" "$T/err" || fail "the password is shown"
 }
 
@@ -125,7 +127,7 @@ cl_case_run_status_stop() {
 	track_pid "$BG_PID"
 	wait_until "\"\$PIDLOCK\" status -q \"\$URI\"" 10 || fail "$(cat "$T/run.out")"
 	run -0 "$PIDLOCK" status "$URI"
-	assert_output --regexp "^$(re_quote "$URI"): running as PID $BG_PID on $(hostname) \(sleep 60\), since .*, backend PID [0-9]+\$"
+	assert_output --regexp "^$(re_quote "$URI"): running as PID $BG_PID on $(hostname) \(sleep\), since .*, backend PID [0-9]+\$"
 	run -75 "$PIDLOCK" run -f "$URI" -- true
 	assert_output --partial "already running as PID $BG_PID"
 	run -0 "$PIDLOCK" stop "$URI"
@@ -246,7 +248,7 @@ cl_case_wait_mode() {
 	holder=$BG_PID
 	PIDLOCK_FILE="$URI" pl_shim PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=0.5 true
 	assert_status 75
-	assert_err "pidlock: $URI: timed out after 0.5 s; still held by PID $holder on $(hostname) (sleep 60)"
+	assert_err "pidlock: $URI: timed out after 0.5 s; still held by PID $holder on $(hostname) (sleep)"
 	# shellcheck disable=SC2016 # expanded by the inner bash
 	PIDLOCK_FILE="$URI" PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=30 \
 		start_shim bash -c 'echo got >"$1"; exec sleep 60' _ "$T/got" 2>"$T/w.err" &
@@ -274,7 +276,7 @@ cl_case_replace_mode() {
 	holder_status 5
 	assert_equal "$HST" 157
 	run cat "$T/r.err"
-	assert_output --partial "ending the session of PID $old on $(hostname) (sleep 60)"
+	assert_output --partial "ending the session of PID $old on $(hostname) (sleep)"
 	assert_output --partial "replaced the holder in"
 }
 
@@ -363,4 +365,59 @@ cl_case_plugin_mapped() {
 	run -0 cat "/proc/$BG_PID/maps"
 	assert_output --partial "$SHIM"
 	assert_output --partial "$(dirname "$SHIM")/pidlock-$BE_PLUGIN.so"
+}
+
+# Issue 22 item 3: what the holder publishes where other users read it.
+# By default its PID, host and program name, never its arguments (they
+# carry secrets: --api-token=...); the whole command line only with
+# PIDLOCK_LABEL=cmdline; a label of one's own as given (PIDLOCK_LABEL,
+# pidlock run --label); a control character in it is a configuration error.
+cl_case_label() {
+	local secret=--api-token=Xq7Zt9
+	hold "$PYTHON" -c 'import time; time.sleep(60)' "$secret"
+	run -0 be_published "$BG_PID"
+	assert_output "pidlock $BG_PID $(hostname) python3"
+	run -0 "$PIDLOCK" status "$URI"
+	assert_output --partial "running as PID $BG_PID on $(hostname) (python3),"
+	refute_output --partial Xq7Zt9
+	PIDLOCK_FILE="$URI" pl_shim true
+	assert_status 75
+	assert_err "pidlock: $URI: already running as PID $BG_PID on $(hostname) (python3)"
+	kill -TERM "$BG_PID"
+	holder_status 10
+	# The whole command line, when asked.
+	PIDLOCK_LABEL=cmdline hold "$PYTHON" -c 'import time; time.sleep(60)' "$secret"
+	run -0 be_published "$BG_PID"
+	# All of it, or as much as the server keeps (PostgreSQL: 63 bytes).
+	local whole host
+	host=$(hostname)
+	whole="pidlock $BG_PID $host $PYTHON -c import time; time.sleep(60) $secret"
+	if [[ $whole != "$output"* ]] || [ "${#output}" -lt $((${#whole} < 63 ? ${#whole} : 63)) ]; then
+		fail "published [$output], not the command line [$whole]"
+	fi
+	kill -TERM "$BG_PID"
+	holder_status 10
+	# A label of one's own, from the variable and from pidlock run.
+	PIDLOCK_LABEL='nightly report' hold sleep 60
+	run -0 be_published "$BG_PID"
+	assert_output "pidlock $BG_PID $(hostname) nightly report"
+	run -0 "$PIDLOCK" status --json "$URI"
+	assert_output --partial "\"command\":\"nightly report\""
+	kill -TERM "$BG_PID"
+	holder_status 10
+	"$PIDLOCK" run --label 'from run' -f "$URI" -- sleep 60 >"$T/run.out" 2>&1 3>&- &
+	BG_PID=$!
+	track_pid "$BG_PID"
+	wait_until "\"\$PIDLOCK\" status --json \"\$URI\" | grep -q '\"pid\":$BG_PID,'" 10 ||
+		fail "pidlock run --label never took the lock: $(cat "$T/run.out")"
+	run -0 be_published "$BG_PID"
+	assert_output "pidlock $BG_PID $(hostname) from run"
+	kill -TERM "$BG_PID"
+	holder_status 10
+	# Control characters: 78, and the program does not run.
+	PIDLOCK_FILE="$URI" pl_shim PIDLOCK_LABEL=$'bad\e[31m' "$PLPROG" note "$T" exit 0
+	assert_status 78
+	assert_one_pidlock_line "PIDLOCK_LABEL="
+	assert_notes "$T" 0
+	run -64 "$PIDLOCK" run --label $'bad\e[31m' -f "$URI" -- true
 }

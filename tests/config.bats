@@ -43,6 +43,11 @@ bad_rows() {
 			echo "$var|$v|78"
 		done
 	done
+	# Published on a database server (issue 22, item 3): printable ASCII,
+	# 1 to 64 bytes. (Control characters: the next test.)
+	for v in "" "café" "$(printf 'x%.0s' $(seq 65))"; do
+		echo "PIDLOCK_LABEL|$v|78"
+	done
 }
 
 @test "config: every bad value of every variable is refused with one line, and the program does not run" {
@@ -91,6 +96,16 @@ bad_rows() {
 	fi
 }
 
+@test "config: PIDLOCK_LABEL with a control character is 78, and the line shows it escaped" {
+	# Issue 22 items 3 and 7: the label goes to a database server where
+	# other users read it; the refusal puts nothing raw on the terminal.
+	pl_shim PIDLOCK_LABEL=$'bad\e[31m\a' "$PLPROG" note "$T" exit 0
+	assert_status 78
+	assert_one_pidlock_line 'PIDLOCK_LABEL=bad\x1b[31m\x07' "printable ASCII"
+	! grep -q $'[\e\a]' "$T/err" || fail "a control byte reached stderr: $(cat -A "$T/err")"
+	assert_notes "$T" 0
+}
+
 @test "config: two bad variables still give exactly one line and 78" {
 	pl_shim PIDLOCK_MODE=bogus PIDLOCK_TIMEOUT=1x PIDLOCK_QUIET=maybe "$PLPROG" note "$T" exit 0
 	assert_status 78
@@ -129,6 +144,7 @@ bad_rows() {
 		PIDLOCK_QUIET=1 PIDLOCK_QUIET=0 PIDLOCK_QUIET=true PIDLOCK_QUIET=FALSE
 		PIDLOCK_QUIET=Yes PIDLOCK_QUIET=no PIDLOCK_QUIET=ON PIDLOCK_QUIET=off
 		PIDLOCK_VERBOSE=0 PIDLOCK_VERBOSE=false PIDLOCK_VERBOSE=NO PIDLOCK_VERBOSE=Off
+		PIDLOCK_LABEL=cmdline PIDLOCK_LABEL=x "PIDLOCK_LABEL=$(printf 'y%.0s' $(seq 64))"
 	)
 	for row in "${rows[@]}"; do
 		n=$((n + 1))

@@ -48,6 +48,9 @@ static const char usage_run[] =
     "  -E, --exit-code N    exit status when another instance runs (default 75)\n"
     "      --scope process|tree   whether executed children keep the lock (default process)\n"
     "      --on-error fail|run    when the lock cannot be set up (default fail)\n"
+    "      --label LABEL          cluster mode: what the holder publishes on the\n"
+    "                             server after its PID and host (default: the\n"
+    "                             program's name; cmdline: the whole command line)\n"
     "  -q, --quiet          no message when another instance runs, no static/setuid warning\n"
     "  -v, --verbose        one line per step on stderr\n"
     "SECS is seconds, decimals allowed. -w and -r take it as -w 5, -w5, --wait=5 or\n"
@@ -242,7 +245,7 @@ static const struct pl_backend *look_backend(struct pl_config *cfg, char *arg)
 
 /* ---- run: options ---- */
 
-enum { OPT_SCOPE = 256, OPT_ON_ERROR, OPT_JSON };
+enum { OPT_SCOPE = 256, OPT_ON_ERROR, OPT_JSON, OPT_LABEL };
 
 /* -w and -r take an optional SECS. getopt gives the attached forms (-w5,
  * --wait=5); the separate one (-w 5, --wait 5), which flock(1) users write,
@@ -283,6 +286,7 @@ static int parse_run(int argc, char **argv, struct pl_config *cfg, char **file, 
 	    {"exit-code", required_argument, NULL, 'E'},
 	    {"scope", required_argument, NULL, OPT_SCOPE},
 	    {"on-error", required_argument, NULL, OPT_ON_ERROR},
+	    {"label", required_argument, NULL, OPT_LABEL},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -342,6 +346,13 @@ static int parse_run(int argc, char **argv, struct pl_config *cfg, char **file, 
 		case OPT_ON_ERROR:
 			if (pl_parse_on_error(optarg, &cfg->on_error_run))
 				return usage_error("run", "expected fail or run for", word);
+			break;
+		case OPT_LABEL:
+			if (pl_parse_label(optarg))
+				return usage_error("run", "expected cmdline or 1 to 64 printable ASCII "
+							  "characters for",
+						   word);
+			cfg->label = optarg;
 			break;
 		default:
 			return getopt_error("run", word, c);

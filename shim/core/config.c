@@ -172,6 +172,17 @@ int pl_parse_scope(const char *s, enum pl_scope *scope)
 	return 0;
 }
 
+int pl_parse_label(const char *s)
+{
+	/* Published as written and parsed back by its spaces: printable ASCII
+	 * only, never a control character a terminal or a log would act on. */
+	size_t n = 0;
+	for (; s[n]; n++)
+		if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e)
+			return -1;
+	return n == 0 || n > PL_LABEL_MAX ? -1 : 0;
+}
+
 int pl_parse_on_error(const char *s, int *run)
 {
 	static const char words[][8] = {"fail", "run"};
@@ -247,7 +258,9 @@ static int bad(const struct pl_config *cfg, char **entry, const char *why)
 {
 	struct pl_msg m;
 	pl_msg_init(&m);
-	pl_msg_str(&m, *entry);
+	/* Escaped (msg.c): a value refused for its control characters must
+	 * not put them on the terminal in the line that refuses it. */
+	pl_msg_text(&m, *entry, pl_len(*entry));
 	pl_msg_str(&m, ": ");
 	pl_msg_str(&m, why);
 	return pl_fail(&m, cfg, PL_EX_CONFIG);
@@ -294,6 +307,12 @@ int pl_config_load(const struct pl_env *e, struct pl_config *cfg)
 		return bad(cfg, e->quiet, "expected 1/0, true/false, yes/no or on/off");
 	if (e->verbose && pl_parse_bool(pl_env_value(e->verbose), &cfg->verbose))
 		return bad(cfg, e->verbose, "expected 1/0, true/false, yes/no or on/off");
+	if (e->label) {
+		cfg->label = pl_env_value(e->label);
+		if (pl_parse_label(cfg->label))
+			return bad(cfg, e->label, "expected cmdline, or a label of 1 to 64 printable ASCII "
+						  "characters");
+	}
 	if (cfg->file && !*cfg->file)
 		return bad(cfg, e->file, "empty; expected a path or a NAME");
 	if (cfg->file && !pl_is_cluster(cfg->file)) {

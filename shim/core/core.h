@@ -38,6 +38,8 @@ int pl_parse_uint(const char *s, unsigned long max, unsigned long *v);
 int pl_parse_mode(const char *s, enum pl_mode *mode);
 int pl_parse_scope(const char *s, enum pl_scope *scope);
 int pl_parse_on_error(const char *s, int *run);
+/* A PIDLOCK_LABEL: cmdline, or 1 to PL_LABEL_MAX printable ASCII bytes. */
+int pl_parse_label(const char *s);
 const char *pl_signal_name(int signo); /* "TERM", or NULL */
 
 /* The PIDLOCK_* entries of an environment, found in one pass. */

@@ -27,7 +27,7 @@
 /* Every PIDLOCK_* variable, once: X(NAME, field of struct pl_env). The code
  * reaches a name as PL_ENV(NAME); config.c's scanner, the command's clean-up
  * and the fuzzers iterate the table; tests/docs.bats checks that the README and
- * pidlock(1) list exactly these. The user sets the first nine (pidlock(1),
+ * pidlock(1) list exactly these. The user sets the first ten (pidlock(1),
  * ENVIRONMENT). pidlock sets the last two: HELD replaces FILE in the instance's
  * environment once the lock is held, so that programs the instance starts see
  * no FILE and pass through with no system call (process scope) or keep the
@@ -37,7 +37,8 @@
  * (token.c). */
 #define PL_USER_VARIABLES(X)                                                                       \
 	X(FILE, file) X(MODE, mode) X(TIMEOUT, timeout) X(SIGNAL, signal) X(EXIT_CODE, exit_code)  \
-	X(SCOPE, scope) X(ON_ERROR, on_error) X(QUIET, quiet) X(VERBOSE, verbose)
+	X(SCOPE, scope) X(ON_ERROR, on_error) X(QUIET, quiet) X(VERBOSE, verbose)              \
+	X(LABEL, label)
 #define PL_OWN_VARIABLES(X) X(HELD, held) X(EXEC, exec)
 #define PL_VARIABLES(X) PL_USER_VARIABLES(X) PL_OWN_VARIABLES(X)
 #define PL_ENV(NAME) "PIDLOCK_" #NAME
@@ -71,7 +72,14 @@ struct pl_config {
 	int on_error_run;
 	int quiet;
 	int verbose;
+	/* Cluster mode: what the holder publishes to the database server,
+	 * where other users read it (PIDLOCK_LABEL): NULL for the program's
+	 * name, PL_LABEL_CMDLINE for the whole command line, or a label of
+	 * the user's own (printable ASCII, at most PL_LABEL_MAX bytes). */
+	const char *label;
 };
+#define PL_LABEL_CMDLINE "cmdline"
+#define PL_LABEL_MAX 64
 
 /* What kind of lock a struct pl_lock holds, set when it is taken (or
  * adopted); every place that treats the kinds differently looks here. */

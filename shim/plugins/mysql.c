@@ -692,7 +692,7 @@ static int my_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 	int status;
 	struct pl_session s;
 	struct my_session p;
-	pl_label(label, sizeof(label), self, cmdline);
+	pl_label(label, sizeof(label), cfg, self, cmdline);
 	MYSQL *c = connect_uri(cfg, 0, &status);
 	if (!c)
 		return status;

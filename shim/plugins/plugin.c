@@ -123,22 +123,38 @@ void pl_say_first_line(struct pl_msg *m, const struct pl_config *cfg, const char
 
 /* ---- the holder's label ---- */
 
-/* Printable ASCII only: a server would turn the rest into '?' anyway, and a
- * label is parsed back by its spaces. */
-void pl_label(char *out, size_t n, pid_t pid, const char *cmdline)
+/* "pidlock PID HOST WHAT", printable ASCII only: a server would turn the
+ * rest into '?' anyway, and a label is parsed back by its spaces. WHAT is
+ * what cfg->label asks for (PIDLOCK_LABEL, pidlock run --label): by
+ * default the program's name alone, for the label is public (every role
+ * reads pg_stat_activity.application_name; every MySQL user with PROCESS
+ * reads the advertisement) and command lines carry secrets
+ * (--api-token=...); the whole command line only when asked
+ * (PIDLOCK_LABEL=cmdline); else the label as given. */
+void pl_label(char *out, size_t n, const struct pl_config *cfg, pid_t pid, const char *cmdline)
 {
 	char host[256] = "", cmd[256] = "";
+	const char *what = cmd;
 	if (n == 0)
 		return;
 	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
 		memcpy(host, "?", 2);
 	host[strcspn(host, " ")] = '\0';
-	if (cmdline)
-		snprintf(cmd, sizeof(cmd), "%s", cmdline);
-	else
-		pl_host->cmdline(getpid(), cmd, sizeof(cmd));
+	if (cfg->label && strcmp(cfg->label, PL_LABEL_CMDLINE) != 0) {
+		what = cfg->label;
+	} else {
+		if (cmdline)
+			snprintf(cmd, sizeof(cmd), "%s", cmdline);
+		else
+			pl_host->cmdline(getpid(), cmd, sizeof(cmd));
+		if (!cfg->label) { /* the program: argv[0] without its folder */
+			cmd[strcspn(cmd, " ")] = '\0';
+			const char *slash = strrchr(cmd, '/');
+			what = slash && slash[1] ? slash + 1 : cmd;
+		}
+	}
 	/* Cut on purpose; using the length tells gcc so (-Wformat-truncation). */
-	if ((size_t)snprintf(out, n, "pidlock %ld %s %s", (long)pid, host, cmd) >= n)
+	if ((size_t)snprintf(out, n, "pidlock %ld %s %s", (long)pid, host, what) >= n)
 		out[n - 1] = '\0';
 	for (char *p = out; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)

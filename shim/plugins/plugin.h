@@ -42,9 +42,12 @@ int pl_uri_resolve(struct pl_config *cfg);
 /* The NAME after '#' (pl_uri_resolve checked that there is one). */
 const char *pl_uri_name(const struct pl_config *cfg);
 
-/* "pidlock PID HOST CMDLINE" into out (n bytes, cut to fit), printable ASCII
- * only; cmdline NULL = this process's own. */
-void pl_label(char *out, size_t n, pid_t pid, const char *cmdline);
+/* "pidlock PID HOST WHAT" into out (n bytes, cut to fit), printable ASCII
+ * only. WHAT as cfg->label says: the program's name (default), the whole
+ * command line (PL_LABEL_CMDLINE), or the label itself; cmdline is the
+ * command line to take them from, NULL = this process's own. Status reads
+ * WHAT back as the holder's "command". */
+void pl_label(char *out, size_t n, const struct pl_config *cfg, pid_t pid, const char *cmdline);
 
 /* Starts m with "URI: what". */
 void pl_say(struct pl_msg *m, const struct pl_config *cfg, const char *what);

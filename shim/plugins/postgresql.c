@@ -439,7 +439,7 @@ static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 	int status;
 	struct pl_session s;
 	struct pg_session p;
-	pl_label(label, sizeof(label), self, cmdline); /* the server keeps 63 bytes */
+	pl_label(label, sizeof(label), cfg, self, cmdline); /* the server keeps 63 bytes */
 	PGconn *c = connect_uri(cfg, label, 1, &status);
 	if (!c)
 		return status;
