@@ -103,7 +103,7 @@ static void fuzz_config(char **envp)
 		/* A URI is its backend's to show (what the plugin's resolve does
 		 * once the core has opened it). */
 		static const struct pl_backend_host fuzz_host = {PL_BACKEND_ABI, pl_fail, plat_cmdline,
-								 plat_now_ns};
+								 plat_now_ns, NULL};
 		const struct pl_backend *be = pidlock_backend_v1(&fuzz_host);
 		if (!be)
 			abort();

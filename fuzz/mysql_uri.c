@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char scheme[] = "mysql://";
 	static const struct pl_backend_host fuzz_host = {PL_BACKEND_ABI, pl_fail, plat_cmdline,
-							 plat_now_ns};
+							 plat_now_ns, NULL};
 	if (size > 4000)
 		return 0;
 	char *file = malloc(sizeof(scheme) + size);

@@ -16,6 +16,7 @@
 bats_require_minimum_version 1.5.0
 load test_helper
 load cluster_lib
+load hostile
 
 BE_SERVER="$BATS_TEST_DIRNAME/../scripts/mysql-server.sh"
 BE_PLUGIN=mysql
@@ -166,6 +167,63 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 }
 
 # ---- MySQL only ----
+
+# A client plugin whose constructor leaves $T/marker: code of the hostile
+# user's, which nothing may load. Built into $1/evil.so.
+evil_plugin() {
+	printf '#include <stdio.h>\n__attribute__((constructor)) static void evil(void)\n{ FILE *f = fopen("%s", "w"); if (f) fclose(f); }\n' \
+		"$T/marker" >"$T/evil.c"
+	cc -shared -fPIC -o "$1/evil.so" "$T/evil.c" || fail "cannot build the plugin"
+}
+
+@test "option files another user could write are not read: their plugin-dir and default-auth load nothing (HOME, MYSQL_HOME)" {
+	# Issue 22 item 2: a root program whose HOME or MYSQL_HOME is a folder
+	# another user owns used to read that user's option file, and load the
+	# client plugin it names when the server greeted it, before main.
+	hostile_user
+	local home="$T/home" var
+	mkdir -p "$home/plugins"
+	evil_plugin "$home/plugins"
+	printf '[client]\nplugin-dir=%s\ndefault-auth=evil\n' "$home/plugins" >"$home/.my.cnf"
+	cp "$home/.my.cnf" "$home/my.cnf"
+	chown -R "$HOSTILE_UID:$HOSTILE_GID" "$home"
+	for var in HOME MYSQL_HOME; do
+		rm -f "$T/marker"
+		PIDLOCK_FILE="$URI" pl_shim "$var=$home" PIDLOCK_VERBOSE=1 true
+		assert_status 0
+		[ ! -e "$T/marker" ] || fail "$var: the other user's plugin ran in the program"
+		grep -q "ignoring an option file that someone else could have written: $home" "$T/err" ||
+			fail "$var: no line about the file: $(cat "$T/err")"
+		pl_run env "$var=$home" "$PIDLOCK" status "$URI"
+		assert_status 3
+		[ ! -e "$T/marker" ] || fail "$var: the other user's plugin ran in pidlock status"
+	done
+	# The same files, root's own: read, but plugin-dir and default-auth are
+	# never applied (the caller did not install a plugin by writing them).
+	chown -R 0:0 "$home"
+	PIDLOCK_FILE="$URI" pl_shim HOME="$home" PIDLOCK_VERBOSE=1 true
+	assert_status 0
+	[ ! -e "$T/marker" ] || fail "a plugin named by an option file was loaded"
+	grep -q "not applying plugin-dir in $home/.my.cnf" "$T/err" || fail "stderr: $(cat "$T/err")"
+}
+
+@test "an option file of the caller's gives the user and password (the URI need not hold them), through !include" {
+	# Issue 22 item 2: what an option file is for still works, under the rule.
+	local home="$T/home"
+	mkdir -p "$home/conf.d"
+	printf '[client]\nuser = weak2\n!includedir %s\n' "$home/conf.d" >"$home/.my.cnf"
+	printf '[pidlock]\npassword = "s3cret"\n' >"$home/conf.d/50-pidlock.cnf"
+	chmod 0600 "$home/.my.cnf" "$home/conf.d/50-pidlock.cnf"
+	URI="mysql://127.0.0.1:$CL_PORT/#$NAME"
+	HOME="$home" hold sleep 60
+	run -0 sql "select user from information_schema.processlist where id = $(backend_of)"
+	assert_output weak2
+	# Writable by its group: no longer trusted, so no password: refused.
+	chmod 0620 "$home/conf.d/50-pidlock.cnf"
+	PIDLOCK_FILE="mysql://127.0.0.1:$CL_PORT/#$NAME.2" pl_shim HOME="$home" true
+	assert_status 73
+	grep -q "Access denied" "$T/err" || fail "stderr: $(cat "$T/err")"
+}
 
 @test "mariadb:// and the socket form (?socket=PATH) name the same lock as mysql:// over TCP" {
 	hold sleep 60

@@ -16,6 +16,7 @@
 bats_require_minimum_version 1.5.0
 load test_helper
 load cluster_lib
+load hostile
 
 BE_SERVER="$BATS_TEST_DIRNAME/../scripts/pg-cluster.sh"
 BE_PLUGIN=postgresql
@@ -154,4 +155,38 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 	assert_status 73
 	assert_one_pidlock_line 'cannot connect' 'no\x1b[31mdb'
 	! grep -q $'\e' "$T/err" || fail "an ESC reached stderr: $(cat -A "$T/err")"
+}
+
+@test "libpq reads no .pgpass, certificate or service file another user could write" {
+	# Issue 22 item 2, for libpq: with HOME in a folder another user owns,
+	# that user chose the password root sends, the CA verify-full trusts,
+	# or (a service file) the server itself.
+	hostile_user
+	local home="$T/home"
+	mkdir -p "$home/.postgresql"
+	printf '*:*:*:*:chosen-by-them\n' >"$home/.pgpass"
+	printf 'not a certificate\n' >"$home/.postgresql/root.crt"
+	printf '[svc]\nport=1\n' >"$home/.pg_service.conf"
+	chmod 0600 "$home/.pgpass"
+	chown -R "$HOSTILE_UID:$HOSTILE_GID" "$home"
+	# Found by default: ignored, and libpq never opens them.
+	pl_run strace -f -qq -e trace=%file -o "$T/trace" env HOME="$home" PIDLOCK_FILE="$URI" \
+		PIDLOCK_VERBOSE=1 LD_PRELOAD="$SHIM" true
+	assert_status 0
+	grep -q "ignoring a file someone else could have written: $home" "$T/err" || fail "stderr: $(cat "$T/err")"
+	! grep -E "\"$home/(\.pgpass|\.postgresql/root\.crt)\"" "$T/trace" ||
+		fail "libpq looked at the other user's files (above)"
+	# Named: refused (73), not quietly ignored.
+	PIDLOCK_FILE="$URI" pl_shim PGPASSFILE="$home/.pgpass" true
+	assert_status 73
+	assert_one_pidlock_line "will not let libpq read" "$home"
+	PIDLOCK_FILE="$BASE?service=svc#$NAME" pl_shim HOME="$home" true
+	assert_status 73
+	assert_one_pidlock_line "service file" "$home"
+	# The caller's own files are read as before.
+	chown -R 0:0 "$home"
+	pl_run strace -f -qq -e trace=%file -o "$T/trace" env HOME="$home" PIDLOCK_FILE="$URI" \
+		LD_PRELOAD="$SHIM" true
+	assert_status 0
+	grep -q "\"$home/.pgpass\"" "$T/trace" || fail "libpq did not read the caller's own .pgpass"
 }

@@ -14,14 +14,77 @@
  */
 #include "backend.h"
 #include "core.h"
+#include "sys.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+
+/* Appends s to why (n bytes) after *len; cut to fit. */
+static void why_put(char *why, size_t n, size_t *len, const char *s, size_t k)
+{
+	if (*len + k >= n)
+		k = n - 1 - *len;
+	pl_copy(why + *len, s, k);
+	*len += k;
+	why[*len] = '\0';
+}
+
+/* backend.h, open_trusted: the rule of the PID file's path (walk.c) for a
+ * file the client library would otherwise read on its own, wherever HOME,
+ * MYSQL_HOME or PGPASSFILE point: a folder another user owns must not
+ * decide what root's program connects to, or which code it loads. */
+static int open_trusted(const char *path, char *why, size_t n)
+{
+	struct pl_walk w;
+	struct stat lst, st;
+	const char *what = NULL;
+	size_t len = 0;
+	uid_t euid = plat_euid();
+	if (n)
+		why[0] = '\0';
+	int r = path[0] == '/' ? pl_walk(path, euid, PL_WALK_CHECK, &w) : (errno = ENOENT, -1);
+	if (r > 0) {
+		why_put(why, n, &len, path, w.bad);
+		why_put(why, n, &len, w.why, pl_len(w.why));
+		errno = EACCES;
+		return -1;
+	}
+	if (r < 0)
+		return -1;
+	int fd = -1;
+	if (pl_walk_look(&w, &lst, &what) < 0) {
+		pl_walk_close(&w);
+		return -1;
+	}
+	if (!what && lst.st_uid != euid && (lst.st_uid != 0 || w.shared))
+		what = "is owned by another user";
+	else if (!what && (lst.st_mode & (S_IWGRP | S_IWOTH)))
+		what = "is writable by group or others";
+	if (!what) {
+		fd = pl_walk_open(&w, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+		if (fd >= 0 && (pl_fstat(fd, &st) < 0 || st.st_dev != lst.st_dev || st.st_ino != lst.st_ino)) {
+			pl_close(fd);
+			fd = -1;
+			what = "changed while it was looked at";
+		}
+	}
+	pl_walk_close(&w);
+	if (what) {
+		why_put(why, n, &len, path, pl_len(path));
+		why_put(why, n, &len, ": ", 2);
+		why_put(why, n, &len, what, pl_len(what));
+		errno = EACCES;
+	}
+	return fd;
+}
 
 static const struct pl_backend_host host = {
     .abi = PL_BACKEND_ABI,
     .fail = pl_fail,
     .cmdline = plat_cmdline,
     .now_ns = plat_now_ns,
+    .open_trusted = open_trusted,
 };
 
 static int put(char *out, size_t *len, size_t n, const char *s)

@@ -22,7 +22,7 @@
 
 /* Raised when the interface changes; a plugin of another version is
  * refused (its table says which it was built for). */
-#define PL_BACKEND_ABI 2 /* 2: blank */
+#define PL_BACKEND_ABI 2 /* 2: blank, open_trusted, pl_config.label */
 #define PL_BACKEND_ENTRY "pidlock_backend_v1"
 
 #ifdef __APPLE__
@@ -39,6 +39,14 @@ struct pl_backend_host {
 	int (*fail)(struct pl_msg *m, const struct pl_config *cfg, int status);
 	size_t (*cmdline)(pid_t pid, char *buf, size_t n); /* plat_cmdline */
 	long long (*now_ns)(void);                         /* monotonic clock */
+	/* A file the client library would read (an option file, a password
+	 * file), opened read-only only if it and every directory above it are
+	 * the caller's or root's and nobody else can write them: the walk of
+	 * the PID file (walk.c), and a regular file of a real file system,
+	 * not writable by group or others (DESIGN.md, guarantee 18). The
+	 * descriptor, or -1 and errno: ENOENT absent, EACCES unsafe (why says
+	 * what, n bytes), others as open(2). */
+	int (*open_trusted)(const char *path, char *why, size_t n);
 };
 
 /* What `pidlock status` shows of a backend's lock; the command renders it

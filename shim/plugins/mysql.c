@@ -39,6 +39,8 @@
 #include "plugin.h"
 #include "../core/sys.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -68,7 +70,6 @@ typedef struct st_mysql_res MYSQL_RES;
 typedef char **MYSQL_ROW;
 /* enum mysql_option, MariaDB Connector/C 3.x (mysql.h) */
 #define OPT_CONNECT_TIMEOUT 0
-#define OPT_READ_DEFAULT_GROUP 5
 #define OPT_SET_CHARSET_NAME 7
 #define OPT_SSL_VERIFY_SERVER_CERT 21
 #define OPT_SSL_KEY 25
@@ -145,6 +146,7 @@ struct target {
 	char ssl_ca[PATH_MAX], ssl_capath[PATH_MAX], ssl_cert[PATH_MAX], ssl_key[PATH_MAX];
 	unsigned port, timeout;
 	int has_user, has_pass, ssl; /* ssl: 0 as the library does, 1 required, 2 verified */
+	int ssl_set;                 /* the URI said ssl-mode */
 };
 
 /* Decodes a query key, lower case, '_' read as '-'. */
@@ -211,6 +213,7 @@ static int set_param(const struct pl_config *cfg, struct target *t, const char *
 			for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 				if (strcmp(v, modes[i]) == 0) {
 					t->ssl = level[i];
+					t->ssl_set = 1;
 					return 0;
 				}
 		return bad_uri(cfg, "ssl-mode must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or "
@@ -292,6 +295,299 @@ static int my_resolve(struct pl_config *cfg)
 	struct target t;
 	int r = pl_uri_resolve(cfg);
 	return r ? r : parse_uri(cfg, &t);
+}
+
+/* ---- option files ---- */
+
+/* What an option file may set: the connection's own values, and nothing
+ * else (DESIGN.md, guarantee 18). libmariadb, asked to read the files
+ * itself (MYSQL_READ_DEFAULT_GROUP), reads $HOME/.my.cnf, $MYSQL_HOME/my.cnf
+ * and the rest without looking at who owns them, and an option file may set
+ * plugin-dir and default-auth: the client then loads the shared object
+ * they name when the server greets it. A root program whose HOME or
+ * MYSQL_HOME is a folder another user owns (a service's Environment=HOME=,
+ * sudo -E) ran that user's code before main. So the plugin reads the same
+ * files itself, each only if it and every folder above it belong to the
+ * caller or root and nobody else can write them (the host's open_trusted:
+ * the walk of the PID file), follows !include and !includedir under the
+ * same rule, and passes on only user, password, host, port, socket,
+ * database and the ssl files; plugin-dir, default-auth and every other
+ * option are never applied. Unsafe files are skipped, with a line under
+ * PIDLOCK_VERBOSE. */
+#define OPT_DEPTH 8           /* !include in !include ... */
+#define OPT_FILES 64          /* files read in all */
+#define OPT_BYTES (256L * 1024) /* of one file */
+
+struct optfile {
+	char user[FIELD], pass[FIELD], host[FIELD], db[FIELD];
+	char sock[PATH_MAX];
+	char ssl_ca[PATH_MAX], ssl_capath[PATH_MAX], ssl_cert[PATH_MAX], ssl_key[PATH_MAX];
+	unsigned port;
+	int has_user, has_pass, ssl, files;
+};
+
+static void opt_say(const struct pl_config *cfg, const char *what, const char *detail)
+{
+	if (!cfg->verbose)
+		return;
+	struct pl_msg m;
+	pl_say(&m, cfg, what);
+	pl_msg_text(&m, detail, strlen(detail)); /* a path of someone else's */
+	pl_msg_send(&m);
+}
+
+/* A value as the client library reads it: surrounding quotes dropped,
+ * \n \t \r \b \s \" \' \\ unescaped, in place. */
+static void opt_unquote(char *v)
+{
+	size_t n = strlen(v);
+	if (n >= 2 && (v[0] == '\'' || v[0] == '"') && v[n - 1] == v[0]) {
+		memmove(v, v + 1, n - 2);
+		v[n - 2] = '\0';
+	}
+	char *out = v;
+	for (const char *p = v; *p; p++) {
+		if (*p != '\\' || !p[1]) {
+			*out++ = *p;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 'n': *out++ = '\n'; break;
+		case 't': *out++ = '\t'; break;
+		case 'r': *out++ = '\r'; break;
+		case 'b': *out++ = '\b'; break;
+		case 's': *out++ = ' '; break;
+		case '"': case '\'': case '\\': *out++ = *p; break;
+		default: *out++ = '\\'; *out++ = *p; break;
+		}
+	}
+	*out = '\0';
+}
+
+static void opt_set(const struct pl_config *cfg, struct optfile *o, const char *path, char *key,
+		    const char *val)
+{
+	static const struct {
+		const char *key;
+		size_t off, size;
+	} strs[] = {
+	    {"user", offsetof(struct optfile, user), FIELD},
+	    {"password", offsetof(struct optfile, pass), FIELD},
+	    {"host", offsetof(struct optfile, host), FIELD},
+	    {"database", offsetof(struct optfile, db), FIELD},
+	    {"socket", offsetof(struct optfile, sock), PATH_MAX},
+	    {"ssl-ca", offsetof(struct optfile, ssl_ca), PATH_MAX},
+	    {"ssl-capath", offsetof(struct optfile, ssl_capath), PATH_MAX},
+	    {"ssl-cert", offsetof(struct optfile, ssl_cert), PATH_MAX},
+	    {"ssl-key", offsetof(struct optfile, ssl_key), PATH_MAX},
+	};
+	for (char *k = key; *k; k++) { /* as the library reads keys: '_' is '-' */
+		if (*k == '_')
+			*k = '-';
+		else if (*k >= 'A' && *k <= 'Z')
+			*k = (char)(*k - 'A' + 'a');
+	}
+	if (strcmp(key, "plugin-dir") == 0 || strcmp(key, "default-auth") == 0 ||
+	    strncmp(key, "plugin-load", 11) == 0) {
+		char what[PATH_MAX + 64];
+		snprintf(what, sizeof(what), "%s in %s", key, path);
+		opt_say(cfg, "not applying ", what);
+		return;
+	}
+	if (strcmp(key, "ssl") == 0 || strcmp(key, "ssl-verify-server-cert") == 0) {
+		int on = !val || strcmp(val, "0") != 0;
+		int level = key[3] ? 2 : 1;
+		if (on && o->ssl < level)
+			o->ssl = level;
+		return;
+	}
+	if (!val)
+		return; /* "password" alone asks the mysql client to prompt: nothing here */
+	if (strcmp(key, "port") == 0) {
+		char *e;
+		unsigned long v = strtoul(val, &e, 10);
+		if (*val >= '0' && *val <= '9' && !*e && v >= 1 && v <= 65535)
+			o->port = (unsigned)v;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (strcmp(key, strs[i].key) == 0) {
+			snprintf((char *)o + strs[i].off, strs[i].size, "%s", val);
+			if (i == 0)
+				o->has_user = 1;
+			if (i == 1)
+				o->has_pass = 1;
+			return;
+		}
+}
+
+static void opt_file(const struct pl_config *cfg, struct optfile *o, const char *path, int depth);
+
+static int opt_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* !includedir DIR: its *.cnf files, in name order (the server's order;
+ * libmariadb takes readdir's, which is none in particular). */
+static void opt_dir(const struct pl_config *cfg, struct optfile *o, const char *dir, int depth)
+{
+	char *names[OPT_FILES];
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	for (struct dirent *e; n < OPT_FILES && (e = readdir(d));) {
+		size_t len = strlen(e->d_name);
+		if (e->d_name[0] != '.' && len > 4 && strcmp(e->d_name + len - 4, ".cnf") == 0 &&
+		    (names[n] = strdup(e->d_name)))
+			n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), opt_name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) < sizeof(path))
+			opt_file(cfg, o, path, depth);
+		free(names[i]);
+	}
+}
+
+/* The groups pidlock reads: the client library's own three, and its own. */
+static int opt_group(const char *g)
+{
+	return strcmp(g, "client") == 0 || strcmp(g, "client-server") == 0 ||
+	       strcmp(g, "client-mariadb") == 0 || strcmp(g, "pidlock") == 0;
+}
+
+static char *opt_trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+static void opt_file(const struct pl_config *cfg, struct optfile *o, const char *path, int depth)
+{
+	char why[PATH_MAX + 256];
+	if (depth > OPT_DEPTH || o->files >= OPT_FILES)
+		return;
+	int fd = pl_host->open_trusted(path, why, sizeof(why));
+	if (fd < 0) {
+		if (errno == EACCES && why[0])
+			opt_say(cfg, "ignoring an option file that someone else could have written: ", why);
+		return;
+	}
+	o->files++;
+	char *buf = malloc(OPT_BYTES + 1);
+	ssize_t got = 0, r = 0;
+	while (buf && got < OPT_BYTES && (r = read(fd, buf + got, (size_t)(OPT_BYTES - got))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		got += r;
+	}
+	close(fd);
+	if (!buf)
+		return;
+	buf[got] = '\0';
+	int active = 0;
+	for (char *line = buf, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *p = opt_trim(line);
+		if (*p == '!') {
+			char *arg = p + strcspn(p, " \t");
+			if (*arg)
+				*arg++ = '\0';
+			arg = opt_trim(arg);
+			if (strcmp(p, "!include") == 0)
+				opt_file(cfg, o, arg, depth + 1);
+			else if (strcmp(p, "!includedir") == 0)
+				opt_dir(cfg, o, arg, depth + 1);
+		} else if (*p == '[') {
+			char *end = strchr(p, ']');
+			if (end) {
+				*end = '\0';
+				active = opt_group(opt_trim(p + 1));
+			}
+		} else if (active && *p && *p != '#' && *p != ';') {
+			char *eq = strchr(p, '=');
+			if (eq) {
+				*eq = '\0';
+				char *val = opt_trim(eq + 1);
+				opt_unquote(val);
+				opt_set(cfg, o, path, opt_trim(p), val);
+			} else {
+				opt_set(cfg, o, path, p, NULL);
+			}
+		}
+	}
+	memset(buf, 0, (size_t)got); /* it may have held a password */
+	free(buf);
+}
+
+/* The option files the client library would read, in its order (a later
+ * value wins): /etc/my.cnf, /etc/mysql/my.cnf, $MARIADB_HOME/my.cnf (or
+ * $MYSQL_HOME/my.cnf), ~/.my.cnf. Read once per process: the lock's
+ * session and the advertisement use the same. */
+static const struct optfile *options(const struct pl_config *cfg)
+{
+	static struct optfile o;
+	static int done;
+	char path[PATH_MAX];
+	if (done)
+		return &o;
+	done = 1;
+	opt_file(cfg, &o, "/etc/my.cnf", 0);
+	opt_file(cfg, &o, "/etc/mysql/my.cnf", 0);
+	const char *home = getenv("MARIADB_HOME");
+	if (!home)
+		home = getenv("MYSQL_HOME");
+	if (home && (size_t)snprintf(path, sizeof(path), "%s/my.cnf", home) < sizeof(path))
+		opt_file(cfg, &o, path, 0);
+	home = getenv("HOME");
+	if (home && (size_t)snprintf(path, sizeof(path), "%s/.my.cnf", home) < sizeof(path))
+		opt_file(cfg, &o, path, 0);
+	return &o;
+}
+
+/* What the URI leaves unsaid, from the option files. */
+static void apply_options(const struct pl_config *cfg, struct target *t)
+{
+	const struct optfile *o = options(cfg);
+	if (!t->has_user && o->has_user) {
+		memcpy(t->user, o->user, sizeof(t->user));
+		t->has_user = o->user[0] != '\0';
+	}
+	if (!t->has_pass && o->has_pass) {
+		memcpy(t->pass, o->pass, sizeof(t->pass));
+		t->has_pass = 1;
+	}
+	if (!t->host[0])
+		memcpy(t->host, o->host, sizeof(t->host));
+	if (!t->port)
+		t->port = o->port;
+	if (!t->db[0])
+		memcpy(t->db, o->db, sizeof(t->db));
+	if (!t->sock[0])
+		memcpy(t->sock, o->sock, sizeof(t->sock));
+	if (!t->ssl_ca[0])
+		memcpy(t->ssl_ca, o->ssl_ca, sizeof(t->ssl_ca));
+	if (!t->ssl_capath[0])
+		memcpy(t->ssl_capath, o->ssl_capath, sizeof(t->ssl_capath));
+	if (!t->ssl_cert[0])
+		memcpy(t->ssl_cert, o->ssl_cert, sizeof(t->ssl_cert));
+	if (!t->ssl_key[0])
+		memcpy(t->ssl_key, o->ssl_key, sizeof(t->ssl_key));
+	if (!t->ssl_set)
+		t->ssl = o->ssl;
 }
 
 /* ---- lock names ---- */
@@ -387,6 +683,7 @@ static MYSQL *connect_uri(const struct pl_config *cfg, int quiet, int *status)
 		*status = lib_missing(cfg, why);
 		return NULL;
 	}
+	apply_options(cfg, t);
 	/* The client library may change SIGPIPE's action; the program's stays. */
 	struct sigaction pipe_sa;
 	sigaction(SIGPIPE, NULL, &pipe_sa);
@@ -394,9 +691,8 @@ static MYSQL *connect_uri(const struct pl_config *cfg, int quiet, int *status)
 	if (c) {
 		char yes = 1;
 		my.options(c, OPT_CONNECT_TIMEOUT, &t->timeout);
-		/* Passwords can stay out of the URI: the [client] and [pidlock]
-		 * groups of the usual option files (~/.my.cnf ...) are read. */
-		my.options(c, OPT_READ_DEFAULT_GROUP, "pidlock");
+		/* Never OPT_READ_DEFAULT_GROUP or _FILE: the option files were
+		 * read above, safely, and only their connection values taken. */
 		my.options(c, OPT_SET_CHARSET_NAME, "utf8mb4");
 		if (t->ssl)
 			my.options(c, OPT_SSL_ENFORCE, &yes);

@@ -35,6 +35,7 @@
 #include "plugin.h"
 #include "../core/sys.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,109 @@ static int pq_missing(const struct pl_config *cfg, const char *why)
 	return pl_host->fail(&m, cfg, PL_EX_OSERR);
 }
 
+/* ---- the files libpq reads on its own (DESIGN.md, guarantee 18) ---- */
+
+/* libpq reads ~/.pgpass, a service file, and ~/.postgresql's certificate,
+ * key and revocation list without asking who owns them: with HOME pointed
+ * at another user's folder (a service's Environment=HOME=, sudo -E), that
+ * user would choose the password root sends, the server a service names,
+ * or the CA that verify-full trusts. Each is checked here first with the
+ * host's open_trusted (the walk of the PID file: it and every folder above
+ * it the caller's or root's, writable by nobody else). A file the URI or
+ * the environment names must pass, or the start is refused (73): ignoring
+ * it would quietly weaken what was asked for. A file found only by default
+ * under HOME is ignored when it does not pass: libpq is given a path that
+ * cannot exist (a child of a device) in its place, and reads nothing. */
+static const char no_file[] = "/dev/null/pidlock";
+
+static const struct {
+	const char *key, *env, *home; /* the conninfo keyword, its variable, ~/ default */
+} pq_files[] = {
+    {"passfile", "PGPASSFILE", ".pgpass"},
+    {"sslcert", "PGSSLCERT", ".postgresql/postgresql.crt"},
+    {"sslkey", "PGSSLKEY", ".postgresql/postgresql.key"},
+    {"sslrootcert", "PGSSLROOTCERT", ".postgresql/root.crt"},
+    {"sslcrl", "PGSSLCRL", ".postgresql/root.crl"},
+};
+#define PQ_FILES (sizeof(pq_files) / sizeof(pq_files[0]))
+
+/* 1 if libpq must not read path (why filled), else 0 (trusted, absent, or
+ * an error libpq will report itself). */
+static int untrusted(const char *path, char *why, size_t n)
+{
+	char abs[PATH_MAX], cwd[PATH_MAX];
+	if (path[0] != '/') { /* libpq opens it relative to the working directory */
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >= sizeof(abs))
+			return 0;
+		path = abs;
+	}
+	int fd = pl_host->open_trusted(path, why, n);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == EACCES;
+}
+
+static const char *opt_val(PQconninfoOption *opts, const char *key)
+{
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (o->val && *o->val && strcmp(o->keyword, key) == 0)
+			return o->val;
+	return NULL;
+}
+
+/* Fills over[i] with no_file for each default file to ignore. 0, or 73
+ * after one line for a named file (or a service file) that fails. */
+static int check_files(const struct pl_config *cfg, PQconninfoOption *opts, const char *over[])
+{
+	char why[PATH_MAX + 256], path[PATH_MAX];
+	struct pl_msg m;
+	const char *home = getenv("HOME");
+	for (size_t i = 0; i < PQ_FILES; i++) {
+		over[i] = NULL;
+		const char *named = opt_val(opts, pq_files[i].key);
+		if (!named)
+			named = getenv(pq_files[i].env);
+		if (named && strcmp(named, "system") != 0 && untrusted(named, why, sizeof(why))) {
+			pl_say(&m, cfg, "will not let libpq read a file someone else could have written: ");
+			pl_msg_text(&m, why, strlen(why));
+			return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
+		}
+		if (!named && home && *home &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", home, pq_files[i].home) < sizeof(path) &&
+		    untrusted(path, why, sizeof(why))) {
+			over[i] = no_file;
+			if (cfg->verbose) {
+				pl_say(&m, cfg, "ignoring a file someone else could have written: ");
+				pl_msg_text(&m, why, strlen(why));
+				pl_msg_send(&m);
+			}
+		}
+	}
+	/* A service names the server and the rest: never from a file of
+	 * someone else's. */
+	const char *service = opt_val(opts, "service");
+	if (!service)
+		service = getenv("PGSERVICE");
+	if (!service)
+		return 0;
+	const char *file = getenv("PGSERVICEFILE");
+	if (!file && home && *home && (size_t)snprintf(path, sizeof(path), "%s/.pg_service.conf", home) < sizeof(path))
+		file = path;
+	int bad = file && untrusted(file, why, sizeof(why));
+	const char *sys = getenv("PGSYSCONFDIR");
+	char sysfile[PATH_MAX];
+	if (!bad && sys && (size_t)snprintf(sysfile, sizeof(sysfile), "%s/pg_service.conf", sys) < sizeof(sysfile))
+		bad = untrusted(sysfile, why, sizeof(why));
+	if (!bad)
+		return 0;
+	pl_say(&m, cfg, "will not let libpq read a service file someone else could have written: ");
+	pl_msg_text(&m, why, strlen(why));
+	return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
+}
+
 /* Copies "scheme://...?..." without the fragment. NULL if it cannot. */
 static char *uri_without_fragment(const char *file)
 {
@@ -169,6 +273,12 @@ static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int f
 		*status = pl_host->fail(&m, cfg, PL_EX_CONFIG);
 		return NULL;
 	}
+	const char *over[PQ_FILES] = {NULL};
+	if ((*status = check_files(cfg, opts, over)) != 0) {
+		pq.conninfoFree(opts);
+		free(uri);
+		return NULL;
+	}
 	const char *user_options = NULL, *timeout = CONNECT_TIMEOUT;
 	for (PQconninfoOption *o = opts; o->keyword; o++) {
 		if (!o->val || !*o->val)
@@ -189,7 +299,7 @@ static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int f
 	snprintf(intvl, sizeof(intvl), "%d", PL_KA_INTERVAL);
 	snprintf(count, sizeof(count), "%d", PL_KA_COUNT);
 	snprintf(utmo, sizeof(utmo), "%d", PL_USER_TIMEOUT_MS);
-	const char *keys[16], *vals[16];
+	const char *keys[16 + PQ_FILES], *vals[16 + PQ_FILES];
 	int k = 0;
 	keys[k] = "dbname", vals[k++] = uri;
 	keys[k] = "application_name", vals[k++] = label;
@@ -202,6 +312,9 @@ static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int f
 		keys[k] = "keepalives_count", vals[k++] = count;
 		keys[k] = "tcp_user_timeout", vals[k++] = utmo;
 	}
+	for (size_t i = 0; i < PQ_FILES; i++) /* after dbname: these win */
+		if (over[i])
+			keys[k] = pq_files[i].key, vals[k++] = over[i];
 	keys[k] = NULL, vals[k] = NULL;
 	PGconn *c = pq.connectdbParams(keys, vals, 1);
 	pq.conninfoFree(opts);
