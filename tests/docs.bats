@@ -45,6 +45,33 @@ doc_names() {
 
 @test "docs: every file, identifier and test that the documents cite exists (DESIGN.md is a true map)" {
 	run python3 "$ROOT/tests/helpers/doccheck.py" "$ROOT" docs/DESIGN.md docs/HACKING.md README.md \
-		CONTRIBUTING.md docs/recipes.md docs/cluster.md docs/platforms.md docs/macos.md fuzz/README.md
+		CONTRIBUTING.md docs/recipes.md docs/cluster.md docs/platforms.md docs/macos.md fuzz/README.md docs/SECURITY.md
 	[ "$status" -eq 0 ] || fail "dangling citations: $output"
+}
+
+@test "docs: every row of docs/SECURITY.md's trust table names a test, and every test it names exists" {
+	run "$PYTHON" - "$ROOT" <<'PY'
+import os, re, sys
+root = sys.argv[1]
+text = open(os.path.join(root, "docs/SECURITY.md"), encoding="utf-8").read()
+rows = [l for l in text.splitlines()
+        if l.startswith("| ") and not l.startswith("| input") and not l.startswith("| ---")]
+bad = [] if len(rows) >= 10 else ["only %d rows" % len(rows)]
+for row in rows:
+    cells = row.strip().strip("|").split(" | ")
+    if len(cells) != 4:
+        bad.append("not 4 cells: " + row[:60])
+        continue
+    refs = re.findall(r'`([a-z_-]+\.bats)`: ((?:"[^"]+"(?:, )?)+)', cells[3])
+    if not refs:
+        bad.append("no test named: " + row[:60])
+    for name, parts in refs:
+        body = open(os.path.join(root, "tests", name), encoding="utf-8").read()
+        for part in re.findall(r'"([^"]+)"', parts):
+            if part not in body:
+                bad.append("%s: no test %r" % (name, part))
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+	assert_success
 }
