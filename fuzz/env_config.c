@@ -13,6 +13,7 @@
  * Messages go to stderr, which fuzz.sh closes (-close_fd_mask=3).
  */
 #include "../shim/lib/preload.c" /* NOLINT(bugprone-suspicious-include): its static parsers */
+#include "../shim/lib/state.c" /* NOLINT(bugprone-suspicious-include): the state preload.c fills (pl_state) */
 #include "../shim/plugins/postgresql.c" /* NOLINT(bugprone-suspicious-include): its resolve */
 #include "../shim/plugins/plugin.c" /* NOLINT(bugprone-suspicious-include): what the plugin links */
 #include "../shim/plugins/uri.c" /* NOLINT(bugprone-suspicious-include): the URI reader it links */
