@@ -177,7 +177,7 @@ evil_plugin() {
 }
 
 @test "option files another user could write are not read: their plugin-dir and default-auth load nothing (HOME, MYSQL_HOME)" {
-	# Issue 22 item 2: a root program whose HOME or MYSQL_HOME is a folder
+	# Guarantee 18 (option files): a root program whose HOME or MYSQL_HOME is a folder
 	# another user owns used to read that user's option file, and load the
 	# client plugin it names when the server greeted it, before main.
 	hostile_user
@@ -208,7 +208,7 @@ evil_plugin() {
 }
 
 @test "an option file of the caller's gives the user and password (the URI need not hold them), through !include" {
-	# Issue 22 item 2: what an option file is for still works, under the rule.
+	# Guarantee 18 (option files): what an option file is for still works, under the rule.
 	local home="$T/home"
 	mkdir -p "$home/conf.d"
 	printf '[client]\nuser = weak2\n!includedir %s\n' "$home/conf.d" >"$home/.my.cnf"
@@ -270,7 +270,7 @@ evil_plugin() {
 }
 
 @test "a password in PIDLOCK_FILE is overwritten in the holder's own environment once it holds the lock" {
-	# Issue 22 item 6: /proc/PID/environ shows the environment as the
+	# Guarantee 18 (ps): /proc/PID/environ shows the environment as the
 	# process started; the library blanks the URI's secrets in it once
 	# the connection is made (the lock's session and the advertisement).
 	URI="mysql://weak2:s3cret@127.0.0.1:$CL_PORT/?pass%77ord=s3cret#$NAME"
@@ -450,7 +450,7 @@ evil_plugin() {
 		"$base/?socket#x|bad URI parameter: each is KEY=VALUE|$base/#x"; do
 		uri=${bad%%|*} why=${bad#*|} shown=$uri
 		# A parameter that is no KEY=VALUE is not shown: it may be the
-		# end of a password cut by an unencoded '?' (issue 22, item 5).
+		# end of a password cut by an unencoded '?' (DESIGN.md, guarantee 18).
 		if [[ $why == *"|"* ]]; then
 			shown=${why#*|} why=${why%%|*}
 		fi

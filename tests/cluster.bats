@@ -132,7 +132,7 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 }
 
 @test "status reads an older holder's label, which carried the whole command line" {
-	# Issue 22 item 3: holders started by an earlier version published
+	# Guarantee 18 (the label): holders started by an earlier version published
 	# "pidlock PID HOST COMMAND-LINE"; status and a refusal still name them.
 	local key
 	key=$("$PIDLOCK" status --json "$URI" | sed -n 's/.*"key":\(-\{0,1\}[0-9]*\).*/\1/p')
@@ -149,7 +149,7 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 }
 
 @test "what the server answers is escaped: an ESC in the database's name does not reach the terminal in its error" {
-	# Issue 22 item 7: the server's message quotes what it was sent, and
+	# docs/SECURITY.md, the server's answers: its message quotes what it was sent, and
 	# any session's text; control bytes are shown as \xNN, as everywhere.
 	PIDLOCK_FILE="postgresql://postgres@127.0.0.1:$CL_PORT/no%1b%5b31mdb#$NAME" pl_shim true
 	assert_status 73
@@ -158,7 +158,7 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 }
 
 @test "libpq reads no .pgpass, certificate or service file another user could write" {
-	# Issue 22 item 2, for libpq: with HOME in a folder another user owns,
+	# Guarantee 18, for libpq: with HOME in a folder another user owns,
 	# that user chose the password root sends, the CA verify-full trusts,
 	# or (a service file) the server itself.
 	hostile_user

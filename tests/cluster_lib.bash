@@ -367,7 +367,7 @@ cl_case_plugin_mapped() {
 	assert_output --partial "$(dirname "$SHIM")/pidlock-$BE_PLUGIN.so"
 }
 
-# Issue 22 item 3: what the holder publishes where other users read it.
+# DESIGN.md, guarantee 18: what the holder publishes where other users read it.
 # By default its PID, host and program name, never its arguments (they
 # carry secrets: --api-token=...); the whole command line only with
 # PIDLOCK_LABEL=cmdline; a label of one's own as given (PIDLOCK_LABEL,

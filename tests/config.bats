@@ -43,7 +43,7 @@ bad_rows() {
 			echo "$var|$v|78"
 		done
 	done
-	# Published on a database server (issue 22, item 3): printable ASCII,
+	# Published on a database server (DESIGN.md, guarantee 18): printable ASCII,
 	# 1 to 64 bytes. (Control characters: the next test.)
 	for v in "" "café" "$(printf 'x%.0s' $(seq 65))"; do
 		echo "PIDLOCK_LABEL|$v|78"
@@ -97,7 +97,7 @@ bad_rows() {
 }
 
 @test "config: PIDLOCK_LABEL with a control character is 78, and the line shows it escaped" {
-	# Issue 22 items 3 and 7: the label goes to a database server where
+	# Guarantee 18: the label goes to a database server where
 	# other users read it; the refusal puts nothing raw on the terminal.
 	pl_shim PIDLOCK_LABEL=$'bad\e[31m\a' "$PLPROG" note "$T" exit 0
 	assert_status 78

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Variables set here (HOSTILE, HOSTILE_UID, HOSTILE_GID, RACER) are read by the .bats files.
 # shellcheck disable=SC2034
-# A hostile second user for every test that handles paths (issue 22): so
+# A hostile second user for every test that handles paths (docs/SECURITY.md): so
 # that the next path feature is born attacked. Load after test_helper:
 #
 #   load test_helper

@@ -1,10 +1,10 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
-# Trust boundaries (issue 22): paths nobody can redirect, files of pseudo
+# Trust boundaries (docs/SECURITY.md): paths nobody can redirect, files of pseudo
 # file systems, programs that are not regular files, the holder's argv on
-# the starter's terminal, passwords in argv. Each test names its item of the
-# issue and the guarantee (SPEC section 4: 9 safe files, 18 secrets); the
-# table of docs/SECURITY.md names each test. The attacker is the hostile
+# the starter's terminal, passwords in argv. Each test names the guarantee
+# it attacks (DESIGN.md: 9 safe files, 18 secrets stay secret); the table
+# of docs/SECURITY.md names each test. The attacker is the hostile
 # user of tests/hostile.bash, made for the run; every racer it starts is
 # tracked and stops by itself. Each test failed on the code before its fix.
 # The cluster cases (items 2, 3, 5) are in tests/cluster.bats and
@@ -70,7 +70,7 @@ starts() {
 # ---- item 1: paths nobody can redirect (guarantee 9) ----
 
 @test "trust 1: a sticky directory owned by another user is refused (73), also while that user swaps root's subdirectory for a link (500 starts)" {
-	# Issue 22 item 1, as reported: a drop box (mode 1777) of a service
+	# Guarantee 9, the sticky drop box: a drop box (mode 1777) of a service
 	# account, a root-owned subdirectory in it, and the account exchanging
 	# that subdirectory with a link to another root folder in a loop.
 	hostile_user
@@ -96,7 +96,7 @@ starts() {
 }
 
 @test "trust 1: a rename during the walk never makes it follow a link: 300 starts while a directory of the path and a link to another tree swap places" {
-	# Issue 22 item 1 (close the window itself). The rule leaves no other
+	# Guarantee 9 (descriptors, not repeated lookups). The rule leaves no other
 	# user a directory to rename on a path it accepts, so the racer here is
 	# the caller (root), whom the rule trusts: even a rename by someone
 	# allowed to make it cannot steer the walk, the open or the removal at
@@ -119,7 +119,7 @@ starts() {
 }
 
 @test "trust 1: the same while the last directory and a link swap places: the file beyond the link is never written or removed" {
-	# Issue 22 item 1: the last directory, whose name the open and the
+	# Guarantee 9: the last directory, whose name the open and the
 	# removal at exit resolve, swapped for a link (racer: the caller).
 	victim_file "$T/other/test.pid" victim
 	mkdir -p "$T/box/sub"
@@ -134,7 +134,7 @@ starts() {
 }
 
 @test "trust 1: pidlock stop does not act through a path another user can redirect: 1 naming the directory, the holder it leads to keeps running" {
-	# Issue 22 item 1 (stop uses the same walk): the hostile user points a
+	# Guarantee 9 (stop uses the same walk): the hostile user points a
 	# link of its own directory at root's running instance; root's stop
 	# through it must neither signal that instance nor remove its file.
 	hostile_user
@@ -161,7 +161,7 @@ starts() {
 # ---- item 4: files of pseudo file systems (guarantee 9) ----
 
 @test "trust 4: PIDLOCK_FILE=/proc/sys/kernel/hostname is refused (73) in a private UTS namespace: the hostname stays" {
-	# Issue 22 item 4: size 0, regular, root's: it used to pass for an
+	# Guarantee 9 (pseudo file systems): size 0, regular, root's: it used to pass for an
 	# empty PID file, and the PID became the hostname.
 	unshare -u true 2>/dev/null || skip "needs unshare -u (a private UTS namespace)"
 	mkdir -p "$T/ran"
@@ -184,7 +184,7 @@ starts() {
 }
 
 @test "trust 4: a cgroup's cgroup.procs is refused (73): the process is not moved into the cgroup" {
-	# Issue 22 item 4: writing the PID there would move the process.
+	# Guarantee 9 (pseudo file systems): writing the PID there would move the process.
 	local root=""
 	for d in /sys/fs/cgroup/unified /sys/fs/cgroup /sys/fs/cgroup/pids; do
 		if [ -f "$d/cgroup.procs" ] && mkdir "$d/pidlock-trust-$$" 2>/dev/null; then
@@ -204,7 +204,7 @@ starts() {
 }
 
 @test "trust 4: an empty regular file on tmpfs is still accepted: the file system decides, not the size" {
-	# Issue 22 item 4: no false refusal of a real PID file that is empty
+	# Guarantee 9 (pseudo file systems): no false refusal of a real PID file that is empty
 	# (as it is for an instant while its holder writes it).
 	[ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] || skip "/dev/shm is not a tmpfs here"
 	PF="/dev/shm/pidlock-trust-$$.pid"
@@ -221,7 +221,7 @@ starts() {
 # ---- item 8: COMMAND or its interpreter is a FIFO ----
 
 @test "trust 8: a FIFO as COMMAND: check and run answer 126 at once, never open it, take no lock" {
-	# Issue 22 item 8: exec refuses a FIFO at once (EACCES); reading its
+	# A FIFO as COMMAND: exec refuses a FIFO at once (EACCES); reading its
 	# ELF header used to block in open() forever.
 	mkfifo -m 0755 "$T/fifo-cmd"
 	pl_run timeout 10 "$PIDLOCK" check -- "$T/fifo-cmd"
@@ -237,7 +237,7 @@ starts() {
 }
 
 @test "trust 8: a script whose #! interpreter is a FIFO: check answers 126 at once; run gives exec's 126" {
-	# Issue 22 item 8: check reads each #! interpreter's first line.
+	# A FIFO as interpreter: check reads each #! interpreter's first line.
 	mkfifo -m 0755 "$T/fifo-interp"
 	printf '#!%s\necho ran\n' "$T/fifo-interp" >"$T/script"
 	chmod 0755 "$T/script"
@@ -254,7 +254,7 @@ starts() {
 # ---- item 7: the holder's argv on the starter's terminal (guarantee 18) ----
 
 @test "trust 7: the conflict line escapes ESC, BEL and every control byte of the holder's argv, as status does" {
-	# Issue 22 item 7: a holder (here a program that rewrote nothing: its
+	# docs/SECURITY.md, the holder's command line: a holder (here a program that rewrote nothing: its
 	# argv is enough) puts an OSC title sequence and a colour on root's
 	# terminal through the "already running" line.
 	start_holder "$PYTHON" -c 'import time; time.sleep(30)' $'\e]0;pwned\a' $'\e[31mred' $'tab\there' 'café' $'\xc2\x9b1m' $'\xff'
@@ -296,7 +296,7 @@ refute_secret() {
 }
 
 @test "trust 5: a URI's secrets are never printed: sslpassword, a client secret, a password cut by an unencoded '/', '?', '#' or '@'" {
-	# Issue 22 item 5: messages, status and the on-error warning show the
+	# Guarantee 18 (URIs): messages, status and the on-error warning show the
 	# URI rebuilt from its parsed parts, never its raw text.
 	local uri
 	while IFS= read -r uri; do
@@ -324,7 +324,7 @@ refute_secret() {
 # ---- item 6: passwords in pidlock's own argv (guarantee 18) ----
 
 @test "trust 6: run, status and stop blank a URI's password in their own argv before connecting" {
-	# Issue 22 item 6: /proc/PID/cmdline is every local user's to read
+	# Guarantee 18 (ps): /proc/PID/cmdline is every local user's to read
 	# for the whole connection. A silent server (it accepts, never
 	# speaks) keeps the command connecting long enough to look.
 	"$PYTHON" -c 'import socket, sys, time
