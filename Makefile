@@ -105,14 +105,14 @@ $(BUILD)/helpers/%: tests/helpers/%.c tests/helpers/common.h | $(BUILD)
 
 # A library a test program links (DT_NEEDED), and that program: the exit
 # order of linked libraries (tests/interpose.bats). tests/helpers/lib/ is
-# outside the one-file-one-program rule above.
+# outside the one-file-one-program rule above. One line per command: the
+# sanitizer builds (scripts/qa-lib.sh) append their flags to it.
 $(BUILD)/helpers/libslowfini.so: tests/helpers/lib/slowfini.c | $(BUILD)
 	@mkdir -p $(BUILD)/helpers
 	$(CC) $(WARN) -D_GNU_SOURCE -fPIC -shared $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 $(BUILD)/helpers/slowexit: tests/helpers/lib/slowexit.c $(BUILD)/helpers/libslowfini.so
-	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD)/helpers -lslowfini \
-		-Wl,-rpath,'$$ORIGIN'
+	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) $(LDFLAGS) -Wl,-rpath,'$$ORIGIN' -L$(BUILD)/helpers -o $@ $< -lslowfini
 
 helpers: $(HELPERS) $(BUILD)/libempty.so $(BUILD)/helpers/slowexit
 

@@ -185,13 +185,21 @@ static int set_param(const struct pl_config *cfg, struct target *t, const char *
 	    {"ssl-cert", offsetof(struct target, ssl_cert)},
 	    {"ssl-key", offsetof(struct target, ssl_key)},
 	};
+	/* A value longer than its field is refused, never cut: a cut path
+	 * names another file, a cut password fails to log in for no visible
+	 * reason. */
+	size_t vlen = strlen(val);
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 		if (strcmp(key, paths[i].key) == 0) {
-			snprintf((char *)t + paths[i].off, PATH_MAX, "%s", val);
+			if (vlen >= PATH_MAX)
+				return bad_uri(cfg, "path too long for ", key);
+			memcpy((char *)t + paths[i].off, val, vlen + 1);
 			return 0;
 		}
 	if (strcmp(key, "password") == 0) {
-		snprintf(t->pass, sizeof(t->pass), "%s", val);
+		if (vlen >= sizeof(t->pass))
+			return bad_uri(cfg, "password too long (its length is not shown)", NULL);
+		memcpy(t->pass, val, vlen + 1);
 		t->has_pass = 1;
 		return 0;
 	}
