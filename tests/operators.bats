@@ -6,7 +6,7 @@
 # a shell script that starts a daemon without exec. tests/recipes.bats runs
 # the documents' own recipes.
 
-# shellcheck disable=SC2154 # $status and $err are set by test_helper.bash
+# shellcheck disable=SC2154,SC2153 # $status and $err are set by test_helper.bash; MASTER by servers_lib.bash
 
 load test_helper
 load servers_lib
