@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
-# What operators do, with the real programs (SPEC section 5, "A clean stop
+# What operators do, with the real programs (the contract's "A clean stop
 # leaves nothing behind", and the scripts case): daemons that drop their
 # privileges, stopped every usual way; an in-place upgrade, then a clean quit;
 # a shell script that starts a daemon without exec. tests/recipes.bats runs
