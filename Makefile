@@ -58,7 +58,7 @@ endif
 # Linux's /proc parsers are a file of their own, shared with the fuzzers.
 PLATFORM_SRC = shim/core/platform_$(PLATFORM).c $(if $(filter linux,$(PLATFORM)),shim/core/procparse.c)
 CORE := shim/core/msg.c shim/core/token.c shim/core/pidfile.c shim/core/config.c shim/core/walk.c shim/core/lock.c \
-	shim/core/handover.c shim/core/holder.c shim/core/backend.c $(PLATFORM_SRC)
+	shim/core/filesession.c shim/core/modes.c shim/core/handover.c shim/core/holder.c shim/core/backend.c $(PLATFORM_SRC)
 SHIM_SRC := $(CORE) shim/lib/state.c shim/lib/preload.c shim/lib/interpose.c
 # Cluster backends (shim/core/backend.h): one shared object each, beside the
 # library, opened with dlopen only for a PIDLOCK_FILE of their scheme. Each
@@ -66,7 +66,7 @@ SHIM_SRC := $(CORE) shim/lib/state.c shim/lib/preload.c shim/lib/interpose.c
 # nothing else of the core.
 BACKENDS := postgresql mysql
 PLUGINS := $(patsubst %,$(BUILD)/pidlock-%$(PLUGIN_SUFFIX),$(BACKENDS))
-PLUGIN_COMMON := shim/plugins/plugin.c shim/plugins/uri.c shim/core/msg.c
+PLUGIN_COMMON := shim/plugins/plugin.c shim/plugins/uri.c shim/core/msg.c shim/core/modes.c
 # Every plugin source (print-sources): pidlock-B is shim/plugins/B.c + PLUGIN_COMMON.
 PLUGIN_SRC := $(patsubst %,shim/plugins/%.c,$(BACKENDS)) $(PLUGIN_COMMON)
 # The command: the core, then its own files: the subcommands, the ELF

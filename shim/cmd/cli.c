@@ -886,21 +886,6 @@ static int cmd_status(int argc, char **argv)
 /* ---- stop ---- */
 
 
-/* Polls until nothing holds (dev, ino) or the deadline passes. Polling is
- * fine here: stop is not on anyone's start-up path, and looking must never
- * take the lock a restarting instance is about to take. */
-static int wait_free(int fd, const struct probe *p, long long timeout_ns)
-{
-	long long deadline = plat_now_ns() + timeout_ns;
-	for (;;) {
-		if (plat_is_locked(fd, p->dev, p->ino) == 0)
-			return 0;
-		if (plat_now_ns() >= deadline)
-			return -1;
-		pl_nap_ms(10);
-	}
-}
-
 /* pidlock(1), stop: once the lock is free, stop removes the file the stopped
  * instance left, so that status says 3, not 1, also when the program died of
  * the signal or its launcher left the file stale. Safely: only the inode
@@ -926,14 +911,6 @@ static int remove_pidfile(const char *path, const struct probe *p)
 	close(fd); /* releases our lock, after the unlink */
 	errno = e;
 	return r;
-}
-
-static int ancestor_holder(void *arg, pid_t pid)
-{
-	if (!pl_is_ancestor(pid))
-		return 0;
-	*(pid_t *)arg = pid;
-	return 1;
 }
 
 struct stop_opts {
@@ -963,17 +940,6 @@ static int stop_opt(void *arg, int c, const char *word)
 					   opt_word(word, c, buf));
 		return -1;
 	}
-}
-
-/* One line about the instance, unless -q. */
-static void stop_say(const struct stop_opts *o, const char *path, const char *what, pid_t pid)
-{
-	if (o->quiet)
-		return;
-	fprintf(stderr, "pidlock: %s: %s", path, what);
-	if (pid > 0)
-		fprintf(stderr, " (PID %ld)", (long)pid);
-	fputc('\n', stderr);
 }
 
 static int cmd_stop(int argc, char **argv)
@@ -1008,62 +974,15 @@ static int cmd_stop(int argc, char **argv)
 					  : "");
 		return 1;
 	}
-	/* DESIGN.md, guarantee 15: never "not running", never signalled */
-	if (p.state == 0 && p.outside) {
-		close(fd);
-		stop_say(&o, cfg.path,
-			 "held by a process outside this PID namespace; not signalled", 0);
-		return 1;
-	}
 	if (p.state == 0) {
-		/* From a tree-scope descendant, the holders include this
-		 * command's own ancestors: signalling them would end the caller. */
-		pid_t self = getpid(), anc = 0;
-		int found = plat_each_holder(p.dev, p.ino, self, ancestor_holder, &anc);
-		if (found < 0) {
-			close(fd);
-			fprintf(stderr, "pidlock: %s: cannot examine the processes: %s\n", cfg.path,
-				strerror(errno));
+		/* The modes' stop (modes.c): the signal to every verified holder,
+		 * the timeout, SIGKILL; never a holder outside this PID namespace
+		 * (DESIGN.md, guarantee 15), never this command's own ancestor. */
+		struct pl_file_session fs;
+		pl_file_session_init(&fs, &cfg, getpid());
+		pl_file_session_use(&fs, fd, p.dev, p.ino);
+		if (pl_stop_holders(&cfg, &fs.s, o.signo, o.timeout, o.quiet))
 			return 1;
-		}
-		if (anc > 0) {
-			close(fd);
-			stop_say(&o, cfg.path,
-				 "not stopped: this command descends from the holder (tree scope)", anc);
-			return 1;
-		}
-		int sent = pl_signal_holders(p.dev, p.ino, self, o.signo, 0, cfg.path);
-		int sig_err = errno; /* why a holder could not be signalled, if none was */
-		if (sent >= 0 && wait_free(fd, &p, sent ? o.timeout : 0) < 0) {
-			int killed = pl_signal_holders(p.dev, p.ino, self, SIGKILL, 0, cfg.path);
-			if (killed == 0)
-				sig_err = errno;
-			sent = killed < 0 ? -1 : sent + killed;
-			if (sent >= 0 && wait_free(fd, &p, sent ? 5 * 1000000000LL : 0) < 0) {
-				close(fd);
-				if (sent)
-					stop_say(&o, cfg.path, "could not stop the holder", 0);
-				else if (sig_err == EMFILE || sig_err == ENFILE || sig_err == ENOMEM)
-					fprintf(stderr, /* not about the instance: never quiet */
-						"pidlock: %s: could not stop the holder: out of "
-						"descriptors or memory to verify it\n",
-						cfg.path);
-				else
-					stop_say(&o, cfg.path,
-						 "could not stop the holder: no verified process to "
-						 "signal (permissions?)",
-						 0);
-				return 1;
-			}
-		}
-		if (sent < 0) {
-			int e = errno;
-			close(fd);
-			fprintf(stderr, "pidlock: %s: cannot examine the processes: %s\n", cfg.path,
-				strerror(e));
-			return 1;
-		}
-		close(fd);
 	}
 	/* The lock is free: the stopped instance's file, or a stale one. */
 	if (remove_pidfile(cfg.path, &p) < 0 && !o.quiet)

@@ -87,6 +87,62 @@ struct pl_backend {
 	void (*blank)(char *uri);
 };
 
+/* ---- one lock, as the mode driver sees it (modes.c) ----
+ *
+ * fail, wait, replace and stop are written once, in shim/core/modes.c, over
+ * this interface; the PID file (lock.c) and every backend (shim/plugins/)
+ * each fill one. modes.c is compiled into the library, the command and
+ * every plugin, as msg.c is: no function of the core is reached across the
+ * seam. The optional operations may be NULL. */
+struct pl_session {
+	void *conn;       /* the lock's own: a descriptor, a server connection */
+	const char *noun; /* "advisory lock": "cannot take the advisory lock" */
+	const char *id;   /* how verbose messages name the lock: "advisory key 42" */
+	/* Sends m with the on-error note and returns status: pl_fail, or the
+	 * host's in a plugin. */
+	int (*fail)(struct pl_msg *m, const struct pl_config *cfg, int status);
+	/* One try (ns 0), or a wait of at most ns (PL_FOREVER: no limit): 1
+	 * locked, 0 not, -1 error (error() says why). */
+	int (*lock)(const struct pl_session *s, long long ns);
+	/* The holder: > 0 what identifies it (a PID, a session's number), 0 none
+	 * (or none that can be seen), -1 cannot tell (errno). With m, adds how
+	 * messages name it ("PID 4242 (cmd)", "PID 4242 on web2 (cmd)"). */
+	long long (*holder)(const struct pl_session *s, struct pl_msg *m);
+	/* Asks holder id (every holder of the PID file's lock) to end, with
+	 * signo (the first signal, or SIGKILL): 0 asked (or gone already), -1
+	 * refused, with why (one line's end: "held outside this PID namespace;
+	 * not signalled", the privilege a server wants), -2 could not tell whom
+	 * to ask (out of descriptors: say_error says why). */
+	int (*end)(const struct pl_session *s, long long id, int signo, char *why, size_t n);
+	/* Adds ": why the last call failed" to m: strerror, or a client
+	 * library's first line, escaped and never quoting a secret. */
+	void (*say_error)(const struct pl_session *s, struct pl_msg *m);
+	void (*close)(const struct pl_session *s);
+	/* Optional: whether the lock is held at all (cheaper than holder, or
+	 * true also when the holder cannot be seen): 1, 0, -1. */
+	int (*held)(const struct pl_session *s);
+	/* Optional, replace only: this request makes itself known to newer
+	 * ones (0, or -1 when it cannot: then the newest-wins rule does not
+	 * apply to it), and asks whether a newer request has come (1). */
+	int (*request)(const struct pl_session *s);
+	int (*overtaken)(const struct pl_session *s);
+};
+
+/* The modes (modes.c), for every kind of lock. pl_take: the first try has
+ * failed (lock(0) gave 0); as cfg->mode says: 0 locked, PL_HELD_ELSEWHERE
+ * (a line said so, unless quiet; also for a replace request that a newer
+ * one overtook), or an exit status after one line. Closes the session
+ * unless it returns 0. */
+int pl_take(const struct pl_config *cfg, const struct pl_session *s);
+/* The same, with the first try made here (a backend's acquire). */
+int pl_take_session(const struct pl_config *cfg, const struct pl_session *s);
+/* pidlock stop: asks the holder to end with signo, waits at most
+ * timeout_ns for the lock to be free, then SIGKILL and 5 s more. 0 free,
+ * or 1 after one line (unless quiet and about the instance). Closes the
+ * session. */
+int pl_stop_holders(const struct pl_config *cfg, const struct pl_session *s, int signo,
+		    long long timeout_ns, int quiet);
+
 typedef const struct pl_backend *pl_backend_entry_fn(const struct pl_backend_host *host);
 
 /* ---- backend.c (core) ---- */

@@ -66,6 +66,31 @@ int pl_fail(struct pl_msg *m, const struct pl_config *cfg, int status);
  * PL_HELD_ELSEWHERE when another instance keeps it (exit with cfg->exit_code),
  * or a setup-error exit status; a line has been printed unless quiet. */
 int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_t self);
+/* ---- filesession.c: the PID file's lock as a session of the mode driver ---- */
+#include "backend.h"
+struct pl_file_session {
+	struct pl_session s;        /* what modes.c drives */
+	const struct pl_config *cfg;
+	int fd;                     /* the descriptor being locked */
+	dev_t dev;
+	ino_t ino;
+	pid_t self;
+	int err;                    /* errno of the last failure, for messages */
+	unsigned long long ticket;  /* replace: this request's place, 0 before it asks */
+	int reg[8], nreg;           /* the descriptors it registered on, oldest first */
+};
+void pl_file_session_init(struct pl_file_session *fs, const struct pl_config *cfg, pid_t self);
+/* The descriptor of the next try (after a holder removed the file, a new one). */
+void pl_file_session_use(struct pl_file_session *fs, int fd, dev_t dev, ino_t ino);
+/* The modes (modes.c, pl_take) once the first try failed; as pl_take. */
+int pl_file_take(struct pl_file_session *fs);
+/* 1 if a newer replace request has come. */
+int pl_file_overtaken(const struct pl_file_session *fs);
+/* 1 if fd is one of the request's registered descriptors (kept across tries). */
+int pl_file_session_registered(const struct pl_file_session *fs, int fd);
+/* The lock is ours: the registrations go, every other descriptor with them. */
+void pl_file_session_done(struct pl_file_session *fs, int keep);
+
 /* ---- pidfile.c: the PID file's format, "PID\n", in one place ---- */
 /* Writes "PID\n" (or, for a plugin's lock, the socket's owner); old_size is
  * the file's size if known, else -1. */
@@ -164,10 +189,11 @@ pid_t pl_find_holder(int fd, dev_t dev, ino_t ino, pid_t self);
 /* The holder other than self that the PID file should name (the top of the
  * holders' process tree: a master, not a worker), or 0. */
 pid_t pl_top_holder(dev_t dev, ino_t ino, pid_t self);
-/* Signals every verified holder of (dev, ino) except `self`, however many.
+/* Signals every verified holder of (dev, ino) except `self` and those skip
+ * (when given) says to pass by, however many.
  * Returns how many, or -1 (errno) if the processes could not be examined. */
-int pl_signal_holders(dev_t dev, ino_t ino, pid_t self, int signo, int verbose,
-		      const char *path);
+int pl_signal_holders(dev_t dev, ino_t ino, pid_t self, int signo, int verbose, const char *path,
+		      int (*skip)(void *arg, pid_t pid), void *skip_arg);
 /* "PID N (cmdline)" appended to m. */
 void pl_msg_holder(struct pl_msg *m, pid_t pid);
 

@@ -14,13 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-void pl_nap_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, ms % 1000 * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static int first_holder(void *arg, pid_t pid)
 {
 	*(pid_t *)arg = pid;
@@ -105,6 +98,8 @@ struct signaller {
 	ino_t ino;
 	int signo, verbose, sent;
 	const char *path;
+	int (*skip)(void *arg, pid_t pid);
+	void *skip_arg;
 };
 
 /* Signals each holder as the scan finds it, so that there is no limit on how
@@ -113,6 +108,8 @@ static int signal_one(void *arg, pid_t pid)
 {
 	struct signaller *s = arg;
 	struct pl_msg m;
+	if (s->skip && s->skip(s->skip_arg, pid))
+		return 0;
 	if (s->verbose) { /* built before the signal: afterwards the command line is gone */
 		const char *name = pl_signal_name(s->signo);
 		pl_msg_init(&m);
@@ -130,9 +127,10 @@ static int signal_one(void *arg, pid_t pid)
 	return 0;
 }
 
-int pl_signal_holders(dev_t dev, ino_t ino, pid_t self, int signo, int verbose, const char *path)
+int pl_signal_holders(dev_t dev, ino_t ino, pid_t self, int signo, int verbose, const char *path,
+		      int (*skip)(void *arg, pid_t pid), void *skip_arg)
 {
-	struct signaller s = {dev, ino, signo, verbose, 0, path};
+	struct signaller s = {dev, ino, signo, verbose, 0, path, skip, skip_arg};
 	if (plat_each_holder(dev, ino, self, signal_one, &s) < 0)
 		return -1;
 	return s.sent;

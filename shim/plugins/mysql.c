@@ -892,10 +892,11 @@ static void msg_holder(struct pl_msg *m, const struct holder *h)
 	}
 }
 
-/* ---- the session, as pl_take and pl_stop_holders drive it ---- */
+/* ---- the session, as the mode driver drives it (shim/core/modes.c) ---- */
 
 struct my_session {
 	MYSQL *c;
+	const struct pl_config *cfg;
 	char lit[LITERAL_BYTES]; /* the lock's name as an SQL literal */
 };
 
@@ -916,8 +917,17 @@ static long long s_holder(const struct pl_session *s, struct pl_msg *m)
 }
 
 /* KILL CONNECTION id: 0 done (or already gone), -1 refused (why filled). */
-static int s_end(const struct pl_session *s, long long id, char *why, size_t n)
+static int s_end(const struct pl_session *s, long long id, int signo, char *why, size_t n)
 {
+	(void)signo; /* a session is ended, not signalled: the first request and SIGKILL alike */
+	if (id <= 0)
+		return 0; /* no session to end */
+	if (((const struct my_session *)s->conn)->cfg->verbose) {
+		struct pl_msg m;
+		pl_say(&m, ((const struct my_session *)s->conn)->cfg, "ending the session of ");
+		s->holder(s, &m);
+		pl_msg_send(&m);
+	}
 	struct my_session *p = s->conn;
 	char sql[48];
 	snprintf(sql, sizeof(sql), "KILL CONNECTION %lld", id);
@@ -928,9 +938,10 @@ static int s_end(const struct pl_session *s, long long id, char *why, size_t n)
 	return -1;
 }
 
-static const char *s_error(const struct pl_session *s)
+static void s_say_error(const struct pl_session *s, struct pl_msg *m)
 {
-	return my.error(((struct my_session *)s->conn)->c);
+	struct my_session *p = s->conn;
+	pl_say_first_line(m, p->cfg, my.error(p->c));
 }
 
 static void s_close(const struct pl_session *s)
@@ -942,10 +953,12 @@ static void session_init(struct pl_session *s, struct my_session *p, MYSQL *c,
 			 const struct pl_config *cfg, char *id, size_t n)
 {
 	p->c = c;
+	p->cfg = cfg;
 	name_literal(c, cfg, p->lit, sizeof(p->lit));
 	snprintf(id, n, "lock %s", p->lit);
-	*s = (struct pl_session){.conn = p, .noun = "lock", .id = id, .lock = s_lock,
-				 .holder = s_holder, .end = s_end, .error = s_error, .close = s_close};
+	*s = (struct pl_session){.conn = p, .noun = "lock", .id = id, .fail = pl_host->fail,
+				 .lock = s_lock, .holder = s_holder, .end = s_end,
+				 .say_error = s_say_error, .close = s_close};
 }
 
 /* The advertisement: a second session whose one statement, never answered,
@@ -1005,7 +1018,7 @@ static int my_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 	 * it. 31536000 s (a year) is the largest both servers accept. */
 	query1(c, "SET SESSION wait_timeout = 31536000", NULL, 0);
 	session_init(&s, &p, c, cfg, id, sizeof(id));
-	if ((status = pl_take(cfg, &s)) != 0)
+	if ((status = pl_take_session(cfg, &s)) != 0)
 		return status;
 	/* From here on the session is the lock: never mysql_close it. */
 	int fd = my.get_socket(c);
@@ -1056,7 +1069,7 @@ static int my_stop(const struct pl_config *cfg, long long timeout_ns)
 	if (!c)
 		return 1;
 	session_init(&s, &p, c, cfg, id, sizeof(id));
-	return pl_stop_holders(cfg, &s, timeout_ns);
+	return pl_stop_holders(cfg, &s, SIGTERM, timeout_ns, 0);
 }
 
 /* ---- the table pidlock_backend_v1 (plugin.c) returns ---- */

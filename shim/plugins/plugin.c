@@ -232,93 +232,6 @@ int pl_watch(int fd, pid_t self, int may_thread)
 }
 
 
-/* ---- the modes ---- */
-
-static int conflict(const struct pl_config *cfg, const struct pl_session *s, const char *what,
-		    const char *why)
-{
-	if (!cfg->quiet) {
-		struct pl_msg m;
-		pl_say(&m, cfg, what);
-		s->holder(s, &m);
-		if (why) {
-			pl_msg_str(&m, ": ");
-			pl_msg_str(&m, why);
-		}
-		pl_msg_send(&m);
-	}
-	s->close(s);
-	return PL_HELD_ELSEWHERE;
-}
-
-static int lost(const struct pl_config *cfg, const struct pl_session *s, const char *what)
-{
-	struct pl_msg m;
-	pl_say(&m, cfg, what);
-	pl_msg_str(&m, s->noun);
-	pl_say_first_line(&m, cfg, s->error(s));
-	s->close(s);
-	return pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
-}
-
-int pl_take(const struct pl_config *cfg, const struct pl_session *s)
-{
-	struct pl_msg m;
-	int got = s->lock(s, 0);
-	if (got < 0)
-		return lost(cfg, s, "cannot take the ");
-	long long t0 = pl_host->now_ns();
-	if (!got && cfg->mode == PL_MODE_FAIL)
-		return conflict(cfg, s, "already running as ", NULL);
-	if (!got && cfg->mode == PL_MODE_WAIT) {
-		if (cfg->verbose) {
-			pl_say(&m, cfg, "waiting for ");
-			s->holder(s, &m);
-			pl_msg_send(&m);
-		}
-		int w = s->lock(s, cfg->timeout_ns);
-		if (w < 0)
-			return lost(cfg, s, "cannot wait for the ");
-		if (w == 0) {
-			if (!cfg->quiet) {
-				pl_say(&m, cfg, "timed out after ");
-				pl_msg_secs(&m, cfg->timeout_ns);
-				pl_msg_str(&m, " s; still held by ");
-				s->holder(s, &m);
-				pl_msg_send(&m);
-			}
-			s->close(s);
-			return PL_HELD_ELSEWHERE;
-		}
-		got = 1;
-	}
-	if (!got) {
-		/* Replace: ending the holder's session fences the old instance
-		 * wherever it runs (its socket fires), then the lock is ours. */
-		char why[320];
-		pl_say(&m, cfg, "ending the session of ");
-		long long id = s->holder(s, &m);
-		if (id && cfg->verbose)
-			pl_msg_send(&m);
-		if (id && s->end(s, id, why, sizeof(why)) < 0)
-			return conflict(cfg, s, "could not replace ", why); /* waiting cannot help */
-		int w = s->lock(s, cfg->timeout_ns);
-		if (w < 0)
-			return lost(cfg, s, "cannot wait for the ");
-		if (w == 0)
-			return conflict(cfg, s, "could not replace ", NULL);
-	}
-	if (cfg->verbose && cfg->mode != PL_MODE_FAIL) {
-		pl_say(&m, cfg, cfg->mode == PL_MODE_WAIT ? "acquired after waiting " : "replaced the holder in ");
-		pl_msg_secs(&m, pl_host->now_ns() - t0);
-		pl_msg_str(&m, " s (");
-		pl_msg_str(&m, s->id);
-		pl_msg_str(&m, ")");
-		pl_msg_send(&m);
-	}
-	return 0;
-}
-
 int pl_hold(const struct pl_config *cfg, int fd, pid_t self, int may_thread, struct pl_lock *lk)
 {
 	struct pl_msg m;
@@ -347,41 +260,6 @@ int pl_hold(const struct pl_config *cfg, int fd, pid_t self, int may_thread, str
 	lk->ino = sb.st_ino;
 	lk->kind = PL_LOCK_PLUGIN;
 	return 0;
-}
-
-int pl_stop_holders(const struct pl_config *cfg, const struct pl_session *s, long long timeout_ns)
-{
-	long long deadline = pl_host->now_ns() + timeout_ns, last = 0;
-	char why[320] = "";
-	int ok = 0;
-	for (;;) {
-		long long id = s->holder(s, NULL);
-		if (!id) {
-			ok = 1;
-			break;
-		}
-		if (id != last) { /* a new session (or the first): end it */
-			if (s->end(s, id, why, sizeof(why)) < 0)
-				break; /* the server said no: waiting cannot help */
-			why[0] = '\0';
-			last = id;
-		}
-		if (pl_host->now_ns() >= deadline)
-			break;
-		struct timespec ts = {0, 20 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
-	if (!ok) {
-		struct pl_msg m;
-		pl_say(&m, cfg, "could not stop the holder");
-		if (why[0]) {
-			pl_msg_str(&m, ": ");
-			pl_msg_str(&m, why);
-		}
-		pl_msg_send(&m);
-	}
-	s->close(s);
-	return ok ? 0 : 1;
 }
 
 void pl_status_fill(struct pl_backend_status *st, long pid, const char *host, const char *cmd,

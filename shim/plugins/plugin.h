@@ -59,40 +59,13 @@ void pl_say_first_line(struct pl_msg *m, const struct pl_config *cfg, const char
  * when the session ends. 0 or -1. */
 int pl_watch(int fd, pid_t self, int may_thread);
 
-/* ---- the modes, for every backend (plugin.c drives, the backend speaks
- * its server's SQL) ---- */
-struct pl_session {
-	void *conn;       /* the backend's own: its connection and what it needs */
-	const char *noun; /* "advisory lock": "cannot take the advisory lock" */
-	const char *id;   /* how verbose messages name the lock: "advisory key 42" */
-	/* One try (ns 0), or a wait of at most ns (PL_FOREVER: no limit): 1
-	 * locked, 0 not, -1 error (error() says why). */
-	int (*lock)(const struct pl_session *s, long long ns);
-	/* The holder's session: its number, or 0 if none (or it cannot be
-	 * told). With m, adds how messages name the holder ("PID 4242 on web2
-	 * (cmd)", or "another session (gone since)"). */
-	long long (*holder)(const struct pl_session *s, struct pl_msg *m);
-	/* Ends session id: 0 done (or already gone), -1 the server refused
-	 * (why: one line saying what it needs). */
-	int (*end)(const struct pl_session *s, long long id, char *why, size_t n);
-	const char *(*error)(const struct pl_session *s); /* the client library's last message */
-	void (*close)(const struct pl_session *s);
-};
-
-/* Takes the lock as cfg->mode says (fail, wait, replace), with the messages
- * of every backend: 0 locked (the session stays open), PL_HELD_ELSEWHERE, or
- * an exit status after one line (the session closed). */
-int pl_take(const struct pl_config *cfg, const struct pl_session *s);
+/* ---- the modes: shim/core/modes.c (pl_take_session, pl_stop_holders over
+ * struct pl_session, backend.h), compiled into every plugin ---- */
 
 /* Makes the locked session's socket fd the lock: off 0-2, close-on-exec as
  * the scope says, fenced (pl_watch), and lk filled (kind PL_LOCK_PLUGIN).
  * 0, or an exit status after one line. */
 int pl_hold(const struct pl_config *cfg, int fd, pid_t self, int may_thread, struct pl_lock *lk);
-
-/* pidlock stop of a cluster lock: ends the holder's session, and any that
- * takes the lock after it, until the lock is free or timeout_ns passes, or
- * the server refuses. 0 free, or 1 after one line. Closes the session. */
-int pl_stop_holders(const struct pl_config *cfg, const struct pl_session *s, long long timeout_ns);
 
 /* What status found of a running holder: its PID, host and command line as
  * it advertised them (pid 0: it did not), and m, how messages name it. */

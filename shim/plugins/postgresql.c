@@ -470,10 +470,11 @@ static int lock_blocking(PGconn *c, const char *skey, long long ns)
 
 /* ---- fencing ---- */
 
-/* ---- the session, as pl_take and pl_stop_holders drive it ---- */
+/* ---- the session, as the mode driver drives it (shim/core/modes.c) ---- */
 
 struct pg_session {
 	PGconn *c;
+	const struct pl_config *cfg;
 	int64_t key;
 	char skey[24];
 };
@@ -506,8 +507,17 @@ static long long s_holder(const struct pl_session *s, struct pl_msg *m)
 	return h.found ? h.backend : 0;
 }
 
-static int s_end(const struct pl_session *s, long long id, char *why, size_t n)
+static int s_end(const struct pl_session *s, long long id, int signo, char *why, size_t n)
 {
+	(void)signo; /* a session is ended, not signalled: the first request and SIGKILL alike */
+	if (id <= 0)
+		return 0; /* no session to end */
+	if (((const struct pg_session *)s->conn)->cfg->verbose) {
+		struct pl_msg m;
+		pl_say(&m, ((const struct pg_session *)s->conn)->cfg, "ending the session of ");
+		s->holder(s, &m);
+		pl_msg_send(&m);
+	}
 	struct pg_session *p = s->conn;
 	char b[24], st[6];
 	snprintf(b, sizeof(b), "%lld", id);
@@ -521,9 +531,10 @@ static int s_end(const struct pl_session *s, long long id, char *why, size_t n)
 	return -1;
 }
 
-static const char *s_error(const struct pl_session *s)
+static void s_say_error(const struct pl_session *s, struct pl_msg *m)
 {
-	return pq.errorMessage(((struct pg_session *)s->conn)->c);
+	struct pg_session *p = s->conn;
+	pl_say_first_line(m, p->cfg, pq.errorMessage(p->c));
 }
 
 static void s_close(const struct pl_session *s)
@@ -535,12 +546,14 @@ static void session_init(struct pl_session *s, struct pg_session *p, PGconn *c,
 			 const struct pl_config *cfg, char *id, size_t n)
 {
 	p->c = c;
+	p->cfg = cfg;
 	p->key = pl_name_key(pl_uri_name(cfg));
 	char hi[16], lo[16];
 	key_params(p->key, p->skey, hi, lo);
 	snprintf(id, n, "advisory key %s", p->skey);
-	*s = (struct pl_session){.conn = p, .noun = "advisory lock", .id = id, .lock = s_lock,
-				 .holder = s_holder, .end = s_end, .error = s_error, .close = s_close};
+	*s = (struct pl_session){.conn = p, .noun = "advisory lock", .id = id, .fail = pl_host->fail,
+				 .lock = s_lock, .holder = s_holder, .end = s_end,
+				 .say_error = s_say_error, .close = s_close};
 }
 
 /* ---- acquiring ---- */
@@ -562,7 +575,7 @@ static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 	if (r)
 		pq.clear(r);
 	session_init(&s, &p, c, cfg, id, sizeof(id));
-	if ((status = pl_take(cfg, &s)) != 0)
+	if ((status = pl_take_session(cfg, &s)) != 0)
 		return status;
 	/* From here on the session is the lock: never PQfinish it. */
 	return pl_hold(cfg, pq.socket(c), self, cmdline == NULL, lk);
@@ -606,7 +619,7 @@ static int pg_stop(const struct pl_config *cfg, long long timeout_ns)
 	if (!c)
 		return 1;
 	session_init(&s, &p, c, cfg, id, sizeof(id));
-	return pl_stop_holders(cfg, &s, timeout_ns);
+	return pl_stop_holders(cfg, &s, SIGTERM, timeout_ns, 0);
 }
 
 /* ---- the table pidlock_backend_v1 (plugin.c) returns ---- */
