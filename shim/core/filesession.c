@@ -29,7 +29,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -261,13 +260,25 @@ static int ancestor_holder(void *arg, pid_t pid)
  * holder we cannot see, never one of our own ancestors (a tree-scope
  * descendant asking to replace or stop its own tree), never another replace
  * request in progress. */
+/* m's text into why (n bytes), cut if it must be: no snprintf in the
+ * library (stdio, and an import the core does not have). */
+static void put_why(char *why, size_t n, const struct pl_msg *m)
+{
+	size_t k = m->len < n ? m->len : n - 1;
+	pl_copy(why, m->buf, k);
+	why[k] = '\0';
+}
+
 static int fs_end(const struct pl_session *s, long long id, int signo, char *why, size_t n)
 {
 	struct pl_file_session *fs = fs_of(s);
 	const struct pl_config *cfg = fs->cfg;
+	struct pl_msg m;
+	m.len = 0;
 	if (id <= 0) {
-		snprintf(why, n, "%s", plat_pidns_nested() ? "held outside this PID namespace; not signalled"
-							   : "its holder cannot be seen; not signalled");
+		pl_msg_str(&m, plat_pidns_nested() ? "held outside this PID namespace; not signalled"
+						   : "its holder cannot be seen; not signalled");
+		put_why(why, n, &m);
 		return -1;
 	}
 	struct ancestry a = {0};
@@ -276,8 +287,10 @@ static int fs_end(const struct pl_session *s, long long id, int signo, char *why
 		return -2;
 	}
 	if (a.found) {
-		snprintf(why, n, "this command descends from the holder PID %ld (tree scope); not signalled",
-			 (long)a.found);
+		pl_msg_str(&m, "this command descends from the holder PID ");
+		pl_msg_num(&m, a.found);
+		pl_msg_str(&m, " (tree scope); not signalled");
+		put_why(why, n, &m);
 		return -1;
 	}
 	if (pl_signal_holders(fs->dev, fs->ino, fs->self, signo, cfg->verbose, cfg->path, is_request,
