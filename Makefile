@@ -69,10 +69,15 @@ PLUGINS := $(patsubst %,$(BUILD)/pidlock-%$(PLUGIN_SUFFIX),$(BACKENDS))
 PLUGIN_COMMON := shim/plugins/plugin.c shim/plugins/uri.c shim/core/msg.c shim/core/modes.c
 # Every plugin source (print-sources): pidlock-B is shim/plugins/B.c + PLUGIN_COMMON.
 PLUGIN_SRC := $(patsubst %,shim/plugins/%.c,$(BACKENDS)) $(PLUGIN_COMMON)
-# The command: the core, then its own files: the subcommands, the ELF
-# reader (which library fits the program), pidlock check, finding COMMAND and
-# its library, and whether the library can enter a program at all.
-CLI_SRC := $(CORE) shim/cmd/cli.c shim/cmd/elf.c shim/cmd/check.c shim/cmd/find.c shim/cmd/reach_$(PLATFORM).c
+# The command: the core, then its own files: the subcommands' names
+# (main), options, a lock of either kind (target), run, status, stop and
+# their rendering, the ELF reader (which library fits the program), pidlock
+# check, finding COMMAND and its library, and whether the library can enter
+# a program at all.
+CMD_SRC := shim/cmd/main.c shim/cmd/opts.c shim/cmd/target.c shim/cmd/run.c shim/cmd/status.c \
+	shim/cmd/stop.c shim/cmd/render.c shim/cmd/elf.c shim/cmd/macho.c shim/cmd/check.c \
+	shim/cmd/find.c shim/cmd/reach.c shim/cmd/reach_$(PLATFORM).c
+CLI_SRC := $(CORE) $(CMD_SRC)
 HDR := $(wildcard shim/*/*.h)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))

@@ -1,24 +1,28 @@
-/* libFuzzer harness: what the pidlock command reads from outside (cli.c).
+/* libFuzzer harness: what the pidlock command reads from outside (shim/cmd).
  *
- *   selector 0: the ELF header walk that tells static binaries apart
- *               (plat_unreachable), on a file of the fuzzer's bytes
+ *   selector 0: the ELF and Mach-O header walks that tell static and
+ *               hardened programs apart (pl_reach), on a file of the
+ *               fuzzer's bytes
  *   selector 1: LD_PRELOAD as found, with the library prepended once
- *               (set_preload)
+ *               (pl_set_preload)
  *   selector 2: PATH search for COMMAND (pl_find_command): "PATH\0COMMAND"
- *   selector 3: run's arguments (parse_run, getopt_long): NUL-separated words
- *   selector 4: escaping of a command line (pl_json_str, put_text, and the
+ *   selector 3: run's arguments (pl_parse_run, getopt_long): NUL-separated words
+ *   selector 4: escaping of a command line (pl_json_str, pl_put_text, and the
  *               one escaper's promise: no control character ever comes out)
  *
- * cli.c is included to reach its static functions; its main is renamed.
- * stdout and stderr are closed by fuzz.sh (-close_fd_mask=3).
+ * The command's files are included, as scripts/fuzz.sh links the core
+ * beside a harness and nothing else; main.c is left out (libFuzzer has its
+ * own main). stdout and stderr are closed by fuzz.sh (-close_fd_mask=3).
  */
-#define main pl_cli_main
-#include "../shim/cmd/cli.c" /* NOLINT(bugprone-suspicious-include): its static parsers */
-#include "../shim/cmd/elf.c" /* NOLINT(bugprone-suspicious-include): the ELF parser cli.c calls */
-#include "../shim/cmd/check.c" /* NOLINT(bugprone-suspicious-include): pidlock check, which main calls */
-#include "../shim/cmd/find.c" /* NOLINT(bugprone-suspicious-include): COMMAND and its library */
-#include "../shim/cmd/reach_linux.c" /* NOLINT(bugprone-suspicious-include): plat_unreachable */
-#undef main
+#include "../shim/cmd/opts.c"        /* NOLINT(bugprone-suspicious-include): see above */
+#include "../shim/cmd/target.c"      /* NOLINT(bugprone-suspicious-include) */
+#include "../shim/cmd/run.c"         /* NOLINT(bugprone-suspicious-include) */
+#include "../shim/cmd/render.c"      /* NOLINT(bugprone-suspicious-include) */
+#include "../shim/cmd/elf.c"         /* NOLINT(bugprone-suspicious-include) */
+#include "../shim/cmd/macho.c"       /* NOLINT(bugprone-suspicious-include) */
+#include "../shim/cmd/reach.c"       /* NOLINT(bugprone-suspicious-include) */
+#include "../shim/cmd/find.c"        /* NOLINT(bugprone-suspicious-include) */
+#include "../shim/cmd/reach_linux.c" /* NOLINT(bugprone-suspicious-include) */
 
 #include <stdint.h>
 #include <sys/mman.h>
@@ -49,7 +53,8 @@ static void fuzz_elf(const uint8_t *data, size_t size)
 	}
 	if (ftruncate(fd, 0) < 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
 		abort();
-	const char *why = plat_unreachable(path);
+	struct pl_reach r;
+	const char *why = pl_reach(path, &r) == 0 ? pl_reach_why(&r) : NULL;
 	/* Anything shorter than an ELF header (52 bytes for a 32-bit one, 64
 	 * for a 64-bit one: shim/cmd/elf.c reads both) is not judged static. */
 	size_t header = size > 4 && data[4] == 1 ? 52 : 64;
@@ -76,7 +81,7 @@ static void fuzz_preload(const uint8_t *data, size_t size)
 {
 	char *old = dup_input(data, size);
 	setenv(PL_PRELOAD_VAR, old, 1);
-	if (set_preload(LIB) != 0)
+	if (pl_set_preload(LIB) != 0)
 		abort();
 	const char *now = getenv(PL_PRELOAD_VAR);
 	if (!now || !has_item(now, LIB))
@@ -123,10 +128,10 @@ static void fuzz_opts(const uint8_t *data, size_t size)
 		argv[argc++] = p;
 	argv[argc] = NULL;
 	struct pl_config cfg;
-	default_config(&cfg);
+	pl_default_config(&cfg);
 	char *file = NULL;
 	int cmd = 0;
-	int r = parse_run(argc, argv, &cfg, &file, &cmd);
+	int r = pl_parse_run(argc, argv, &cfg, &file, &cmd);
 	/* Going on: a FILE from the input, and COMMAND a word after the
 	 * options (never a value: pidlock(1), run). Else 0 (help) or 64. */
 	if (r == -1) {
@@ -181,8 +186,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	default: {
 		char *s = dup_input(data, size);
-		pl_json_str(s);
-		put_text(s);
+		pl_json_str(stdout, s);
+		pl_put_text(stdout, s);
 		check_escape((const char *)data, size);
 		free(s);
 		break;

@@ -119,7 +119,7 @@ ALL_SRC=$(printf '%s\n' $LIB_SRC $CLI_SRC $PLUGIN_SRC | sort -u | tr '\n' ' ')
 # default on macOS unless a file asks for strict POSIX, which hides flock,
 # O_NOFOLLOW and libproc's types), -O2 because some warnings need the
 # optimiser, and the shim's hidden visibility. PL_LIBDIR as make passes it
-# to cli.c; the other files ignore it.
+# to the command (main.c, find.c, target.c); the other files ignore it.
 CFLAGS_MAC="-std=c11 -Wall -Wextra -Werror -Wshadow -O2 -D_DARWIN_C_SOURCE \
 -fPIC -fvisibility=hidden -fno-strict-aliasing"
 

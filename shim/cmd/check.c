@@ -18,8 +18,8 @@
  * does after it starts (a pyenv-style shim that execs the real python) is
  * beyond that; check says so instead of guessing.
  *
- * Every static name here starts with ck_: the fuzzing harness includes
- * cli.c and this file in one translation unit.
+ * Every static name here starts with ck_, so that a harness may include
+ * this file beside the command's others in one translation unit.
  */
 #include "cmd.h"
 
@@ -30,13 +30,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/xattr.h>
-#endif
 
-#define CK_LOADS 0
-#define CK_FD_ONLY 1
-#define CK_NEVER 2
+#define CK_LOADS PL_REACH_LOADS
+#define CK_FD_ONLY PL_REACH_FD_ONLY
+#define CK_NEVER PL_REACH_NEVER
 #define CK_DEPTH 8     /* scripts run by scripts; Linux itself stops at 5 */
 #define CK_LINE 256    /* the kernel reads no more of a "#!" line (BINPRM_BUF_SIZE) */
 
@@ -182,188 +179,11 @@ static int ck_env_program(const char *args, char *out, size_t n)
 	return -1;
 }
 
-/* ---- the program itself ---- */
-
-#ifndef __APPLE__
-/* 1 for glibc's dynamic loader: ld-linux*.so (x86, arm, aarch64, i386),
- * ld64.so.* (ppc64, s390x), ld.so.1 (32-bit ppc, mips). */
-static int ck_is_glibc_loader(const char *interp)
+/* The library `pidlock run` would preload, and whether that is the one the
+ * program needs: the verdict, r's (LOADS or FD_ONLY) at best. */
+static int ck_library(const char *prog, const char *first, const struct pl_reach *r)
 {
-	const char *b = ck_base(interp);
-	return strncmp(b, "ld-linux", 8) == 0 || strncmp(b, "ld64.so.", 8) == 0 ||
-	       strcmp(b, "ld.so.1") == 0;
-}
-#endif
-
-/* Mach-O: whether a macOS program's code signature asks for the hardened
- * runtime (CS_RUNTIME), under which dyld ignores DYLD_INSERT_LIBRARIES
- * unless the program is entitled to it. Plain byte parsing, so a Mach-O file
- * is recognised on every platform. Returns -1 not Mach-O, else 0 or 1; *dyld
- * is set when the entitlement allow-dyld-environment-variables is present. */
-#define CK_FAT 0xcafebabeu
-#define CK_MH64 0xfeedfacfu
-#define CK_MH32 0xfeedfaceu
-#define CK_LC_CODE_SIGNATURE 0x1du
-#define CK_CS_RUNTIME 0x10000u
-
-static unsigned int ck_be32(const unsigned char *p)
-{
-	return (unsigned int)p[0] << 24 | (unsigned int)p[1] << 16 | (unsigned int)p[2] << 8 | p[3];
-}
-static unsigned int ck_le32(const unsigned char *p)
-{
-	return (unsigned int)p[3] << 24 | (unsigned int)p[2] << 16 | (unsigned int)p[1] << 8 | p[0];
-}
-
-static int ck_read_at(FILE *f, unsigned long off, unsigned char *buf, size_t n)
-{
-	return off > 0x7fffffffUL || fseek(f, (long)off, SEEK_SET) != 0 || fread(buf, 1, n, f) != n
-		   ? -1
-		   : 0;
-}
-
-static int ck_macho_hardened(const char *path, int *dyld)
-{
-	*dyld = 0;
-	FILE *f = ck_open(path);
-	if (!f)
-		return -1;
-	unsigned char h[32], sb[12], idx[8], blob[16];
-	int r = -1;
-	unsigned long base = 0;
-	if (ck_read_at(f, 0, h, sizeof(h)))
-		goto out;
-	if (ck_be32(h) == CK_FAT && ck_be32(h + 4) > 0 && ck_be32(h + 4) < 32) {
-		/* A universal binary: the first slice stands for all (they are
-		 * signed with the same options). */
-		if (ck_read_at(f, 8 + 8, idx, 4)) /* fat_arch: cputype, subtype, offset */
-			goto out;
-		base = ck_be32(idx);
-		if (ck_read_at(f, base, h, sizeof(h)))
-			goto out;
-	}
-	unsigned int magic = ck_le32(h);
-	if (magic != CK_MH64 && magic != CK_MH32)
-		goto out;
-	r = 0;
-	unsigned int ncmds = ck_le32(h + 16);
-	unsigned long off = base + (magic == CK_MH64 ? 32 : 28);
-	for (unsigned int i = 0; i < ncmds && i < 4096; i++) {
-		unsigned char lc[16];
-		if (ck_read_at(f, off, lc, sizeof(lc)) || ck_le32(lc + 4) < 8)
-			goto out;
-		if (ck_le32(lc) == CK_LC_CODE_SIGNATURE) {
-			unsigned long sig = base + ck_le32(lc + 8);
-			if (ck_read_at(f, sig, sb, sizeof(sb)) || ck_be32(sb) != 0xfade0cc0u)
-				goto out;
-			for (unsigned int k = 0; k < ck_be32(sb + 8) && k < 64; k++) {
-				if (ck_read_at(f, sig + 12 + 8UL * k, idx, sizeof(idx)))
-					goto out;
-				unsigned long at = sig + ck_be32(idx + 4);
-				if (ck_read_at(f, at, blob, sizeof(blob)))
-					goto out;
-				if (ck_be32(blob) == 0xfade0c02u && (ck_be32(blob + 12) & CK_CS_RUNTIME))
-					r = 1; /* CodeDirectory flags */
-				if (ck_be32(blob) == 0xfade7171u) { /* the entitlements' plist */
-					static const char key[] =
-					    "com.apple.security.cs.allow-dyld-environment-variables";
-					char xml[4096];
-					size_t len = ck_be32(blob + 4);
-					len = len < sizeof(xml) ? len : sizeof(xml) - 1;
-					if (!ck_read_at(f, at, (unsigned char *)xml, len)) {
-						xml[len] = '\0';
-						*dyld = strstr(xml + 8, key) != NULL;
-					}
-				}
-			}
-			goto out;
-		}
-		off += ck_le32(lc + 4);
-	}
-out:
-	fclose(f);
-	return r;
-}
-
-/* The findings for the real program, PROG, reached through the script
- * FIRST (NULL when COMMAND is PROG itself); the verdict. */
-static int ck_program(const char *prog, const char *first)
-{
-	struct stat st;
-	int worst = CK_LOADS;
-	if (stat(prog, &st) != 0) {
-		ck_say(prog, "cannot be examined: %s", strerror(errno));
-		return CK_NEVER;
-	}
-	int hardened_dyld = 0, hardened = ck_macho_hardened(prog, &hardened_dyld);
-#ifdef __APPLE__
-	if (st.st_flags & SF_RESTRICTED) {
-		ck_say(prog, "is protected by System Integrity Protection: dyld drops "
-			     "DYLD_INSERT_LIBRARIES for it");
-		worst = CK_FD_ONLY;
-	}
-	if (hardened == 1 && !hardened_dyld) {
-		ck_say(prog, "is signed with the hardened runtime and not entitled to "
-			     "DYLD_ environment variables: dyld ignores DYLD_INSERT_LIBRARIES");
-		worst = CK_FD_ONLY;
-	} else if (hardened == 1) {
-		ck_say(prog, "uses the hardened runtime but is entitled to DYLD_ variables "
-			     "(allow-dyld-environment-variables)");
-	} else if (hardened == 0) {
-		ck_say(prog, "a macOS program; its loader is dyld");
-	}
-#else
-	if (hardened >= 0) {
-		ck_say(prog, "a macOS (Mach-O) program: it does not run on this system");
-		return CK_NEVER;
-	}
-	struct pl_elf e;
-	if (pl_elf_read(prog, &e) != 0) {
-		ck_say(prog, "cannot be read: %s", strerror(errno));
-		return CK_NEVER;
-	}
-	if (!e.is_elf) {
-		ck_say(prog, "neither a program (ELF) nor a script with a #! line: "
-			     "execve cannot run it");
-		return CK_NEVER;
-	}
-	const char *arch = pl_elf_arch(&e);
-	if (!e.dynamic) {
-		ck_say(prog, "a statically linked %s program: no dynamic loader, so nothing can "
-			     "preload the library; `pidlock run` holds the lock for it through the "
-			     "inherited descriptor, as in tree scope",
-		       arch ? arch : "ELF");
-		worst = CK_FD_ONLY;
-	} else if (pl_elf_is_musl(&e)) {
-		ck_say(prog, "a dynamically linked %s program for musl (loader %s)",
-		       arch ? arch : "ELF", e.interp);
-	} else if (ck_is_glibc_loader(e.interp)) {
-		ck_say(prog, "a dynamically linked %s program for glibc (loader %s)",
-		       arch ? arch : "ELF", e.interp);
-	} else {
-		ck_say(prog, "its loader %s is neither glibc's nor musl's: the pidlock library is "
-			     "built for those two only",
-		       e.interp);
-		return CK_NEVER;
-	}
-#endif
-	if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
-	    ((st.st_mode & S_ISGID) && st.st_gid != getegid())) {
-		ck_say(prog, "is set%cid (owner %ld, group %ld): it runs in secure-execution mode, "
-			     "where the loader ignores %s; guarded through the inherited descriptor",
-		       (st.st_mode & S_ISUID) && st.st_uid != geteuid() ? 'u' : 'g', (long)st.st_uid,
-		       (long)st.st_gid, PL_PRELOAD_VAR);
-		worst = CK_FD_ONLY;
-	}
-#ifdef __linux__
-	if (getxattr(prog, "security.capability", NULL, 0) > 0) {
-		ck_say(prog, "has file capabilities (security.capability): a user it gives them to "
-			     "runs it in secure-execution mode, where the loader ignores LD_PRELOAD; "
-			     "guarded through the inherited descriptor");
-		worst = CK_FD_ONLY;
-	}
-#endif
-
+	int worst = r->verdict;
 	/* The library `pidlock run` would preload: it chooses by the file it
 	 * executes, COMMAND itself, which for a script is not this program. */
 	char lib[PATH_MAX], lib_run[PATH_MAX];
@@ -371,18 +191,20 @@ static int ck_program(const char *prog, const char *first)
 	if (err == 126) {
 #ifndef __APPLE__
 		/* The folder find_library looked in, named as it names it. */
+		const struct pl_elf *e = &r->elf;
+		const char *arch = pl_elf_arch(e);
 		char exe[PATH_MAX], sub[64];
 		struct pl_elf self;
 		int same = plat_self_exe(exe, sizeof(exe)) && pl_elf_read(exe, &self) == 0 &&
-			   pl_elf_same_machine(&self, &e);
+			   pl_elf_same_machine(&self, e);
 		if (same)
-			snprintf(sub, sizeof(sub), "%s", pl_elf_is_musl(&e) ? "musl" : "glibc");
+			snprintf(sub, sizeof(sub), "%s", pl_elf_is_musl(e) ? "musl" : "glibc");
 		else
 			snprintf(sub, sizeof(sub), "%s%s", arch ? arch : "unknown",
-				 pl_elf_is_musl(&e) ? "-musl" : "");
+				 pl_elf_is_musl(e) ? "-musl" : "");
 		ck_say(prog, "no pidlock library built for its loader %s is installed (%s/%s beside "
 			     "the command's own, docs/platforms.md): `pidlock run` refuses it",
-		       e.interp, sub, PL_LIBNAME);
+		       e->interp, sub, PL_LIBNAME);
 #endif
 		return CK_NEVER;
 	}
@@ -411,23 +233,103 @@ static int ck_program(const char *prog, const char *first)
 	return worst;
 }
 
+/* ---- the program itself ---- */
+
+/* What kind of program it is, as one finding (pl_reach said which). */
+static void ck_kind(const char *prog, const struct pl_reach *r)
+{
+	const char *arch = pl_elf_arch(&r->elf);
+	if (r->foreign && r->macho.is_macho)
+		ck_say(prog, "a macOS (Mach-O) program: it does not run on this system");
+	else if (r->foreign)
+		ck_say(prog, "a Linux (ELF) program: it does not run on this system");
+	else if (r->not_program)
+		ck_say(prog, "neither a program (ELF) nor a script with a #! line: "
+			     "execve cannot run it");
+	else if (r->is_static)
+		ck_say(prog, "a statically linked %s program: no dynamic loader, so nothing can "
+			     "preload the library; `pidlock run` holds the lock for it through the "
+			     "inherited descriptor, as in tree scope",
+		       arch ? arch : "ELF");
+	else if (r->unknown_loader)
+		ck_say(prog, "its loader %s is neither glibc's nor musl's: the pidlock library is "
+			     "built for those two only",
+		       r->elf.interp);
+	else if (r->elf.is_elf)
+		ck_say(prog, "a dynamically linked %s program for %s (loader %s)", arch ? arch : "ELF",
+		       pl_elf_is_musl(&r->elf) ? "musl" : "glibc", r->elf.interp);
+	else if (r->macho.is_macho && !r->macho.hardened)
+		ck_say(prog, "a macOS program; its loader is dyld");
+}
+
+/* What keeps the loader from preloading anything, one finding each. */
+static void ck_guards(const char *prog, const struct pl_reach *r)
+{
+	if (r->restricted)
+		ck_say(prog, "is protected by System Integrity Protection: dyld drops "
+			     "DYLD_INSERT_LIBRARIES for it");
+	if (r->macho.hardened && !r->macho.dyld_vars)
+		ck_say(prog, "is signed with the hardened runtime and not entitled to "
+			     "DYLD_ environment variables: dyld ignores DYLD_INSERT_LIBRARIES");
+	else if (r->macho.hardened)
+		ck_say(prog, "uses the hardened runtime but is entitled to DYLD_ variables "
+			     "(allow-dyld-environment-variables)");
+	if (r->setid)
+		ck_say(prog, "is set%cid (owner %ld, group %ld): it runs in secure-execution mode, "
+			     "where the loader ignores %s; guarded through the inherited descriptor",
+		       r->setid, (long)r->st.st_uid, (long)r->st.st_gid, PL_PRELOAD_VAR);
+	if (r->caps > 0)
+		ck_say(prog, "has file capabilities (security.capability): a user other than root "
+			     "runs it in secure-execution mode, where the loader ignores %s; "
+			     "guarded through the inherited descriptor",
+		       PL_PRELOAD_VAR);
+	else if (r->caps < 0)
+		ck_say(prog, "has file capabilities (security.capability), which put the loader in "
+			     "secure-execution mode for users other than root only");
+}
+
+/* The findings for the real program, PROG, reached through the script
+ * FIRST (NULL when COMMAND is PROG itself); the verdict. */
+static int ck_program(const char *prog, const char *first)
+{
+	struct pl_reach r;
+	if (pl_reach(prog, &r) != 0) {
+		ck_say(prog, "cannot be examined: %s", strerror(errno));
+		return CK_NEVER;
+	}
+	if (r.unread) {
+		ck_say(prog, "cannot be read: %s", strerror(r.unread));
+		return CK_NEVER;
+	}
+	ck_kind(prog, &r);
+	if (r.verdict == PL_REACH_NEVER)
+		return CK_NEVER;
+	ck_guards(prog, &r);
+	return ck_library(prog, first, &r);
+}
+
+static int ck_opt(void *arg, int c, const char *word)
+{
+	(void)arg;
+	(void)c; /* 'h', the only one */
+	(void)word;
+	fputs(ck_usage, stdout);
+	return 0;
+}
+
 int pl_cmd_check(int argc, char **argv)
 {
-	int i = 1;
-	if (i < argc && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
-		fputs(ck_usage, stdout);
-		return 0;
-	}
-	if (i < argc && strcmp(argv[i], "--") == 0)
-		i++;
-	else if (i < argc && argv[i][0] == '-') {
-		fprintf(stderr, "pidlock: unknown option %s; try 'pidlock check --help'\n", argv[i]);
-		return PL_EX_USAGE;
-	}
-	if (i >= argc) {
-		fprintf(stderr, "pidlock: missing COMMAND; try 'pidlock check --help'\n");
-		return PL_EX_USAGE;
-	}
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	/* "+": options end at COMMAND, whose own options are its own. */
+	int r = pl_getopt_each("check", argc, argv, "+:h", opts, ck_opt, NULL);
+	if (r >= 0)
+		return r;
+	int i = optind;
+	if (i >= argc)
+		return pl_usage_error("check", "missing COMMAND", NULL);
 
 	char first[PATH_MAX], prog[PATH_MAX], next[PATH_MAX];
 	int err = pl_find_command(argv[i], first, sizeof(first));

@@ -110,6 +110,16 @@ int pl_elf_is_musl(const struct pl_elf *e)
 	return strncmp(base, "ld-musl-", 8) == 0;
 }
 
+int pl_elf_is_glibc(const struct pl_elf *e)
+{
+	/* glibc's loader: ld-linux*.so (x86, arm, aarch64, i386), ld64.so.*
+	 * (ppc64, s390x), ld.so.1 (32-bit ppc, mips). */
+	const char *base = strrchr(e->interp, '/');
+	base = base ? base + 1 : e->interp;
+	return strncmp(base, "ld-linux", 8) == 0 || strncmp(base, "ld64.so.", 8) == 0 ||
+	       strcmp(base, "ld.so.1") == 0;
+}
+
 const char *pl_elf_arch(const struct pl_elf *e)
 {
 	/* Folder names for libraries of other machines (docs/platforms.md);

@@ -1,6 +1,6 @@
 /* What `pidlock run` and `pidlock check` both need to know before exec:
  * where COMMAND is (as execvp finds it), and which pidlock library its
- * loader can preload. Shared by cli.c and check.c, so neither calls into
+ * loader can preload. Shared by run.c and check.c, so neither calls into
  * the other.
  */
 #include "cmd.h"

@@ -1,25 +1,20 @@
-/* Can the pidlock library enter a program (Linux)? The command's one
- * platform question: `pidlock run` asks it before its warning, `pidlock
- * check` for its report.
+/* SPDX-License-Identifier: MIT */
+/* What only Linux adds to pl_reach (reach.c): a Mach-O program does not
+ * run here, an ELF loader must be glibc's or musl's, and file capabilities
+ * put the loader in secure-execution mode.
  */
 #include "cmd.h"
 
-#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
-/* Why the library cannot enter the program at path, or NULL (pidlock run
- * then warns that the inherited descriptor guards it instead). setuid and
- * setgid programs run in secure-execution mode, where the dynamic linker
- * ignores LD_PRELOAD; static ELF programs have no dynamic linker at all
- * (no PT_INTERP). */
-const char *plat_unreachable(const char *path)
+void plat_reach(const char *path, struct pl_reach *r)
 {
-	struct stat st;
-	if (stat(path, &st) == 0 && (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
-				     ((st.st_mode & S_ISGID) && st.st_gid != getegid())))
-		return "is setuid or setgid, so the pidlock library cannot enter it";
-	struct pl_elf e;
-	if (pl_elf_read(path, &e) == 0 && e.is_elf && !e.dynamic)
-		return "is statically linked, so the pidlock library cannot enter it";
-	return NULL;
+	r->foreign = r->macho.is_macho;
+	r->not_program = !r->elf.is_elf && !r->macho.is_macho;
+	r->unknown_loader = r->elf.dynamic && !pl_elf_is_musl(&r->elf) && !pl_elf_is_glibc(&r->elf);
+	/* Capabilities a user gains from the file set AT_SECURE (the kernel's
+	 * cap_bprm_creds_from_file); the real root user is exempt. */
+	if (getxattr(path, "security.capability", NULL, 0) > 0)
+		r->caps = getuid() != 0 ? 1 : -1;
 }

@@ -6,7 +6,7 @@
  * library is (the build tree, make install's PREFIX/lib/pidlock, the Debian
  * package's folder, a copy made by hand) its backends are found beside it,
  * and `pidlock run` needs to set nothing new. The command names its own
- * folder (cli.c), since it is not the library.
+ * folder (shim/cmd/target.c), since it is not the library.
  *
  * No snprintf or malloc here: the core library imports only what the local
  * lock needs (scripts/imports.txt), and dlopen/dlsym/dladdr are in the C

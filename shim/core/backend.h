@@ -50,7 +50,7 @@ struct pl_backend_host {
 };
 
 /* What `pidlock status` shows of a backend's lock; the command renders it
- * as text or JSON (cli.c). */
+ * as text or JSON (shim/cmd/render.c). */
 struct pl_backend_status {
 	int state;             /* LSB: 0 running, 3 stopped, 4 unknown */
 	long long key;         /* the lock's key on the server */

@@ -582,7 +582,7 @@ static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 }
 
 /* ---- status and stop: for the command, which renders what status finds
- * (cli.c) ---- */
+ * (shim/cmd/target.c, render.c) ---- */
 
 static int pg_status(const struct pl_config *cfg, struct pl_backend_status *st)
 {
