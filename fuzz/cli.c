@@ -10,20 +10,16 @@
  *   selector 4: escaping of a command line (pl_json_str, pl_put_text, and the
  *               one escaper's promise: no control character ever comes out)
  *
- * The command's files are included, as scripts/fuzz.sh links the core
- * beside a harness and nothing else; main.c is left out (libFuzzer has its
- * own main). stdout and stderr are closed by fuzz.sh (-close_fd_mask=3).
+ * fuzz-link: CMD_SRC (the command's own files, which scripts/fuzz.sh links
+ * beside the core; main.c is left out, libFuzzer has its own main)
+ *
+ * stdout and stderr are closed by fuzz.sh (-close_fd_mask=3).
  */
-#include "../shim/cmd/opts.c"        /* NOLINT(bugprone-suspicious-include): see above */
-#include "../shim/cmd/target.c"      /* NOLINT(bugprone-suspicious-include) */
-#include "../shim/cmd/run.c"         /* NOLINT(bugprone-suspicious-include) */
-#include "../shim/cmd/render.c"      /* NOLINT(bugprone-suspicious-include) */
-#include "../shim/cmd/elf.c"         /* NOLINT(bugprone-suspicious-include) */
-#include "../shim/cmd/macho.c"       /* NOLINT(bugprone-suspicious-include) */
-#include "../shim/cmd/reach.c"       /* NOLINT(bugprone-suspicious-include) */
-#include "../shim/cmd/find.c"        /* NOLINT(bugprone-suspicious-include) */
-#include "../shim/cmd/reach_linux.c" /* NOLINT(bugprone-suspicious-include) */
+#include "../shim/cmd/cmd.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <sys/mman.h>
 

@@ -69,6 +69,20 @@ for name in $names; do
 		*) objs="$objs $c" ;;
 		esac
 	done
+	# Units a harness links beside the core, named by the Makefile's
+	# variable in a " * fuzz-link: VAR (why)" line; main.c is left out, as
+	# libFuzzer has its own main.
+	for var in $(sed -n 's|^ \* fuzz-link: \([A-Z_]*\).*|\1|p' "$src"); do
+		units=$(mkvar "$var")
+		[ -n "$units" ] || { echo "fuzz: make gave no $var list" >&2; exit 1; }
+		for f in $units; do
+			case $f in */main.c) continue ;; esac
+			case " $objs " in
+			*" $f "*) ;;
+			*) objs="$objs $f" ;;
+			esac
+		done
+	done
 	# shellcheck disable=SC2086 # flag and file lists are meant to split
 	clang $CFLAGS $extra $SAN -o "$OUT/$name" "$src" $objs -ldl -pthread
 	case $name in
