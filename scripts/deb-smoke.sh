@@ -44,8 +44,11 @@ version=$(dpkg-query -W -f '${Version}' pidlock)
 	fail "pidlock --version says '$(pidlock --version)', the package $version"
 lib=/usr/lib/$multiarch/pidlock/libpidlock.so
 [ -f "$lib" ] || fail "$lib is missing"
-# The cluster backends beside it, where the library and the command look.
-for b in postgresql mysql; do
+# The cluster backends beside it, where the library and the command look:
+# every one of the Makefile's list (the tree this script is in).
+backends=$(make -s --no-print-directory -C "$(dirname "$0")/.." print-sources | sed -n 's/^BACKENDS=//p')
+[ -n "$backends" ] || fail "make print-sources gave no BACKENDS"
+for b in $backends; do
 	[ -f "${lib%/*}/pidlock-$b.so" ] || fail "${lib%/*}/pidlock-$b.so is missing"
 done
 

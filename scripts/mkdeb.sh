@@ -48,10 +48,17 @@ maintainer=$(sed -n 's/^Maintainer: *//p' packaging/control)
 flags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
 ldflags="$(dpkg-buildflags --get LDFLAGS) -Wl,-z,now"
 build=build/deb
+# The cluster backends: the Makefile's list, so that a new one is packaged
+# without a word here.
+backends=$(make -s --no-print-directory print-sources | sed -n 's/^BACKENDS=//p')
+[ -n "$backends" ] || die "make print-sources gave no BACKENDS"
+plugins=""
+for b in $backends; do plugins="$plugins pidlock-$b.so"; done
+# shellcheck disable=SC2046 # one word per plugin
 make --no-print-directory BUILD="$build" PREFIX=/usr MULTIARCH="$multiarch" \
 	PL_LIBDIR="/usr/lib/$multiarch/pidlock" \
 	CFLAGS="$flags" LDFLAGS="$ldflags" "$build/libpidlock.so" "$build/pidlock" \
-	"$build/pidlock-postgresql.so" "$build/pidlock-mysql.so"
+	$(for p in $plugins; do echo "$build/$p"; done)
 musl=""
 if command -v musl-gcc >/dev/null 2>&1; then
 	make --no-print-directory BUILD=build/deb-musl CC=musl-gcc CFLAGS="-O2 -g" \
@@ -75,15 +82,17 @@ install -m 0644 "$build/libpidlock.so" "$lib/libpidlock.so"
 # The cluster backends beside the library, where the library looks for them
 # (shim/core/backend.c); libpq and libmariadb are opened by the plugins, so no
 # Depends (Suggests, in packaging/control).
-install -m 0644 "$build/pidlock-postgresql.so" "$lib/pidlock-postgresql.so"
-install -m 0644 "$build/pidlock-mysql.so" "$lib/pidlock-mysql.so"
+for p in $plugins; do
+	install -m 0644 "$build/$p" "$lib/$p"
+done
 if [ -n "$musl" ]; then
 	install -d "$lib/musl"
 	install -m 0644 "$musl" "$lib/musl/libpidlock.so"
 fi
 # Debug symbols are not shipped (no -dbgsym package is made).
+# shellcheck disable=SC2046 # one word per plugin
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/pidlock" \
-	"$lib/libpidlock.so" "$lib/pidlock-postgresql.so" "$lib/pidlock-mysql.so" ${musl:+"$lib/musl/libpidlock.so"}
+	"$lib/libpidlock.so" $(for p in $plugins; do echo "$lib/$p"; done) ${musl:+"$lib/musl/libpidlock.so"}
 gzip -9n <docs/pidlock.1 >"$root/usr/share/man/man1/pidlock.1.gz"
 install -m 0644 completions/pidlock.bash "$root/usr/share/bash-completion/completions/pidlock"
 install -m 0644 completions/_pidlock "$root/usr/share/zsh/vendor-completions/_pidlock"
@@ -133,8 +142,9 @@ shl=build/deb-shlibs
 rm -rf "$shl"
 mkdir -p "$shl/debian"
 printf 'Source: pidlock\n\nPackage: pidlock\nArchitecture: any\n' >"$shl/debian/control"
+# shellcheck disable=SC2046 # one word per plugin
 depends=$(cd "$shl" && dpkg-shlibdeps -O "../../$root/usr/bin/pidlock" "../../$lib/libpidlock.so" \
-	"../../$lib/pidlock-postgresql.so" "../../$lib/pidlock-mysql.so" |
+	$(for p in $plugins; do echo "../../$lib/$p"; done) |
 	sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || die "dpkg-shlibdeps found no dependencies"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)

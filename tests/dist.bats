@@ -112,9 +112,10 @@ no_git_called() {
 @test "dist: make install from the unpacked tarball, with its own BUILD: command, library, plugins, man page, completions" {
 	run -0 make_in_tarball BUILD="$T/b" PREFIX=/usr DESTDIR="$T/root" install
 	no_git_called
-	local f
-	for f in bin/pidlock lib/pidlock/libpidlock.so lib/pidlock/pidlock-postgresql.so \
-		lib/pidlock/pidlock-mysql.so share/man/man1/pidlock.1 \
+	local f b plugins=()
+	for b in $(pl_backends); do plugins+=("lib/pidlock/pidlock-$b.so"); done
+	[ "${#plugins[@]}" -ge 2 ] || fail "the Makefile lists fewer backends than it builds"
+	for f in bin/pidlock lib/pidlock/libpidlock.so "${plugins[@]}" share/man/man1/pidlock.1 \
 		share/bash-completion/completions/pidlock share/zsh/site-functions/_pidlock \
 		share/fish/vendor_completions.d/pidlock.fish; do
 		[ -f "$T/root/usr/$f" ] || fail "make install did not install usr/$f"

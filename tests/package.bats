@@ -53,9 +53,10 @@ deb() {
 
 @test "package: the files are where Debian's tools look for them" {
 	run -0 dpkg-deb -c "$(deb)"
-	local p
-	for p in ./usr/bin/pidlock "./usr/lib/$MULTIARCH/pidlock/libpidlock.so" \
-		"./usr/lib/$MULTIARCH/pidlock/pidlock-postgresql.so" \
+	local p b plugins=()
+	for b in $(pl_backends); do plugins+=("./usr/lib/$MULTIARCH/pidlock/pidlock-$b.so"); done
+	[ "${#plugins[@]}" -ge 2 ] || fail "the Makefile lists fewer backends than it builds"
+	for p in ./usr/bin/pidlock "./usr/lib/$MULTIARCH/pidlock/libpidlock.so" "${plugins[@]}" \
 		./usr/share/man/man1/pidlock.1.gz ./usr/share/bash-completion/completions/pidlock \
 		./usr/share/zsh/vendor-completions/_pidlock ./usr/share/fish/vendor_completions.d/pidlock.fish \
 		./usr/share/doc/pidlock/copyright ./usr/share/doc/pidlock/changelog.gz; do

@@ -101,6 +101,12 @@ pl_copy_command() {
 	! grep -qF "$libdir" "$1" || fail "$1 still names $libdir"
 }
 
+# pl_backends: the cluster backends the Makefile builds (its BACKENDS), one
+# word each, so that a test about every plugin needs no list of its own.
+pl_backends() {
+	make -s --no-print-directory -C "$ROOT" print-sources | sed -n 's/^BACKENDS=//p'
+}
+
 # Remember a PID this test started, so teardown ends it (never by name).
 track_pid() { TRACKED+=("$1"); }
 
