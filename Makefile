@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # pidlock: build, test, install. Honours CC, CFLAGS, LDFLAGS, PREFIX, DESTDIR.
 CC ?= cc
 PREFIX ?= /usr/local

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bsd_pidfile: the pidfile(3) way, as a launcher, for comparison.
  *
  *   bsd_pidfile FILE [COMMAND [ARG]...]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Closes 100,000 descriptor numbers (most not open: EBADF), the way a
  * daemon's close-all loop does, so that callgrind can show what the
  * interposed close() adds on its fast path (bench/run.sh, README). */

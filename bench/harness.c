@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness: the measuring parts of the pidlock benchmark (driven by run.sh).
  *
  *   harness startup ROUNDS -- VARIANT ::: VARIANT ...

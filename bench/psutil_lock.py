@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The in-process way Python programs guard themselves today, for comparison.
 
     python3 psutil_lock.py [--wait] [--hold | --stamp] FILE

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # pidlock benchmark (the performance targets of docs/DESIGN.md): start-up cost, wait-mode handover
 # latency, contention. Prints a markdown report and writes it, with the
 # handover plot, under build/bench/; a full run also refreshes

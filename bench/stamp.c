@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stamp: the benchmark's stand-in program.
  *
  *   stamp        prints CLOCK_MONOTONIC in nanoseconds, first thing in main,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bash completion for pidlock(1): subcommands, options, option values and
 # the NAMEs that exist in the runtime directory. Installed where
 # bash-completion loads it on demand (/usr/share/bash-completion/completions);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # fish completion for pidlock(1): subcommands, options, option values and the
 # NAMEs that exist in the runtime directory. Installed in
 # /usr/share/fish/vendor_completions.d.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: what the pidlock command reads from outside (shim/cmd).
  *
  *   selector 0: the ELF and Mach-O header walks that tell static and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the environment as the constructor reads it.
  *
  *   selector 0: pl_env_scan + pl_config_load + pl_resolve_path (including

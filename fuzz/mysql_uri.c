@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the MySQL backend's URI (shim/plugins/mysql.c).
  *
  * The input, after "mysql://", is a whole PIDLOCK_FILE value: resolve runs

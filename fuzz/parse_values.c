@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the value parsers of config.c, which read the PIDLOCK_*
  * variables and the command's options (outside input).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the PID file's content (pl_read_pid_once in pidfile.c).
  * The file is written by whoever can write it, possibly mid-write, so every
  * content must give either the PID it names or 0, never a guess.

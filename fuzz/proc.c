@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the /proc parsers (shim/core/procparse.c), which the
  * library calls on what it reads from /proc/PID/stat and /proc/stat (start
  * time, parent), /proc/locks ("is it locked"), /proc/PID/fdinfo/N ("does

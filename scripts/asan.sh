@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Builds the library, the command and the test helpers with AddressSanitizer
 # and UndefinedBehaviorSanitizer into build/asan, runs the whole bats suite
 # against that build (PIDLOCK_TEST_BUILD=build/asan), and fails on any test

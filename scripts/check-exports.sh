@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fails if the library exports any symbol beyond the interposed functions,
 # which are listed once: the global names of shim/lib/exports.map (the version
 # script the library is linked with); or a cluster plugin (the further

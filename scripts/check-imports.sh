@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fails if the core library imports a dynamic symbol that LIST does not name.
 # Every import is a lookup the loader may make in every process the library
 # enters, and a part of the C library the core depends on; backends keep

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cluster-measure.sh: measures a cluster backend's times on this machine.
 #   1. start: an instance of /bin/true that takes the free lock and ends
 #      (20 runs, loopback TCP): what cluster mode adds to a start.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Line coverage of shim/ by the bats suite: builds the library, the command
 # and the helpers with gcc --coverage into build/cov, runs the whole suite
 # against that build (PIDLOCK_TEST_BUILD=build/cov), and prints gcovr's

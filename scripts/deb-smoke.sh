@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Smoke test of the installed Debian package, against the installed paths
 # only (never the build tree): .ci/run calls it after
 # `apt-get install ./pidlock_*.deb`, and with --gone after `apt-get purge`.

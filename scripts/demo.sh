@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The main job in a few seconds: a second instance is refused, a waiter takes
 # over the moment the first ends, and the raw LD_PRELOAD form does the same.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Builds every libFuzzer harness in fuzz/ (clang -fsanitize=fuzzer,address,
 # undefined) and runs each for a bounded time, starting from its checked-in
 # seed corpus in fuzz/corpus/NAME/ (which holds the regression inputs of past
@@ -72,6 +73,7 @@ for name in $names; do
 	# Units a harness links beside the core, named by the Makefile's
 	# variable in a " * fuzz-link: VAR (why)" line; main.c is left out, as
 	# libFuzzer has its own main.
+	# shellcheck disable=SC2013 # each line names one variable, one word
 	for var in $(sed -n 's|^ \* fuzz-link: \([A-Z_]*\).*|\1|p' "$src"); do
 		units=$(mkvar "$var")
 		[ -n "$units" ] || { echo "fuzz: make gave no $var list" >&2; exit 1; }

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Static checks, each of which must report nothing:
 #   layout     scripts/check-layout.sh: which folder of shim/ includes what
 #   cppcheck   on shim/, tests/helpers/ and fuzz/ (warning, performance,

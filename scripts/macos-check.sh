@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # macos-check.sh: prove that pidlock builds for macOS without a Mac.
 #
 # Cross-compiles the macOS sources with Zig's clang (`zig cc`), which ships

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # valgrind memcheck over a representative set of runs of the shim and the
 # command: inert, acquire, conflict, wait (and its timeout), replace (and its
 # SIGKILL escalation), fork (prefork, double fork, daemon(3)), exec (of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Builds pidlock_VERSION_ARCH.deb from this tree (make deb): the library in
 # /usr/lib/MULTIARCH/pidlock (and musl/ when musl-gcc is there), the command
 # in /usr/bin, the man page, the completions, the docs and the copyright file.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # mysql-server.sh: a throw-away MariaDB server for the cluster-mode tests
 # (tests/cluster-mysql.bats), the counterpart of scripts/pg-cluster.sh.
 #

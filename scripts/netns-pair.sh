@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # netns-pair.sh: two network namespaces joined by a veth pair, for the
 # cluster-mode partition measurements and tests (tests/cluster_lib.bash,
 # scripts/cluster-measure.sh).

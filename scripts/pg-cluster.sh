@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # pg-cluster.sh: a throw-away PostgreSQL cluster for the cluster-mode tests.
 #
 # Usage: sh scripts/pg-cluster.sh start|stop|restart DIR PORT

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=sh
 # Shared by the quality scripts (asan, coverage, memcheck, lint, fuzz).
 # Source it from the repository root: . scripts/qa-lib.sh

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs what the test suite needs on a fresh Debian machine (as root), and
 # says clearly what is missing otherwise. Idempotent: a no-op when all is there.
 set -eu

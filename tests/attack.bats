@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Attacks and unusual programs (guarantees 9 and 12 to 16 of docs/DESIGN.md).
 # Each test names the guarantee it covers, as docs/DESIGN.md numbers them.
 # The tests run as root; the attacker is a throw-away unprivileged

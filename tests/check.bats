@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # `pidlock check -- COMMAND` (pidlock(1)): one line per finding and the verdict
 # as the exit status: 0 the library will load and lock, 1 guarded only through
 # the inherited descriptor, 2 cannot be guarded. Every case with a real

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Guarantee 5 (docs/DESIGN.md), process scope (the default): programs the instance starts with
 # posix_spawn, fork+exec, vfork+exec, system(), popen() or Python subprocess
 # neither hold, wait for, nor take the lock. After the parent exits the lock

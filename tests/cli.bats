@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The pidlock command (pidlock(1), README "Usage" and "Replacing flock(1),
 # run-one and start-stop-daemon"): `run` execs COMMAND in the same process
 # with the library preloaded, every run option, static and setuid programs,

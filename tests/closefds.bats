@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Guarantee 7: the program cannot drop the lock by accident. close() of the
 # lock descriptor, close loops, closefrom(), close_range() (with and without
 # CLOSE_RANGE_CLOEXEC), Python os.closerange, dup2()/dup3() onto it: the lock

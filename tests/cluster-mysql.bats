@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Cluster mode on MySQL and MariaDB (docs/cluster.md): PIDLOCK_FILE=mysql://...#NAME (or mariadb://)
 # takes GET_LOCK(NAME) in a session whose socket the shim keeps like a PID
 # file's descriptor, fenced as the PostgreSQL backend is: when the session

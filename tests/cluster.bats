@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Cluster mode (docs/cluster.md): PIDLOCK_FILE=postgresql://...#NAME takes a PostgreSQL
 # session-level advisory lock, held by the session whose socket the shim keeps
 # like a PID file's descriptor, and fenced: when the session dies, the holder

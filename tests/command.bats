@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The pidlock command, continued from cli.bats (pidlock(1)): option forms and values (getopt_long; -w/-r take SECS attached
 # or as the next word, and no value ever becomes COMMAND), NAMEs ending in
 # .pid, -q, `--` for status and stop, stop's removal of the PID file, holders

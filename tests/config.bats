@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The variables (README, pidlock(1) ENVIRONMENT): every one is validated strictly. A bad value gives one
 # line naming the variable and the value, exit 78 (73 for a file problem),
 # and the program does not run; good values in every documented spelling work.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Guarantee 6, daemonisation: the classic double fork with setsid (C and
 # Python) and daemon(3). After the launcher has exited, the daemon holds the
 # lock and the PID file names it; `kill "$(cat FILE)"` stops it (SIGTERM ->

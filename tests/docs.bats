@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The variable names live once, in the PL_VARIABLES table of shim/core/pidlock.h
 # (an X-macro the code iterates). The README and the man page must list
 # exactly those: every variable a user sets, and no PIDLOCK_* name the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Guarantee 1: for one path, at most one instance holds the lock at any
 # moment: under hundreds of simultaneous starts, during wait-mode handovers
 # and while the PID file is being removed at exit. Wait mode blocks in flock,

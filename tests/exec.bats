@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Guarantee 5, second half: an exec of the instance itself (same PID) keeps
 # the lock with no gap: env/nice/nohup prefixes, a bash script ending with
 # exec, python's os.execv, a program executing itself. The new image adopts

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Guarantee 9 and PIDLOCK_FILE resolution: unsafe files are refused at once
 # with 73 and one line naming the path and the problem, and left untouched;
 # a bare NAME goes to $XDG_RUNTIME_DIR/NAME.pid or to a private directory

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Guarantee 6 (fork without exec) and 8 (replace mode stops every holder, each
 # verified): a prefork program, a master plus four workers that never exec
 # (tests/helpers/forker.c).

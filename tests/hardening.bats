@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Hardening: what other processes, unusual
 # programs and unusual settings can do to the shim. One behaviour per test;
 # each was written to fail on the code before the fix, unless its comment

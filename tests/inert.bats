@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Guarantee 10: with PIDLOCK_FILE unset, in a child that passes through, or
 # in a setuid (secure-execution) process, the shim makes no system call and
 # changes nothing; when active it changes nothing but the lock descriptor.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The same acquire / conflict / release behaviour for real programs in many
 # languages: a C helper, sleep, python3, perl, bash, dash and node.
 

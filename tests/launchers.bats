@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # A launcher (the instance) that daemonises a program and exits: fork, setsid
 # in the copy, fork again, the grandchild executes the program, as
 # start-stop-daemon --background and daemonize do. Whichever comes first, the

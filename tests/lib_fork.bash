@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Everything that was here is in test_helper.bash, the one fixture; this name
 # stays so that a file that still says `load lib_fork` keeps working.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Fail, wait and replace modes as seen by the user: the conflict message,
 # PIDLOCK_QUIET, replace (TERM, then SIGKILL after PIDLOCK_TIMEOUT, the
 # configured signal, never a process that does not hold the lock, every

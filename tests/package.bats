@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Installing pidlock like a system tool: one VERSION for the
 # command, the man page and the package; `make deb` and lintian; the command
 # finding its library relative to itself wherever the tree is unpacked; the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Guarantee 4: the PID file holds exactly "PID\n" of the holder, readable by
 # cat, pkill -F and start-stop-daemon; a reader never sees a partial number;
 # a process that does not get the lock never writes the file; the file is

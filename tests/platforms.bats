@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Platforms (docs/platforms.md): the C-program tests again, on the other Linux
 # platforms of the table, built here by the Makefile into folders of their own:
 #   musl   build/musl   make BUILD=build/musl CC=musl-gcc: helpers linked with

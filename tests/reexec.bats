@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Guarantee 5 (docs/DESIGN.md), exec of the instance itself: a program that execs itself (C execv,
 # Python os.execv, bash exec) keeps the lock across 100 re-execs with no gap,
 # whether or not each new image loads the shim. An observer samples

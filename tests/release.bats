@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Guarantee 3: the lock is released on every kind of exit (return from main,
 # exit(), _exit(), an uncaught signal, SIGKILL, a crash) and the next start
 # needs no clean-up: it succeeds at once with nothing on stderr. A clean exit

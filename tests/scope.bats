@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Guarantee 5 and PIDLOCK_SCOPE: programs the instance executes (fork+exec,
 # system, popen, posix_spawn, subprocess) neither hold, wait for, nor take
 # the lock in process scope; in tree scope they keep it until the whole tree

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The seam between the lock core and the cluster backends (shim/core/backend.h):
 # the core library carries no backend's code and imports only what the local
 # lock needs; a backend is a plugin beside it, opened only for a URI of its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Real servers and launchers (README, "Which scope for which program"): the PID file names the
 # process a user would signal, and the usual tools stop the whole server by it.
 # nginx, memcached, gunicorn, supervisord and npm are the Debian packages,

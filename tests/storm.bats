@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
-# Replace is a restart, as file watchers mean it (SPEC section 5): when
+# Replace is a restart, as file watchers mean it (docs/DESIGN.md, "Replace storms"): when
 # replace requests overlap, the newest wins, within a second or two of the
 # old instance's own shutdown; an overtaken request steps aside with the
 # conflict status (75) and one line; every instance receives the configured

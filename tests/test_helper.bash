@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Variables set here (PLPROG, H, NAMED, OBSERVED...) are read by the .bats files.
 # shellcheck disable=SC2034

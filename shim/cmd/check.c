@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pidlock check -- COMMAND [ARG]...: before deploying, will the pidlock
  * library enter COMMAND, and what will guard it? (DESIGN.md, Architecture)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pidlock: the command's own interface (shim/cmd only): its build's
  * folders, options, the lock as a target, status's rendering, the
  * subcommands, the ELF reader, pidlock check, and finding COMMAND and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What kind of program a file is: ELF class, byte order, machine, and the
  * dynamic loader it names (PT_INTERP). Used by `pidlock run` to pick the
  * library that the program's loader can preload (docs/platforms.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What `pidlock run` and `pidlock check` both need to know before exec:
  * where COMMAND is (as execvp finds it), and which pidlock library its
  * loader can preload. Shared by run.c and check.c, so neither calls into

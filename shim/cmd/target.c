@@ -61,9 +61,11 @@ static int open_backend(struct pl_target *t, char *arg, const char *dir)
 	}
 	t->cfg.file = copy;
 	int r = pl_backend_open(&t->cfg, copy, dir, &t->be);
-	if (!r && t->be->blank)
+	if (r || !t->be)
+		return r ? r : PL_EX_OSERR;
+	if (t->be->blank)
 		t->be->blank(arg);
-	return r;
+	return 0;
 }
 
 int pl_target_open(struct pl_target *t, char *arg, const char *lib)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Opening a cluster backend (backend.h): pidlock-NAME.so, beside the core.
  *
  * Only a PIDLOCK_FILE (or FILE) that is a URI of a backend's scheme comes

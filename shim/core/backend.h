@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pidlock: the seam between the lock core and a cluster backend.
  *
  * The core library knows one lock: a descriptor it keeps alive (struct

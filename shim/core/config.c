@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Environment -> validated configuration, and every message about a bad value.
  *
  * Parsing is strict by design: every value that is not exactly one of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pidlock: the core's interface for the library (shim/lib) and the command
  * (shim/cmd): the exec token, the parsers, the lock, the PID file, the
  * hand-over, the holders and the platform. Plugins never include it: they see

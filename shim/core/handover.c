@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The hand-over at the end of a holder's life: who may remove the PID file,
  * when, and why nobody ever blocks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Who holds the lock: read the PID, verify identity, signal with care.
  *
  * A PID in a file is only a hint: the process may be gone and its number

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Open safely, lock, re-check the inode, write the PID, remove while locked.
  *
  * flock(2), not fcntl(2): POSIX record locks are dropped when the process
@@ -202,7 +203,9 @@ int pl_acquire(const struct pl_config *cfg, struct pl_lock *lk, uid_t euid, pid_
 	struct pl_file_session fs;
 	pl_file_session_init(&fs, cfg, self);
 	for (int round = 0; round < 1000; round++) {
-		struct stat st;
+		/* Zeroed for the analyser: open_checked fills it whenever it
+		 * returns a descriptor. */
+		struct stat st = {0};
 		int fd = open_checked(cfg, euid, &st);
 		if (fd < 0) {
 			pl_file_session_done(&fs, -1);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One-line messages on stderr without stdio or allocation.
  *
  * The constructor runs before the program's main and possibly before its

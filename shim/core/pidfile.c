@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PID file's format, in one place: "PID\n", written by the holder and
  * read by everyone else (pidfile(3) keeps its whole format in one function
  * too). A lock held through a cluster plugin names its holder with the

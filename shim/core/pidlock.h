@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pidlock: the core's public header: every PIDLOCK_* name, the exit
  * statuses, the configuration, the lock, and one-line messages. It is what a
  * cluster plugin may see of the core (with backend.h and sys.h); the rest of

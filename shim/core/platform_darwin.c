@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* platform_darwin.c: the macOS view of processes, through libproc and sysctl.
  *
  * macOS has no /proc. libproc (proc_pidinfo(2) and friends, the interface

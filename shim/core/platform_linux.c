@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Linux: processes as /proc shows them; no allocation, no stdio, because the
  * constructor (replace mode, conflict messages) calls these before main.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What Linux's /proc files say, from their text alone: no I/O, no
  * allocation, so that the fuzzers (fuzz/proc.c) call exactly the code the
  * library runs, and platform_linux.c only reads files and asks here.

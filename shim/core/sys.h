@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The system calls of the start-up fast path, and the stat family, in one place.
  *
  * Why not call libc: the first call of each distinct libc function costs the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The exec token: how an image that executes itself tells the next image
  * which descriptor already holds the lock. One encoder and one decoder, for
  * the library (interpose.c writes it at exec, preload.c reads it at start)

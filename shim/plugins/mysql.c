@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cluster mode on MySQL or MariaDB: the lock is a GET_LOCK user lock.
  *
  * The MySQL backend (backend.h): built on its own as pidlock-mysql.so,

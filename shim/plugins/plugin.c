@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What every cluster backend plugin shares (plugin.h): linked into each
  * pidlock-NAME.so, never into the core library.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pidlock: what every cluster backend plugin shares (plugin.c).
  *
  * Linked into each pidlock-NAME.so, never into the core library: the URI as

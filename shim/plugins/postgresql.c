@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cluster mode: the lock is a PostgreSQL session-level advisory lock.
  *
  * The PostgreSQL backend (backend.h): built on its own as

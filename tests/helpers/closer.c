@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* closer: a program that closes descriptors it does not know about
  * (tests/closefds.bats, guarantee 7).
  *

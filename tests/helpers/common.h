@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* common.h: routines shared by the C test helpers (closer, forker, reexec,
  * spawner).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """daemonize.py: the classic Python double-fork daemon (tests/daemon.bats).
 
 usage: python3 daemonize.py REPORT [SECS]

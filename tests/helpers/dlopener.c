@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dlopener: a program that loads the shim with dlopen() after main has
  * changed its environment (tests/hardening.bats).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* execenv: execve() a program with an environment given entry by entry
  * (tests/hardening.bats).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flusher: a program whose exit-time stdio flush blocks (tests/attack.bats,
  * guarantee 13 of docs/DESIGN.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* forker: fork() without exec and daemonisation (tests/fork.bats, daemon.bats).
  *
  * forker prefork -o REPORT [-w WORKERS] [-x] [-I INDEX] [-e] [-l LOG] [-t SECS]

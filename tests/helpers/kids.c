@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kids: children made WITHOUT the interposed fork() (tests/attack.bats,
  * guarantee 14 of docs/DESIGN.md), and programs that fork while someone
  * holds a POSIX lock on the PID file (guarantee 12).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* master: a prefork server started the way nginx and memcached start
  * (tests/servers.bats): the process the user launched exits once the
  * server is up, and the server is a master with workers.

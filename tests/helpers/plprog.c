@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plprog: a small program driven by its arguments, used by the pidlock tests
  * as "the program under the shim". Actions run left to right:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* prefork: a prefork server with many workers that all hold the lock
  * (tests/attack.bats, guarantee 16 of docs/DESIGN.md).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """pyspawn.py: Python subprocess starts `sleep`, then the parent exits
 (tests/children.bats).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """rdlock: another user's reader that takes a lock on a PID file
 (tests/attack.bats, guarantee 12 of docs/DESIGN.md).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reexec: a program that execv()s itself again and again in the same process
  * (tests/reexec.bats, guarantee 5: an exec of the instance itself keeps the lock).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """reexec.py: os.execv of the same Python program, again and again (tests/reexec.bats).
 
 usage: python3 -S reexec.py REPORT PIDFILE GOFILE COUNT keep|strip [STEP]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # reexec.sh: a bash script that execs itself (bash `exec`), again and again
 # (tests/reexec.bats).
 # usage: bash reexec.sh REPORT PIDFILE GOFILE COUNT keep|strip [STEP]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spawner: starts a child program, then exits (tests/children.bats,
  * guarantee 5 of docs/DESIGN.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctorprobe: a preloadable library whose constructor records what it saw of
  * pidlock, to find out in which order glibc runs the constructors of
  * preloaded libraries (tests/hardening.bats). Not a helper program: the test
