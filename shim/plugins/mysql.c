@@ -677,9 +677,20 @@ static void ack_now(int fd)
 #endif
 }
 
+/* Errors after which the server may answer again: it is not listening, not
+ * reachable, went away or is shutting down, or has no connection to spare
+ * (CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, CR_SERVER_GONE_ERROR,
+ * CR_SERVER_LOST, ER_CON_COUNT_ERROR, ER_SERVER_SHUTDOWN). Not a refused
+ * password or an unknown database. */
+static int may_pass(unsigned e)
+{
+	return e == 2002 || e == 2003 || e == 2006 || e == 2013 || e == 1040 || e == 1053;
+}
+
 /* Connects as the URI says. NULL after one line (none when quiet; status
- * in *status). */
-static MYSQL *connect_uri(const struct pl_config *cfg, int quiet, int *status)
+ * in *status). With later (wait mode's retries), an error that may pass is
+ * not said but put in *later, and *status is -1. */
+static MYSQL *connect_uri(const struct pl_config *cfg, int quiet, int *status, struct pl_msg *later)
 {
 	const char *why = NULL;
 	struct pl_msg m;
@@ -733,8 +744,14 @@ static MYSQL *connect_uri(const struct pl_config *cfg, int quiet, int *status)
 	if (!ok) {
 		pl_say(&m, cfg, "cannot connect");
 		pl_say_first_line(&m, cfg, c ? my.error(c) : "out of memory");
+		int again = c && later && may_pass(my.err_no(c));
 		if (c)
 			my.close(c);
+		if (again) {
+			*later = m;
+			*status = -1;
+			return NULL;
+		}
 		*status = quiet ? PL_EX_CANTCREAT : pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
 		return NULL;
 	}
@@ -957,6 +974,34 @@ static void s_close(const struct pl_session *s)
 	my.close(((struct my_session *)s->conn)->c);
 }
 
+/* Wait mode: a new session when the server went away while we waited, as
+ * long as it does not answer or refuses for now. */
+static int s_reconnect(const struct pl_session *s, long long left)
+{
+	struct my_session *p = s->conn;
+	if (!may_pass(my.err_no(p->c)))
+		return -1;
+	struct pl_retry r;
+	struct pl_msg m;
+	pl_retry_init(&r, left);
+	pl_say(&m, p->cfg, "lost the session while waiting");
+	pl_say_first_line(&m, p->cfg, my.error(p->c));
+	for (;;) {
+		int status;
+		if (!pl_retry_pause(&r, p->cfg, &m))
+			return -1;
+		MYSQL *c = connect_uri(p->cfg, 1, &status, &m);
+		if (c) {
+			query1(c, "SET SESSION wait_timeout = " WAITER_IDLE, NULL, 0);
+			my.close(p->c);
+			p->c = c;
+			return 0;
+		}
+		if (status != -1)
+			return -1;
+	}
+}
+
 static void s_settle(const struct pl_session *s)
 {
 	const struct my_session *p = s->conn;
@@ -974,6 +1019,8 @@ static void session_init(struct pl_session *s, struct my_session *p, MYSQL *c,
 	*s = (struct pl_session){.conn = p, .noun = "lock", .id = id, .fail = pl_host->fail,
 				 .lock = s_lock, .holder = s_holder, .end = s_end,
 				 .say_error = s_say_error, .close = s_close, .settle = s_settle};
+	if (cfg->mode == PL_MODE_WAIT)
+		s->reconnect = s_reconnect;
 }
 
 /* The fencing token: UUID_SHORT(), taken once the lock is held. The server
@@ -1014,7 +1061,7 @@ static void advertise(const struct pl_config *cfg, unsigned long conn, char *lab
 	for (char *p = label; *p; p++)
 		if (*p == '\'' || *p == '\\')
 			*p = '?'; /* a literal with nothing to escape, read back as is */
-	MYSQL *a = connect_uri(cfg, 1, &status);
+	MYSQL *a = connect_uri(cfg, 1, &status, NULL);
 	if (!a)
 		return;
 	/* MariaDB's max_statement_time would end the statement (MySQL's
@@ -1047,15 +1094,23 @@ static int my_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 	struct pl_session s;
 	struct my_session p;
 	pl_label(label, sizeof(label), cfg, self, cmdline);
-	MYSQL *c = connect_uri(cfg, 0, &status);
-	if (!c)
-		return status;
+	struct pl_retry retry;
+	struct pl_msg later;
+	pl_retry_init(&retry, cfg->mode == PL_MODE_WAIT ? cfg->timeout_ns : 0);
+	MYSQL *c;
+	while (!(c = connect_uri(cfg, 0, &status, cfg->mode == PL_MODE_WAIT ? &later : NULL))) {
+		if (status != -1)
+			return status;
+		if (!pl_retry_pause(&retry, cfg, &later))
+			return pl_host->fail(&later, cfg, PL_EX_CANTCREAT);
+	}
 	/* Short while it waits (WAITER_IDLE), a year once it holds (s_lock). */
 	query1(c, "SET SESSION wait_timeout = " WAITER_IDLE, NULL, 0);
 	session_init(&s, &p, c, cfg, id, sizeof(id));
 	p.holds_idle = 1;
 	if ((status = pl_take_session(cfg, &s)) != 0)
 		return status;
+	c = p.c; /* a new one, if the server went away while we waited */
 	take_token(c, cfg);
 	/* From here on the session is the lock: never mysql_close it. */
 	int fd = my.get_socket(c);
@@ -1079,7 +1134,7 @@ static int my_status(const struct pl_config *cfg, struct pl_backend_status *st)
 	st->key = pl_name_key(pl_uri_name(cfg));
 	st->started = -1;
 	st->state = 4;
-	MYSQL *c = connect_uri(cfg, 0, &status);
+	MYSQL *c = connect_uri(cfg, 0, &status, NULL);
 	if (c) {
 		char lit[LITERAL_BYTES];
 		name_literal(c, cfg, lit, sizeof(lit));
@@ -1104,7 +1159,7 @@ static int my_stop(const struct pl_config *cfg, long long timeout_ns)
 	char id[LITERAL_BYTES + 8];
 	struct pl_session s;
 	struct my_session p;
-	MYSQL *c = connect_uri(cfg, 0, &status);
+	MYSQL *c = connect_uri(cfg, 0, &status, NULL);
 	if (!c)
 		return 1;
 	session_init(&s, &p, c, cfg, id, sizeof(id));

@@ -232,6 +232,38 @@ void pl_publish(void)
 		unsetenv(PL_ENV(FENCE));
 }
 
+/* ---- wait mode through server trouble ---- */
+
+void pl_retry_init(struct pl_retry *r, long long left)
+{
+	r->until = left == PL_FOREVER ? -1 : pl_host->now_ns() + left;
+	r->pause = 250 * 1000000LL;
+	r->said = 0;
+}
+
+int pl_retry_pause(struct pl_retry *r, const struct pl_config *cfg, const struct pl_msg *line)
+{
+	long long now = pl_host->now_ns(), pause = r->pause;
+	if (r->until >= 0 && now >= r->until)
+		return 0;
+	if (r->until >= 0 && now + pause > r->until)
+		pause = r->until - now;
+	if (cfg->verbose || (!r->said && !cfg->quiet)) {
+		struct pl_msg m = *line;
+		r->said = 1;
+		pl_msg_str(&m, "; trying again in ");
+		pl_msg_secs(&m, pause);
+		pl_msg_str(&m, " s");
+		pl_msg_send(&m);
+	}
+	struct timespec ts = {(time_t)(pause / 1000000000LL), (long)(pause % 1000000000LL)};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	if (r->pause < 2000 * 1000000LL)
+		r->pause *= 2;
+	return 1;
+}
+
 /* ---- holders ended by replace and stop ---- */
 
 static long long now_ns(void)

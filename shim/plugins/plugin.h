@@ -102,6 +102,23 @@ void pl_ended_note(struct pl_ended *e, const struct pl_who *w);
  * cfg->quiet). */
 void pl_settle(const struct pl_config *cfg, const struct pl_ended *e);
 
+/* Wait mode through server trouble: a connection refused or lost (the
+ * server restarting, unreachable for a while) is tried again with back-off
+ * (0.25 s doubling to 2 s) while the wait's time lasts, one verbose line per
+ * try; an error that waiting cannot cure (authentication, a missing
+ * database) is not. Other modes never try again. */
+struct pl_retry {
+	long long until; /* monotonic ns; -1: no limit */
+	long long pause; /* the next pause, ns */
+	int said;        /* the first retry's line is said even when not verbose */
+};
+/* left: the wait's remaining time (PL_FOREVER: none), or 0 for no retry. */
+void pl_retry_init(struct pl_retry *r, long long left);
+/* After a failure that may pass (line: "URI: cannot connect: why"): says
+ * so (the first time unless quiet, then when verbose), sleeps, and returns 1
+ * to try again; 0 when time is up. */
+int pl_retry_pause(struct pl_retry *r, const struct pl_config *cfg, const struct pl_msg *line);
+
 /* Starts m with "URI: what". */
 void pl_say(struct pl_msg *m, const struct pl_config *cfg, const char *what);
 /* Adds ": " and the first line of a client library's message s, escaped;
