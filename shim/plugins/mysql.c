@@ -818,12 +818,10 @@ static int get_lock(MYSQL *c, const char *lit, long long ns)
 /* Who holds it: IS_USED_LOCK, and the session's row in PROCESSLIST (which a
  * user without the PROCESS privilege sees only for its own sessions). */
 struct holder {
-	int found, visible;
-	unsigned long conn;
-	long long started; /* when it took the lock (its statement's start), or -1 */
-	char info[512];    /* the holder's label */
+	struct pl_holder base; /* session: the connection ID; started: when it took the lock */
+	int visible;
+	char info[512]; /* the holder's label */
 	char user[64], client[80];
-	struct pl_who who; /* from a label of ours: pid 0 if none */
 };
 
 static void parse_label(struct holder *h, const char *info)
@@ -839,7 +837,7 @@ static void parse_label(struct holder *h, const char *info)
 		n = sizeof(h->info) - 1;
 	memmove(h->info, l, n);
 	h->info[n] = '\0';
-	pl_label_read(h->info, &h->who);
+	pl_label_read(h->info, &h->base.who);
 }
 
 /* lit: the lock's name as an SQL literal of c (name_literal). */
@@ -847,7 +845,7 @@ static void find_holder(MYSQL *c, const char *lit, struct holder *h)
 {
 	char sql[LITERAL_BYTES + 512];
 	memset(h, 0, sizeof(*h));
-	h->started = -1;
+	h->base.started = -1;
 	/* The lock's session idles since it took the lock: TIME is how long.
 	 * Its advertisement is the first one naming it that the same user
 	 * opened after it: another user cannot speak for the holder. */
@@ -864,13 +862,13 @@ static void find_holder(MYSQL *c, const char *lit, struct holder *h)
 	MYSQL_RES *r = my.store_result(c);
 	MYSQL_ROW row = r ? my.fetch_row(r) : NULL;
 	if (row && row[0]) {
-		h->found = 1;
-		h->conn = strtoul(row[0], NULL, 10);
+		h->base.found = 1;
+		h->base.session = strtoll(row[0], NULL, 10);
 		h->visible = row[1] != NULL;
 		snprintf(h->user, sizeof(h->user), "%s", row[2] ? row[2] : "");
 		snprintf(h->client, sizeof(h->client), "%s", row[3] ? row[3] : "");
 		if (row[4])
-			h->started = strtoll(row[4], NULL, 10);
+			h->base.started = strtoll(row[4], NULL, 10);
 		if (row[5])
 			parse_label(h, row[5]);
 	}
@@ -880,17 +878,18 @@ static void find_holder(MYSQL *c, const char *lit, struct holder *h)
 
 static void msg_holder(struct pl_msg *m, const struct holder *h)
 {
-	if (!h->found) {
+	const struct pl_who *w = &h->base.who;
+	if (!h->base.found) {
 		pl_msg_str(m, "another session (gone since)");
-	} else if (h->who.pid) {
-		pl_msg_instance(m, h->who.pid, h->who.host, h->who.cmd);
+	} else if (w->pid) {
+		pl_msg_instance(m, w->pid, w->host, w->cmd);
 	} else if (!h->visible) {
 		pl_msg_str(m, "a session this user may not see (connection ID ");
-		pl_msg_num(m, (long long)h->conn);
+		pl_msg_num(m, h->base.session);
 		pl_msg_str(m, "; the PROCESS privilege shows it)");
 	} else {
 		pl_msg_str(m, "a session that does not say who it is (connection ID ");
-		pl_msg_num(m, (long long)h->conn);
+		pl_msg_num(m, h->base.session);
 		if (h->user[0]) { /* the server's answers: escaped (msg.c) */
 			pl_msg_str(m, ", user ");
 			pl_msg_text(m, h->user, sizeof(h->user));
@@ -933,7 +932,7 @@ static long long s_holder(const struct pl_session *s, struct pl_msg *m)
 	find_holder(p->c, p->lit, &h);
 	if (m)
 		msg_holder(m, &h);
-	return h.found ? (long long)h.conn : 0;
+	return pl_holder_id(&h.base);
 }
 
 /* KILL CONNECTION id: 0 done (or already gone), -1 refused (why filled). */
@@ -953,7 +952,7 @@ static int s_end(const struct pl_session *s, long long id, int signo, char *why,
 	}
 	/* Noted before it is ended: where it runs decides how long the new
 	 * instance waits (settle). */
-	pl_ended_note(&p->ended, h.found && (long long)h.conn == id && h.who.pid ? &h.who : NULL);
+	pl_ended_holder(&p->ended, &h.base, id);
 	char sql[48];
 	snprintf(sql, sizeof(sql), "KILL CONNECTION %lld", id);
 	if (query1(p->c, sql, NULL, 0) >= 0 || my.err_no(p->c) == ER_NO_SUCH_THREAD)
@@ -1130,27 +1129,18 @@ static int my_status(const struct pl_config *cfg, struct pl_backend_status *st)
 {
 	int status;
 	struct holder h = {0};
-	memset(st, 0, sizeof(*st));
-	st->key = pl_name_key(pl_uri_name(cfg));
-	st->started = -1;
-	st->state = 4;
+	struct pl_msg m;
+	m.len = 0;
 	MYSQL *c = connect_uri(cfg, 0, &status, NULL);
+	int reached = c != NULL;
 	if (c) {
 		char lit[LITERAL_BYTES];
 		name_literal(c, cfg, lit, sizeof(lit));
 		find_holder(c, lit, &h);
-		st->state = h.found ? 0 : 3;
 		my.close(c);
+		msg_holder(&m, &h);
 	}
-	if (st->state != 0)
-		return st->state;
-	st->session = (long long)h.conn;
-	st->started = h.started;
-	struct pl_msg m;
-	m.len = 0;
-	msg_holder(&m, &h);
-	pl_status_fill(st, &h.who, &m);
-	return st->state;
+	return pl_status_put(st, cfg, reached, &h.base, &m);
 }
 
 static int my_stop(const struct pl_config *cfg, long long timeout_ns)

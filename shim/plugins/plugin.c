@@ -429,8 +429,28 @@ int pl_hold(const struct pl_config *cfg, int fd, pid_t self, int may_thread, str
 	return 0;
 }
 
-void pl_status_fill(struct pl_backend_status *st, const struct pl_who *w, const struct pl_msg *m)
+long long pl_holder_id(const struct pl_holder *h)
 {
+	return h->found ? h->session : 0;
+}
+
+void pl_ended_holder(struct pl_ended *e, const struct pl_holder *h, long long id)
+{
+	pl_ended_note(e, h->found && h->session == id && h->who.pid ? &h->who : NULL);
+}
+
+int pl_status_put(struct pl_backend_status *st, const struct pl_config *cfg, int reached,
+		  const struct pl_holder *h, const struct pl_msg *m)
+{
+	memset(st, 0, sizeof(*st));
+	st->key = pl_name_key(pl_uri_name(cfg));
+	st->started = -1;
+	st->state = !reached ? 4 : h->found ? 0 : 3;
+	if (st->state != 0)
+		return st->state;
+	st->session = h->session;
+	st->started = h->started;
+	const struct pl_who *w = &h->who;
 	if (w->pid) {
 		st->identified = 1;
 		st->pid = w->pid;
@@ -441,6 +461,7 @@ void pl_status_fill(struct pl_backend_status *st, const struct pl_who *w, const 
 	size_t n = m->len < sizeof(st->holder) ? m->len : sizeof(st->holder) - 1;
 	memcpy(st->holder, m->buf, n);
 	st->holder[n] = '\0';
+	return st->state;
 }
 
 void pl_msg_instance(struct pl_msg *m, long pid, const char *host, const char *cmd)

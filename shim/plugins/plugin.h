@@ -137,10 +137,23 @@ int pl_watch(int fd, pid_t self, int may_thread);
  * 0, or an exit status after one line. */
 int pl_hold(const struct pl_config *cfg, int fd, pid_t self, int may_thread, struct pl_lock *lk);
 
-/* What status found of a running holder: its PID, host, command line and
- * fencing token as it advertised them (w->pid 0: it did not), and m, how
- * messages name it. */
-void pl_status_fill(struct pl_backend_status *st, const struct pl_who *w, const struct pl_msg *m);
+/* A lock's holder as a backend finds it on its server (each backend's own
+ * struct holder starts with one). */
+struct pl_holder {
+	int found;         /* the lock is held */
+	long long session; /* the server's number for the holder's session */
+	long long started; /* since when, Unix seconds, or -1 */
+	struct pl_who who; /* from a label of ours: who.pid 0 if none */
+};
+/* What the session op holder returns for it: its session, or 0. */
+long long pl_holder_id(const struct pl_holder *h);
+/* pidlock status: st from h (reached 0: the server could not be asked,
+ * state 4), m naming the holder as messages do. Returns the state. */
+int pl_status_put(struct pl_backend_status *st, const struct pl_config *cfg, int reached,
+		  const struct pl_holder *h, const struct pl_msg *m);
+/* Replace and stop, before ending session id: h is the holder found just
+ * before, noted for settle when it is that session. */
+void pl_ended_holder(struct pl_ended *e, const struct pl_holder *h, long long id);
 
 /* Adds "PID 4242 on web2 (cmd)" (no parentheses for an empty cmd). */
 void pl_msg_instance(struct pl_msg *m, long pid, const char *host, const char *cmd);

@@ -392,12 +392,9 @@ static void key_params(int64_t key, char skey[24], char hi[16], char lo[16])
 
 /* Who holds it: from pg_locks joined with pg_stat_activity, in this database. */
 struct holder {
-	int found;
-	long backend;
-	long long started; /* backend start, Unix seconds, or -1 */
+	struct pl_holder base; /* session: the backend's PID; started: its start */
 	char label[128];
 	char client[64];
-	struct pl_who who; /* from a label of ours: pid 0 if it is not */
 };
 
 static const char holder_sql[] =
@@ -413,32 +410,33 @@ static void find_holder(PGconn *c, int64_t key, struct holder *h)
 {
 	char skey[24], hi[16], lo[16], st[6];
 	memset(h, 0, sizeof(*h));
-	h->started = -1;
+	h->base.started = -1;
 	key_params(key, skey, hi, lo);
 	PGresult *r = query(c, holder_sql, hi, lo, st);
 	if (!r)
 		return;
 	if (pq.ntuples(r) > 0) {
-		h->found = 1;
-		h->backend = strtol(pq.getvalue(r, 0, 0), NULL, 10);
+		h->base.found = 1;
+		h->base.session = strtoll(pq.getvalue(r, 0, 0), NULL, 10);
 		snprintf(h->label, sizeof(h->label), "%s", pq.getvalue(r, 0, 1));
 		snprintf(h->client, sizeof(h->client), "%s", pq.getvalue(r, 0, 2));
-		h->started = strtoll(pq.getvalue(r, 0, 3), NULL, 10);
+		h->base.started = strtoll(pq.getvalue(r, 0, 3), NULL, 10);
 	}
 	pq.clear(r);
-	pl_label_read(h->label, &h->who);
+	pl_label_read(h->label, &h->base.who);
 }
 
 static void msg_holder(struct pl_msg *m, const struct holder *h)
 {
-	if (!h->found) {
+	const struct pl_who *w = &h->base.who;
+	if (!h->base.found) {
 		pl_msg_str(m, "another session (gone since)");
-	} else if (h->who.pid) {
-		pl_msg_instance(m, h->who.pid, h->who.host, h->who.cmd);
+	} else if (w->pid) {
+		pl_msg_instance(m, w->pid, w->host, w->cmd);
 	} else {
 		/* Any role may set its application_name to anything: escaped. */
 		pl_msg_str(m, "a session that is not pidlock's (backend PID ");
-		pl_msg_num(m, h->backend);
+		pl_msg_num(m, h->base.session);
 		if (h->label[0]) {
 			pl_msg_str(m, ", application_name ");
 			pl_msg_text(m, h->label, sizeof(h->label));
@@ -520,7 +518,7 @@ static long long s_holder(const struct pl_session *s, struct pl_msg *m)
 	find_holder(p->c, p->key, &h);
 	if (m)
 		msg_holder(m, &h);
-	return h.found ? h.backend : 0;
+	return pl_holder_id(&h.base);
 }
 
 static int s_end(const struct pl_session *s, long long id, int signo, char *why, size_t n)
@@ -539,7 +537,7 @@ static int s_end(const struct pl_session *s, long long id, int signo, char *why,
 	}
 	/* Noted before it is ended: where it runs decides how long the new
 	 * instance waits (settle). */
-	pl_ended_note(&p->ended, h.found && h.backend == id && h.who.pid ? &h.who : NULL);
+	pl_ended_holder(&p->ended, &h.base, id);
 	char b[24], st[6];
 	snprintf(b, sizeof(b), "%lld", id);
 	PGresult *r = query(p->c, "SELECT pg_terminate_backend($1::int)", b, NULL, st);
@@ -696,25 +694,16 @@ static int pg_status(const struct pl_config *cfg, struct pl_backend_status *st)
 {
 	int status;
 	struct holder h = {0};
-	memset(st, 0, sizeof(*st));
-	st->key = pl_name_key(pl_uri_name(cfg));
-	st->started = -1;
-	PGconn *c = connect_uri(cfg, "pidlock status", 0, &status, NULL);
-	st->state = 4;
-	if (c) {
-		find_holder(c, st->key, &h);
-		st->state = h.found ? 0 : 3;
-		pq.finish(c);
-	}
-	if (st->state != 0)
-		return st->state;
-	st->session = h.backend;
-	st->started = h.started;
 	struct pl_msg m;
 	m.len = 0;
-	msg_holder(&m, &h);
-	pl_status_fill(st, &h.who, &m);
-	return st->state;
+	PGconn *c = connect_uri(cfg, "pidlock status", 0, &status, NULL);
+	int reached = c != NULL;
+	if (c) {
+		find_holder(c, pl_name_key(pl_uri_name(cfg)), &h);
+		pq.finish(c);
+		msg_holder(&m, &h);
+	}
+	return pl_status_put(st, cfg, reached, &h.base, &m);
 }
 
 static int pg_stop(const struct pl_config *cfg, long long timeout_ns)
