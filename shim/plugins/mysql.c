@@ -50,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CONNECT_TIMEOUT 10 /* seconds, unless the URI sets connect-timeout */
@@ -1023,15 +1024,39 @@ static void session_init(struct pl_session *s, struct my_session *p, MYSQL *c,
 }
 
 /* The fencing token: UUID_SHORT(), taken once the lock is held. The server
- * makes it from its server_id, the time it started and a counter of calls
- * since, so each call gets a greater one than every earlier call, across
- * restarts too, as long as the server's clock does not go back between
- * them. No table, no privilege. 0 or -1 (no token: one verbose line). */
+ * makes it from its server_id (8 bits), the second it started (32) and a
+ * counter of calls since (24), so each call gets a greater one than every
+ * earlier call, across restarts too, as long as the server's clock does not
+ * go back between them and no two starts fall in the same second: a server
+ * restarted within the second it started in (a fast restart does it)
+ * counts from the same base again. So a token is handed out only once the
+ * server's clock has left its start's second: any later start then has a
+ * greater base. (If the server restarts meanwhile, the session is gone and
+ * pl_hold refuses the lock.) No table, no privilege. No token: one verbose
+ * line. */
 static void take_token(MYSQL *c, const struct pl_config *cfg)
 {
-	char v[24];
-	if (query1(c, "SELECT UUID_SHORT()", v, sizeof(v)) == 1 && v[0] &&
-	    strspn(v, "0123456789") == strlen(v)) {
+	char v[24], now[40];
+	MYSQL_RES *r = NULL;
+	MYSQL_ROW row = NULL;
+	static const char sql[] = "SELECT UUID_SHORT(), UNIX_TIMESTAMP(NOW(6))";
+	v[0] = now[0] = '\0';
+	if (my.real_query(c, sql, (unsigned long)strlen(sql)) == 0 && (r = my.store_result(c)) &&
+	    (row = my.fetch_row(r)) && row[0] && row[1]) {
+		snprintf(v, sizeof(v), "%s", row[0]);
+		snprintf(now, sizeof(now), "%s", row[1]);
+	}
+	if (r)
+		my.free_result(r);
+	if (v[0] && strspn(v, "0123456789") == strlen(v)) {
+		unsigned long long tok = strtoull(v, NULL, 10);
+		double started = (double)((tok >> 24) & 0xffffffffULL), at = strtod(now, NULL);
+		if (at > 0 && at < started + 1) {
+			double wait = started + 1 - at + 0.01;
+			struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+		}
 		pl_fence_keep(v);
 		return;
 	}
