@@ -66,8 +66,8 @@ be_waiting_count() {
 # The label in the advertisement's text, which every user with PROCESS
 # (and the holder's own user) reads in PROCESSLIST.
 be_published() {
-	sql "select info from information_schema.processlist where info like 'DO SLEEP(999999999), %''pidlock $1 %'" |
-		sed -n "s/.*, '\(pidlock $1 [^']*\)'\$/\1/p"
+	sql "select info from information_schema.processlist where info like 'DO SLEEP(999999999), %''pidlock% $1 %'" |
+		sed -n "s/.*, 'pidlock\(:[0-9]*\)\{0,1\} \($1 [^']*\)'\$/pidlock \2/p"
 }
 be_partition_start() {
 	MYSQL_LISTEN=192.0.2.1 MYSQL_TRUST=192.0.2.0/24 ip netns exec "$NETNS_S" sh "$BE_SERVER" start "$1" "$BE_PART_PORT"
@@ -104,7 +104,7 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 	assert_output "weak2	Sleep"
 	run -0 sql "select user, state, info from information_schema.processlist
 		where info like 'DO SLEEP(999999999), ''pidlock $session''%'"
-	assert_output "weak2	User sleep	DO SLEEP(999999999), 'pidlock $session', 'pidlock $BG_PID $(hostname) sleep'"
+	assert_output --regexp "^weak2	User sleep	DO SLEEP\(999999999\), 'pidlock $session', 'pidlock:[0-9]+ $BG_PID $(hostname) sleep'\$"
 	run -0 "$PIDLOCK" status --json "$URI"
 	assert_output --partial "\"pid\":$BG_PID,\"host\":\"$(hostname)\",\"command\":\"sleep\",\"backend_pid\":$session,"
 	assert_output --regexp '"key":-?[0-9]+,'
@@ -145,6 +145,10 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 
 @test "replace mode: ends the holder's session, which terminates the holder, and takes the lock" {
 	cl_case_replace_mode
+}
+
+@test "fencing token: PIDLOCK_FENCE (never an inherited one) and status carry it; each acquisition's is greater, across a server restart" {
+	cl_case_fence
 }
 
 @test "configuration: a URI without #NAME is refused (78)" {
@@ -456,6 +460,13 @@ evil_plugin() {
 	PIDLOCK_FILE="$URI" pl_shim true
 	assert_status 75
 	assert_err "pidlock: $URI: already running as a session that does not say who it is (connection ID $conn, user root, from localhost)"
+	# Status says it is held, and that it cannot say by whom, nor why.
+	run -0 "$PIDLOCK" status "$URI"
+	assert_output --partial "running as a session that does not say who it is (connection ID $conn,"
+	assert_output --partial "; who holds it is not known: not a pidlock instance, one still starting, or a waiter granted the lock while cut off from the server"
+	run -0 "$PIDLOCK" status --json "$URI"
+	assert_output --partial '"pid":null,"host":null,"command":null,'
+	assert_output --partial '"fence":null,"identified":false,'
 	sql "KILL CONNECTION $conn"
 }
 

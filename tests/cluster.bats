@@ -18,6 +18,7 @@ bats_require_minimum_version 1.5.0
 load test_helper
 load cluster_lib
 load hostile
+load docs_lib
 
 BE_SERVER="$BATS_TEST_DIRNAME/../scripts/pg-cluster.sh"
 BE_PLUGIN=postgresql
@@ -47,7 +48,11 @@ sql() { psql -X -At "$BASE" -c "$1"; }
 be_kill_session() { sql "select pg_terminate_backend($1)" >/dev/null; }
 be_waiting_count() { sql "select count(*) from pg_locks where locktype = 'advisory' and not granted"; }
 # application_name, which every role reads in pg_stat_activity.
-be_published() { sql "select application_name from pg_stat_activity where application_name like 'pidlock $1 %'"; }
+# The label without its fencing token (cl_case_fence checks the token).
+be_published() {
+	sql "select application_name from pg_stat_activity where application_name ~ '^pidlock(:[0-9]+)? $1 '" |
+		sed -E 's/^pidlock:[0-9]+ /pidlock /'
+}
 be_partition_start() {
 	PG_LISTEN=192.0.2.1 PG_TRUST=192.0.2.0/24 ip netns exec "$NETNS_S" sh "$BE_SERVER" start "$1" "$BE_PART_PORT"
 	URI="postgresql://postgres@192.0.2.1:$BE_PART_PORT/postgres#part"
@@ -73,7 +78,7 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 		and ((classid::bigint<<32)|objid::bigint) = ($key::bigint & x'ffffffffffffffff'::bigint)"
 	assert_output 1
 	run sql "select application_name from pg_stat_activity where pid = $(backend_of)"
-	assert_output "pidlock $BG_PID $(hostname) sleep"
+	assert_output --regexp "^pidlock:[0-9]+ $BG_PID $(hostname) sleep\$"
 }
 
 @test "pidlock run -f URI: the command holds the lock; status names it; stop ends it; status is then 3" {
@@ -110,6 +115,45 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 
 @test "replace mode: ends the holder's session, which terminates the holder, and takes the lock" {
 	cl_case_replace_mode
+}
+
+@test "fencing token: PIDLOCK_FENCE (never an inherited one) and status carry it; each acquisition's is greater, across a server restart" {
+	cl_case_fence
+}
+
+@test "fencing token, docs/cluster.md's example: the work of a holder frozen while its session ended and a new holder wrote is refused when it thaws" {
+	doc_block docs/cluster.md fence-table >"$T/table.sql"
+	doc_block docs/cluster.md fence-write >"$T/write.sh"
+	sql "$(cat "$T/table.sql")" >/dev/null
+	export DB="$BASE"
+	# The old holder's work: a child that freezes at once and writes when
+	# thawed. Fencing ends the instance (its SIGIO), not such a child: it
+	# stands for a frozen host, which nothing can end.
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	hold bash -c 'echo "$PIDLOCK_FENCE" >"$1/a.fence"
+		(kill -STOP "$BASHPID"; REPORT="from A" sh "$1/write.sh" >"$1/a.out" 2>&1; echo $? >"$1/a.st") &
+		echo $! >"$1/a.child"; exec sleep 60' _ "$T"
+	wait_until "[ -s \"\$T/a.child\" ]" 10 || fail "no child"
+	child=$(cat "$T/a.child")
+	track_pid "$child"
+	wait_until "[ \"\$(awk '{ print \$3 }' /proc/$child/stat)\" = T ]" 10 || fail "the child did not freeze"
+	# The server lets the old holder go (as after its keepalive gave up).
+	be_kill_session "$(backend_of)"
+	holder_status 10
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	PIDLOCK_FILE="$URI" pl_shim env REPORT="from B" sh -c 'echo "$PIDLOCK_FENCE" >"$1"; exec sh "$2"' _ \
+		"$T/b.fence" "$T/write.sh"
+	assert_status 0
+	run -0 sql "select body from report where id = 1"
+	assert_output "from B"
+	token_lt "$(cat "$T/a.fence")" "$(cat "$T/b.fence")" || fail "tokens: A $(cat "$T/a.fence"), B $(cat "$T/b.fence")"
+	kill -CONT "$child"
+	wait_until "[ -s \"\$T/a.st\" ]" 10 || fail "the thawed work never finished"
+	assert_equal "$(cat "$T/a.st")" 1
+	run cat "$T/a.out"
+	assert_output "refused: a newer holder has written"
+	run -0 sql "select body, fence from report where id = 1"
+	assert_output "from B|$(cat "$T/b.fence")"
 }
 
 @test "configuration: a URI without #NAME is refused (78)" {

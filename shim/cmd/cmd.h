@@ -90,6 +90,8 @@ struct pl_look {
 	long long key;      /* cluster: the lock's key */
 	long long session;  /* cluster: the server's process of the holder's session */
 	char holder[512];   /* cluster: the holder as the backend names it, escaped */
+	char fence[24];     /* cluster: the holder's fencing token (digits), or "" */
+	int identified;     /* cluster: the holder said who it is */
 	char why[PATH_MAX + 128]; /* state 4: why */
 };
 /* Resolves arg (a path, NAME or URI; a URI's secrets blanked in argv) and,

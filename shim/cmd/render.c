@@ -73,7 +73,8 @@ static void json_num(const char *name, int present, long long value)
 
 /* One JSON object on one line. Both kinds share file, status, state, pid,
  * command, started and uptime_seconds; a file adds outside_namespace, a
- * backend's lock key, host and backend_pid (docs/pidlock.1.md). */
+ * backend's lock key, host, backend_pid, fence and identified
+ * (docs/pidlock.1.md). */
 static void render_json(const char *path, const struct pl_look *l, long long now)
 {
 	static const char *const names[] = {"running", "stale", "", "stopped", "unknown"};
@@ -92,8 +93,13 @@ static void render_json(const char *path, const struct pl_look *l, long long now
 	else
 		printf(",\"outside_namespace\":%s", l->outside ? "true" : "false");
 	json_field("command", running && *l->command ? l->command : NULL);
-	if (l->cluster)
+	if (l->cluster) {
 		json_num("backend_pid", running, l->session);
+		/* A string: MySQL's tokens pass 2^53, where JSON numbers stop
+		 * being exact for many readers. */
+		json_field("fence", running && *l->fence ? l->fence : NULL);
+		printf(",\"identified\":%s", running && l->identified ? "true" : "false");
+	}
 	json_num("started", running && l->started >= 0, l->started);
 	json_num("uptime_seconds", running && l->started >= 0, now - l->started);
 	fputs("}\n", stdout);
@@ -136,6 +142,15 @@ static void put_running(const struct pl_look *l, long long now)
 		put_since(l->started, now);
 	if (l->cluster)
 		printf(", backend PID %lld", l->session);
+	if (l->cluster && *l->fence)
+		printf(", fencing token %s", l->fence); /* digits only (plugin.c) */
+	if (l->cluster && !l->identified)
+		/* A MySQL waiter names itself only once it holds the lock; one
+		 * granted it while cut off from the server never does. */
+		fputs("; who holds it is not known: not a pidlock instance, one still starting, or "
+		      "a waiter granted the lock while cut off from the server, which lets go of it "
+		      "soon (docs/cluster.md)",
+		      stdout);
 }
 
 void pl_render_look(const char *path, const struct pl_look *l, int json)

@@ -264,9 +264,10 @@ static int find_program(char **cmd, char *prog, char *lib)
 
 /* The environment COMMAND's library adopts the lock from, after the
  * warning for a program it cannot enter. 0, or 71 after one line. */
-static int hand_over(const struct pl_config *cfg, const struct pl_lock *lk, const char *lib,
+static int hand_over(const struct pl_target *t, const struct pl_lock *lk, const char *lib,
 		     const char *prog, const char *name)
 {
+	const struct pl_config *cfg = &t->cfg;
 	struct pl_reach reach;
 	const char *why = pl_reach(prog, &reach) == 0 ? pl_reach_why(&reach) : NULL;
 	if (why && !cfg->quiet)
@@ -278,6 +279,8 @@ static int hand_over(const struct pl_config *cfg, const struct pl_lock *lk, cons
 		fprintf(stderr, "pidlock: cannot set the environment: %s\n", strerror(errno));
 		return PL_EX_OSERR;
 	}
+	if (t->be && t->be->publish)
+		t->be->publish(); /* PIDLOCK_FENCE, after export_lock cleared ours */
 	/* The one descriptor COMMAND must inherit; its library sets
 	 * close-on-exec again in process scope. */
 	fcntl(lk->fd, F_SETFD, 0);
@@ -313,7 +316,7 @@ int pl_cmd_run(int argc, char **argv)
 		return r;
 	if (r)
 		unset_ours(); /* unguarded, as asked: the warning has been printed */
-	else if ((r = hand_over(&t.cfg, &lk, lib, prog, cmd[0])))
+	else if ((r = hand_over(&t, &lk, lib, prog, cmd[0])))
 		return r;
 	PL_COVERAGE_DUMP();
 	execv(prog, cmd);

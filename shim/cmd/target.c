@@ -267,6 +267,8 @@ static int look_backend(struct pl_target *t, struct pl_look *look)
 	snprintf(look->host, sizeof(look->host), "%s", st.host);
 	snprintf(look->command, sizeof(look->command), "%s", st.command);
 	snprintf(look->holder, sizeof(look->holder), "%s", st.holder); /* escaped by the backend */
+	snprintf(look->fence, sizeof(look->fence), "%s", st.fence);
+	look->identified = st.identified;
 	return look->state;
 }
 

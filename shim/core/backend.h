@@ -23,7 +23,7 @@
 
 /* Raised when the interface changes; a plugin of another version is
  * refused (its table says which it was built for). */
-#define PL_BACKEND_ABI 2 /* 2: blank, open_trusted, pl_config.label */
+#define PL_BACKEND_ABI 3 /* 2: blank, open_trusted, pl_config.label; 3: publish, fence */
 #define PL_BACKEND_ENTRY "pidlock_backend_v1"
 
 #ifdef __APPLE__
@@ -61,6 +61,8 @@ struct pl_backend_status {
 	long long session;     /* the server's process for the holder's session */
 	long long started;     /* when that session began, Unix seconds, or -1 */
 	char holder[512];      /* the holder as messages name it (describe) */
+	char fence[24];        /* the holder's fencing token, as it advertised it ("" if not) */
+	int identified;        /* 1: the holder said who it is (a pidlock label) */
 };
 
 struct pl_backend {
@@ -86,6 +88,12 @@ struct pl_backend {
 	 * length stays): for the copies other users can read, argv in
 	 * /proc/PID/cmdline, while a connection lasts (DESIGN.md, guarantee 18). */
 	void (*blank)(char *uri);
+	/* After acquire, once the caller has set up the environment the
+	 * program will see: sets PIDLOCK_FENCE to this acquisition's fencing
+	 * token, or removes an inherited one when there is none. The plugin
+	 * does it (setenv), so that the core library imports nothing for it;
+	 * it comes last because setenv may move the environment's array. */
+	void (*publish)(void);
 };
 
 /* ---- one lock, as the mode driver sees it (modes.c) ----
@@ -127,6 +135,13 @@ struct pl_session {
 	 * apply to it), and asks whether a newer request has come (1). */
 	int (*request)(const struct pl_session *s);
 	int (*overtaken)(const struct pl_session *s);
+	/* Optional: called once the lock is free after this session ended a
+	 * holder (replace, before the new instance may enter main; stop,
+	 * before it reports the holder stopped). Returns once every holder it
+	 * ended is known gone: seen gone, or its fencing deadline passed (a
+	 * holder on another host learns of its session's end only from its
+	 * own keepalive). Says so in one line when it has to wait. */
+	void (*settle)(const struct pl_session *s);
 };
 
 /* The modes (modes.c), for every kind of lock. pl_take: the first try has

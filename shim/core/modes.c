@@ -222,6 +222,10 @@ static int replace(const struct pl_config *cfg, const struct pl_session *s, long
 		 * run. Closing the session lets the newer one have it. */
 		return overtaken(cfg, s);
 	}
+	/* Locked, but a holder on another host may not know yet that its
+	 * session is gone: main waits until it must have stopped. */
+	if (s->settle)
+		s->settle(s);
 	say_done(cfg, s, "replaced the holder in ", t0);
 	return 0;
 }
@@ -326,6 +330,9 @@ int pl_stop_holders(const struct pl_config *cfg, const struct pl_session *s, int
 			return stop_failed(cfg, s, NULL, quiet);
 		pl_nap_ms(10);
 	}
+	/* Free, but stopped only once every holder ended is known gone. */
+	if (s->settle)
+		s->settle(s);
 	s->close(s);
 	return 0;
 }

@@ -29,18 +29,19 @@
  * reaches a name as PL_ENV(NAME); config.c's scanner, the command's clean-up
  * and the fuzzers iterate the table; tests/docs.bats checks that the README and
  * pidlock(1) list exactly these. The user sets the first ten (pidlock(1),
- * ENVIRONMENT). pidlock sets the last two: HELD replaces FILE in the instance's
+ * ENVIRONMENT). pidlock sets the last three: HELD replaces FILE in the instance's
  * environment once the lock is held, so that programs the instance starts see
  * no FILE and pass through with no system call (process scope) or keep the
  * inherited descriptor (tree scope); it has the same length as FILE so the swap
  * never needs memory. EXEC is added only to the environment of an exec in the
  * same process: it tells the new image which descriptor already holds the lock
- * (token.c). */
+ * (token.c). FENCE is a cluster lock's fencing token, set by the backend's
+ * plugin (backend.h, publish). */
 #define PL_USER_VARIABLES(X)                                                                       \
 	X(FILE, file) X(MODE, mode) X(TIMEOUT, timeout) X(SIGNAL, signal) X(EXIT_CODE, exit_code)  \
 	X(SCOPE, scope) X(ON_ERROR, on_error) X(QUIET, quiet) X(VERBOSE, verbose)              \
 	X(LABEL, label)
-#define PL_OWN_VARIABLES(X) X(HELD, held) X(EXEC, exec)
+#define PL_OWN_VARIABLES(X) X(HELD, held) X(EXEC, exec) X(FENCE, fence)
 #define PL_VARIABLES(X) PL_USER_VARIABLES(X) PL_OWN_VARIABLES(X)
 #define PL_ENV(NAME) "PIDLOCK_" #NAME
 

@@ -137,7 +137,7 @@ static void start(char **envp, struct pl_env *e)
 	if (!r)
 		r = pl_resolve_path(cfg, pl_env_value(e->xdg), euid);
 	pid_t self = pl_getpid();
-	const struct pl_backend *be;
+	const struct pl_backend *be = NULL;
 	if (!r) /* cluster mode allocates (its plugin, libpq); the local path does not */
 		r = pl_is_cluster(cfg->file) ? pl_backend_acquire(cfg, NULL, &pl_state.lk, self, NULL, &be)
 					     : pl_acquire(cfg, &pl_state.lk, euid, self);
@@ -154,6 +154,10 @@ static void start(char **envp, struct pl_env *e)
 	pl_state.active = 1;
 	pl_arm_exit();
 	env_mark_held(envp, e);
+	/* Last: setenv may move the environment's array, which env_mark_held
+	 * edits in place. */
+	if (be && be->publish)
+		be->publish();
 	if (cfg->verbose) {
 		struct pl_msg m;
 		pl_msg_init(&m);

@@ -58,6 +58,13 @@
 #define SLEEP_SECONDS "999999999"
 /* GET_LOCK's wait, in seconds per call; "forever" is a loop of these. */
 #define WAIT_CHUNK_S 31536000LL
+/* wait_timeout of a session that does not hold the lock yet (seconds): a
+ * waiter granted the lock while cut off from its client never sends its
+ * next statement, and the server, whose write of GET_LOCK's answer to a
+ * silent peer no keepalive bounds, ends it after this long. Raised to a
+ * year (HELD_IDLE) as soon as the lock is ours. */
+#define WAITER_IDLE "10"
+#define HELD_IDLE "31536000" /* a year: the largest both servers accept */
 #define NAME_MAX_CHARS 64 /* MySQL's limit for a lock name */
 #define NAME_KEEP_CHARS 40
 /* A server name in bytes: 64 characters of up to 4 bytes, and a NUL. */
@@ -799,17 +806,14 @@ struct holder {
 	long long started; /* when it took the lock (its statement's start), or -1 */
 	char info[512];    /* the holder's label */
 	char user[64], client[80];
-	/* From a label of ours: */
-	long pid;
-	char host[64];
-	const char *cmd;
+	struct pl_who who; /* from a label of ours: pid 0 if none */
 };
 
 static void parse_label(struct holder *h, const char *info)
 {
-	/* DO SLEEP(...), 'pidlock CONN', 'pidlock PID HOST CMDLINE': the label
-	 * has no quote. */
-	const char *l = strstr(info, "', 'pidlock ");
+	/* DO SLEEP(...), 'pidlock CONN', 'pidlock[:TOKEN] PID HOST CMDLINE':
+	 * the label has no quote. */
+	const char *l = strstr(info, "', 'pidlock");
 	if (!l)
 		return;
 	l += 4;
@@ -818,18 +822,7 @@ static void parse_label(struct holder *h, const char *info)
 		n = sizeof(h->info) - 1;
 	memmove(h->info, l, n);
 	h->info[n] = '\0';
-	char *p = h->info + 8, *e;
-	long pid = strtol(p, &e, 10);
-	if (e == p || *e != ' ' || pid <= 0)
-		return;
-	p = e + 1;
-	size_t hn = strcspn(p, " ");
-	if (!hn || hn >= sizeof(h->host))
-		return;
-	memcpy(h->host, p, hn);
-	h->host[hn] = '\0';
-	h->pid = pid;
-	h->cmd = p[hn] ? p + hn + 1 : "";
+	pl_label_read(h->info, &h->who);
 }
 
 /* lit: the lock's name as an SQL literal of c (name_literal). */
@@ -844,7 +837,7 @@ static void find_holder(MYSQL *c, const char *lit, struct holder *h)
 	snprintf(sql, sizeof(sql),
 		 "SELECT l.id, p.ID, p.USER, p.HOST, UNIX_TIMESTAMP() - p.TIME,"
 		 " (SELECT a.INFO FROM information_schema.PROCESSLIST a WHERE a.INFO LIKE"
-		 " CONCAT('DO SLEEP(" SLEEP_SECONDS "), ''pidlock ', l.id, ''', ''pidlock %%')"
+		 " CONCAT('DO SLEEP(" SLEEP_SECONDS "), ''pidlock ', l.id, ''', ''pidlock%%')"
 		 " AND a.USER = p.USER AND a.ID > p.ID ORDER BY a.ID LIMIT 1)"
 		 " FROM (SELECT IS_USED_LOCK(%s) AS id) l"
 		 " LEFT JOIN information_schema.PROCESSLIST p ON p.ID = l.id",
@@ -872,8 +865,8 @@ static void msg_holder(struct pl_msg *m, const struct holder *h)
 {
 	if (!h->found) {
 		pl_msg_str(m, "another session (gone since)");
-	} else if (h->pid) {
-		pl_msg_instance(m, h->pid, h->host, h->cmd);
+	} else if (h->who.pid) {
+		pl_msg_instance(m, h->who.pid, h->who.host, h->who.cmd);
 	} else if (!h->visible) {
 		pl_msg_str(m, "a session this user may not see (connection ID ");
 		pl_msg_num(m, (long long)h->conn);
@@ -899,12 +892,21 @@ struct my_session {
 	MYSQL *c;
 	const struct pl_config *cfg;
 	char lit[LITERAL_BYTES]; /* the lock's name as an SQL literal */
+	int holds_idle;          /* wait_timeout raised for a holder's session */
+	struct pl_ended ended;   /* the holders this session ended */
 };
 
 static int s_lock(const struct pl_session *s, long long ns)
 {
 	struct my_session *p = s->conn;
-	return get_lock(p->c, p->lit, ns);
+	int got = get_lock(p->c, p->lit, ns);
+	/* The lock's session idles for as long as the instance runs: the
+	 * server's wait_timeout (8 hours by default, often minutes; ours while
+	 * waiting: WAITER_IDLE) must not end it. */
+	if (got > 0 && p->holds_idle &&
+	    query1(p->c, "SET SESSION wait_timeout = " HELD_IDLE, NULL, 0) < 0)
+		return -1;
+	return got;
 }
 
 static long long s_holder(const struct pl_session *s, struct pl_msg *m)
@@ -923,13 +925,18 @@ static int s_end(const struct pl_session *s, long long id, int signo, char *why,
 	(void)signo; /* a session is ended, not signalled: the first request and SIGKILL alike */
 	if (id <= 0)
 		return 0; /* no session to end */
-	if (((const struct my_session *)s->conn)->cfg->verbose) {
+	struct my_session *p = s->conn;
+	struct holder h;
+	find_holder(p->c, p->lit, &h);
+	if (p->cfg->verbose) {
 		struct pl_msg m;
-		pl_say(&m, ((const struct my_session *)s->conn)->cfg, "ending the session of ");
-		s->holder(s, &m);
+		pl_say(&m, p->cfg, "ending the session of ");
+		msg_holder(&m, &h);
 		pl_msg_send(&m);
 	}
-	struct my_session *p = s->conn;
+	/* Noted before it is ended: where it runs decides how long the new
+	 * instance waits (settle). */
+	pl_ended_note(&p->ended, h.found && (long long)h.conn == id && h.who.pid ? &h.who : NULL);
 	char sql[48];
 	snprintf(sql, sizeof(sql), "KILL CONNECTION %lld", id);
 	if (query1(p->c, sql, NULL, 0) >= 0 || my.err_no(p->c) == ER_NO_SUCH_THREAD)
@@ -950,16 +957,45 @@ static void s_close(const struct pl_session *s)
 	my.close(((struct my_session *)s->conn)->c);
 }
 
+static void s_settle(const struct pl_session *s)
+{
+	const struct my_session *p = s->conn;
+	pl_settle(p->cfg, &p->ended);
+}
+
 static void session_init(struct pl_session *s, struct my_session *p, MYSQL *c,
 			 const struct pl_config *cfg, char *id, size_t n)
 {
+	memset(p, 0, sizeof(*p));
 	p->c = c;
 	p->cfg = cfg;
 	name_literal(c, cfg, p->lit, sizeof(p->lit));
 	snprintf(id, n, "lock %s", p->lit);
 	*s = (struct pl_session){.conn = p, .noun = "lock", .id = id, .fail = pl_host->fail,
 				 .lock = s_lock, .holder = s_holder, .end = s_end,
-				 .say_error = s_say_error, .close = s_close};
+				 .say_error = s_say_error, .close = s_close, .settle = s_settle};
+}
+
+/* The fencing token: UUID_SHORT(), taken once the lock is held. The server
+ * makes it from its server_id, the time it started and a counter of calls
+ * since, so each call gets a greater one than every earlier call, across
+ * restarts too, as long as the server's clock does not go back between
+ * them. No table, no privilege. 0 or -1 (no token: one verbose line). */
+static void take_token(MYSQL *c, const struct pl_config *cfg)
+{
+	char v[24];
+	if (query1(c, "SELECT UUID_SHORT()", v, sizeof(v)) == 1 && v[0] &&
+	    strspn(v, "0123456789") == strlen(v)) {
+		pl_fence_keep(v);
+		return;
+	}
+	pl_fence_keep("");
+	if (cfg->verbose) {
+		struct pl_msg m;
+		pl_say(&m, cfg, "no fencing token (UUID_SHORT)");
+		pl_say_first_line(&m, cfg, my.error(c));
+		pl_msg_send(&m);
+	}
 }
 
 /* The advertisement: a second session whose one statement, never answered,
@@ -1014,19 +1050,21 @@ static int my_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 	MYSQL *c = connect_uri(cfg, 0, &status);
 	if (!c)
 		return status;
-	/* The lock's session idles for as long as the instance runs: the
-	 * server's wait_timeout (8 hours by default, often minutes) must not end
-	 * it. 31536000 s (a year) is the largest both servers accept. */
-	query1(c, "SET SESSION wait_timeout = 31536000", NULL, 0);
+	/* Short while it waits (WAITER_IDLE), a year once it holds (s_lock). */
+	query1(c, "SET SESSION wait_timeout = " WAITER_IDLE, NULL, 0);
 	session_init(&s, &p, c, cfg, id, sizeof(id));
+	p.holds_idle = 1;
 	if ((status = pl_take_session(cfg, &s)) != 0)
 		return status;
+	take_token(c, cfg);
 	/* From here on the session is the lock: never mysql_close it. */
 	int fd = my.get_socket(c);
 	ack_now(fd);
 	if ((status = pl_hold(cfg, fd, self, cmdline == NULL, lk)) != 0)
 		return status;
-	advertise(cfg, my.thread_id(c), label);
+	char fenced[sizeof(label) + 32];
+	pl_label_fenced(fenced, sizeof(fenced), label, pl_fence_kept());
+	advertise(cfg, my.thread_id(c), fenced);
 	return 0;
 }
 
@@ -1056,7 +1094,7 @@ static int my_status(const struct pl_config *cfg, struct pl_backend_status *st)
 	struct pl_msg m;
 	m.len = 0;
 	msg_holder(&m, &h);
-	pl_status_fill(st, h.pid, h.host, h.cmd, &m);
+	pl_status_fill(st, &h.who, &m);
 	return st->state;
 }
 
@@ -1084,4 +1122,5 @@ const struct pl_backend pl_backend_table = {
     .status = my_status,
     .stop = my_stop,
     .blank = pl_uri_blank,
+    .publish = pl_publish,
 };

@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -162,6 +163,139 @@ void pl_label(char *out, size_t n, const struct pl_config *cfg, pid_t pid, const
 			*p = '?';
 }
 
+/* "pidlock[:TOKEN] PID HOST WHAT": the token is digits only; HOST has no
+ * space (pl_label cut it there); WHAT is the rest, possibly empty. */
+int pl_label_read(const char *label, struct pl_who *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->cmd = "";
+	if (strncmp(label, "pidlock", 7) != 0)
+		return 0;
+	const char *p = label + 7;
+	if (*p == ':') {
+		size_t d = strspn(++p, "0123456789");
+		if (d == 0 || d >= sizeof(w->fence) || p[d] != ' ')
+			return 0;
+		memcpy(w->fence, p, d);
+		w->fence[d] = '\0';
+		p += d;
+	}
+	if (*p++ != ' ')
+		return 0;
+	char *e;
+	long pid = strtol(p, &e, 10);
+	if (e == p || *e != ' ' || pid <= 0)
+		return 0;
+	p = e + 1;
+	size_t n = strcspn(p, " ");
+	if (!n || n >= sizeof(w->host)) {
+		w->fence[0] = '\0';
+		return 0;
+	}
+	memcpy(w->host, p, n);
+	w->host[n] = '\0';
+	w->pid = pid;
+	w->cmd = p[n] ? p + n + 1 : "";
+	return 1;
+}
+
+void pl_label_fenced(char *out, size_t n, const char *label, const char *fence)
+{
+	if (n == 0)
+		return;
+	/* label starts "pidlock " (pl_label). Cut on purpose, as there. */
+	if ((size_t)snprintf(out, n, "pidlock%s%s %s", *fence ? ":" : "", fence, label + 8) >= n)
+		out[n - 1] = '\0';
+}
+
+/* ---- the fencing token, for the program ---- */
+
+static char fence_kept[24];
+
+void pl_fence_keep(const char *fence)
+{
+	snprintf(fence_kept, sizeof(fence_kept), "%s", fence);
+}
+
+const char *pl_fence_kept(void)
+{
+	return fence_kept;
+}
+
+void pl_publish(void)
+{
+	/* An inherited PIDLOCK_FENCE is an outer instance's token: never
+	 * this acquisition's. */
+	if (fence_kept[0])
+		setenv(PL_ENV(FENCE), fence_kept, 1);
+	else
+		unsetenv(PL_ENV(FENCE));
+}
+
+/* ---- holders ended by replace and stop ---- */
+
+static long long now_ns(void)
+{
+	return pl_host->now_ns();
+}
+
+void pl_ended_note(struct pl_ended *e, const struct pl_who *w)
+{
+	char host[256] = "";
+	e->at_ns = now_ns();
+	if (w && w->pid > 0 && gethostname(host, sizeof(host) - 1) == 0 &&
+	    strcmp(host, w->host) == 0 && (kill((pid_t)w->pid, 0) == 0 || errno == EPERM)) {
+		/* Here, and a process of that PID exists: its exit is seen. */
+		for (int i = 0; i < e->n; i++)
+			if (e->pid[i] == w->pid)
+				return;
+		if (e->n < PL_ENDED_MAX) {
+			e->pid[e->n++] = w->pid;
+			return;
+		}
+	}
+	e->remote = 1;
+	struct pl_msg m;
+	m.len = 0; /* a fragment, for the line settle prints */
+	if (w && w->pid > 0)
+		pl_msg_instance(&m, w->pid, w->host, "");
+	else
+		pl_msg_str(&m, "the holder");
+	size_t k = m.len < sizeof(e->who) - 1 ? m.len : sizeof(e->who) - 1;
+	memcpy(e->who, m.buf, k);
+	e->who[k] = '\0';
+}
+
+static int any_alive(const struct pl_ended *e)
+{
+	for (int i = 0; i < e->n; i++)
+		if (kill((pid_t)e->pid[i], 0) == 0 || errno == EPERM)
+			return 1;
+	return 0;
+}
+
+void pl_settle(const struct pl_config *cfg, const struct pl_ended *e)
+{
+	if (!e->at_ns)
+		return;
+	long long until = e->at_ns + PL_FENCE_NS;
+	if (e->remote && !cfg->quiet && until > now_ns()) {
+		struct pl_msg m;
+		pl_say(&m, cfg, "waiting up to ");
+		pl_msg_num(&m, (until - now_ns() + 999999999LL) / 1000000000LL);
+		pl_msg_str(&m, " s for ");
+		pl_msg_str(&m, e->who);
+		pl_msg_str(&m, " to notice that its session ended (it may be cut off from the server)");
+		pl_msg_send(&m);
+	}
+	/* A local holder: until its PID is gone (SIGIO or the watcher ends it
+	 * as soon as its socket closes), at most the same deadline. */
+	while (now_ns() < until && (e->remote || any_alive(e))) {
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* ---- fencing ---- */
 
 static void *watcher(void *arg)
@@ -263,13 +397,14 @@ int pl_hold(const struct pl_config *cfg, int fd, pid_t self, int may_thread, str
 	return 0;
 }
 
-void pl_status_fill(struct pl_backend_status *st, long pid, const char *host, const char *cmd,
-		    const struct pl_msg *m)
+void pl_status_fill(struct pl_backend_status *st, const struct pl_who *w, const struct pl_msg *m)
 {
-	if (pid) {
-		st->pid = pid;
-		snprintf(st->host, sizeof(st->host), "%s", host);
-		snprintf(st->command, sizeof(st->command), "%s", cmd);
+	if (w->pid) {
+		st->identified = 1;
+		st->pid = w->pid;
+		snprintf(st->host, sizeof(st->host), "%s", w->host);
+		snprintf(st->command, sizeof(st->command), "%s", w->cmd);
+		snprintf(st->fence, sizeof(st->fence), "%s", w->fence);
 	}
 	size_t n = m->len < sizeof(st->holder) ? m->len : sizeof(st->holder) - 1;
 	memcpy(st->holder, m->buf, n);

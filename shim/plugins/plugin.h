@@ -21,6 +21,20 @@
 #define PL_KA_COUNT 3
 #define PL_USER_TIMEOUT_MS 5000
 
+/* How long after its session was ended a holder on another host may still
+ * run: its client gives up on a silent server after at most
+ * PL_KA_IDLE + PL_KA_INTERVAL * PL_KA_COUNT s (TCP_USER_TIMEOUT bounds
+ * unacknowledged data the same way), and its kernel's timers and the
+ * signal's delivery take up to PL_FENCE_MARGIN more. Replace and stop wait
+ * this long before they let a new instance in or report it stopped. */
+#define PL_FENCE_MARGIN 2
+#define PL_FENCE_NS                                                                                \
+	((long long)((PL_KA_IDLE + PL_KA_INTERVAL * PL_KA_COUNT > PL_USER_TIMEOUT_MS / 1000            \
+			      ? PL_KA_IDLE + PL_KA_INTERVAL * PL_KA_COUNT                              \
+			      : PL_USER_TIMEOUT_MS / 1000) +                                           \
+		     PL_FENCE_MARGIN) *                                                                \
+	 1000000000LL)
+
 /* What the core lent this plugin (set by its entry point, plugin.c). */
 extern const struct pl_backend_host *pl_host;
 
@@ -50,6 +64,44 @@ const char *pl_uri_name(const struct pl_config *cfg);
  * WHAT back as the holder's "command". */
 void pl_label(char *out, size_t n, const struct pl_config *cfg, pid_t pid, const char *cmdline);
 
+/* A holder's label read back ("pidlock[:TOKEN] PID HOST WHAT"; labels of
+ * earlier versions have no token): pid 0 when it is not pidlock's. cmd
+ * points into the label read. */
+struct pl_who {
+	long pid;
+	char host[64];
+	const char *cmd;
+	char fence[24]; /* "" when the label has no token */
+};
+/* Fills w from label; 1 when it is a pidlock label, else 0 (w->pid 0). */
+int pl_label_read(const char *label, struct pl_who *w);
+/* "pidlock:TOKEN PID HOST WHAT" from pl_label's text and a token (n bytes,
+ * cut to fit). */
+void pl_label_fenced(char *out, size_t n, const char *label, const char *fence);
+
+/* The fencing token of this process's acquisition: kept for publish
+ * (backend.h), which exports it as PIDLOCK_FENCE. "" = none. */
+void pl_fence_keep(const char *fence);
+const char *pl_fence_kept(void);
+void pl_publish(void);
+
+/* The holders a session ended (replace, stop), for settle (backend.h). */
+#define PL_ENDED_MAX 8
+struct pl_ended {
+	long long at_ns; /* when the last one was ended; 0: none */
+	int remote;      /* one of them may run where we cannot see it */
+	int n;           /* local ones, by PID, in pid[] */
+	long pid[PL_ENDED_MAX];
+	char who[160]; /* how the line names the last remote one */
+};
+/* Before ending the session of w (NULL: a holder that did not say who it
+ * is): local when its label names this host and the PID exists here. */
+void pl_ended_note(struct pl_ended *e, const struct pl_who *w);
+/* Waits until every holder e lists is gone here, or PL_FENCE_NS after the
+ * last end for one that may run elsewhere, saying so in one line (unless
+ * cfg->quiet). */
+void pl_settle(const struct pl_config *cfg, const struct pl_ended *e);
+
 /* Starts m with "URI: what". */
 void pl_say(struct pl_msg *m, const struct pl_config *cfg, const char *what);
 /* Adds ": " and the first line of a client library's message s, escaped;
@@ -68,10 +120,10 @@ int pl_watch(int fd, pid_t self, int may_thread);
  * 0, or an exit status after one line. */
 int pl_hold(const struct pl_config *cfg, int fd, pid_t self, int may_thread, struct pl_lock *lk);
 
-/* What status found of a running holder: its PID, host and command line as
- * it advertised them (pid 0: it did not), and m, how messages name it. */
-void pl_status_fill(struct pl_backend_status *st, long pid, const char *host, const char *cmd,
-		    const struct pl_msg *m);
+/* What status found of a running holder: its PID, host, command line and
+ * fencing token as it advertised them (w->pid 0: it did not), and m, how
+ * messages name it. */
+void pl_status_fill(struct pl_backend_status *st, const struct pl_who *w, const struct pl_msg *m);
 
 /* Adds "PID 4242 on web2 (cmd)" (no parentheses for an empty cmd). */
 void pl_msg_instance(struct pl_msg *m, long pid, const char *host, const char *cmd);

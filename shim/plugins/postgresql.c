@@ -366,10 +366,7 @@ struct holder {
 	long long started; /* backend start, Unix seconds, or -1 */
 	char label[128];
 	char client[64];
-	/* From a label of ours: */
-	long pid;
-	char host[64];
-	const char *cmd;
+	struct pl_who who; /* from a label of ours: pid 0 if it is not */
 };
 
 static const char holder_sql[] =
@@ -398,29 +395,15 @@ static void find_holder(PGconn *c, int64_t key, struct holder *h)
 		h->started = strtoll(pq.getvalue(r, 0, 3), NULL, 10);
 	}
 	pq.clear(r);
-	/* "pidlock PID HOST CMDLINE" */
-	if (strncmp(h->label, "pidlock ", 8) == 0) {
-		char *p = h->label + 8, *e;
-		long pid = strtol(p, &e, 10);
-		if (e != p && *e == ' ' && pid > 0) {
-			p = e + 1;
-			size_t n = strcspn(p, " ");
-			if (n && n < sizeof(h->host)) {
-				memmove(h->host, p, n);
-				h->host[n] = '\0';
-				h->pid = pid;
-				h->cmd = p[n] ? p + n + 1 : "";
-			}
-		}
-	}
+	pl_label_read(h->label, &h->who);
 }
 
 static void msg_holder(struct pl_msg *m, const struct holder *h)
 {
 	if (!h->found) {
 		pl_msg_str(m, "another session (gone since)");
-	} else if (h->pid) {
-		pl_msg_instance(m, h->pid, h->host, h->cmd);
+	} else if (h->who.pid) {
+		pl_msg_instance(m, h->who.pid, h->who.host, h->who.cmd);
 	} else {
 		/* Any role may set its application_name to anything: escaped. */
 		pl_msg_str(m, "a session that is not pidlock's (backend PID ");
@@ -478,6 +461,7 @@ struct pg_session {
 	const struct pl_config *cfg;
 	int64_t key;
 	char skey[24];
+	struct pl_ended ended; /* the holders this session ended */
 };
 
 static int s_lock(const struct pl_session *s, long long ns)
@@ -513,13 +497,18 @@ static int s_end(const struct pl_session *s, long long id, int signo, char *why,
 	(void)signo; /* a session is ended, not signalled: the first request and SIGKILL alike */
 	if (id <= 0)
 		return 0; /* no session to end */
-	if (((const struct pg_session *)s->conn)->cfg->verbose) {
+	struct pg_session *p = s->conn;
+	struct holder h;
+	find_holder(p->c, p->key, &h);
+	if (p->cfg->verbose) {
 		struct pl_msg m;
-		pl_say(&m, ((const struct pg_session *)s->conn)->cfg, "ending the session of ");
-		s->holder(s, &m);
+		pl_say(&m, p->cfg, "ending the session of ");
+		msg_holder(&m, &h);
 		pl_msg_send(&m);
 	}
-	struct pg_session *p = s->conn;
+	/* Noted before it is ended: where it runs decides how long the new
+	 * instance waits (settle). */
+	pl_ended_note(&p->ended, h.found && h.backend == id && h.who.pid ? &h.who : NULL);
 	char b[24], st[6];
 	snprintf(b, sizeof(b), "%lld", id);
 	PGresult *r = query(p->c, "SELECT pg_terminate_backend($1::int)", b, NULL, st);
@@ -543,9 +532,16 @@ static void s_close(const struct pl_session *s)
 	pq.finish(((struct pg_session *)s->conn)->c);
 }
 
+static void s_settle(const struct pl_session *s)
+{
+	const struct pg_session *p = s->conn;
+	pl_settle(p->cfg, &p->ended);
+}
+
 static void session_init(struct pl_session *s, struct pg_session *p, PGconn *c,
 			 const struct pl_config *cfg, char *id, size_t n)
 {
+	memset(p, 0, sizeof(*p));
 	p->c = c;
 	p->cfg = cfg;
 	p->key = pl_name_key(pl_uri_name(cfg));
@@ -554,7 +550,48 @@ static void session_init(struct pl_session *s, struct pg_session *p, PGconn *c,
 	snprintf(id, n, "advisory key %s", p->skey);
 	*s = (struct pl_session){.conn = p, .noun = "advisory lock", .id = id, .fail = pl_host->fail,
 				 .lock = s_lock, .holder = s_holder, .end = s_end,
-				 .say_error = s_say_error, .close = s_close};
+				 .say_error = s_say_error, .close = s_close, .settle = s_settle};
+}
+
+/* The fencing token: a transaction ID, taken once the lock is held. Each
+ * call assigns a new one, and the server never hands out one it has handed
+ * out before (the 64-bit, epoch-extended form), so every later acquisition
+ * of any lock on this server gets a greater one. No table, no privilege.
+ * A transaction that only assigned an ID commits without waiting for its
+ * WAL, which a crash within the next 200 ms would lose, and the ID with it:
+ * the empty transactional message (pg_logical_emit_message) makes it write
+ * WAL, so the commit, under synchronous_commit = on, is flushed before the
+ * token is handed out and survives any restart. Where that function is
+ * not granted, the ID alone. The label is then set again with the token in
+ * it, for status. A standby assigns none: no token then (one verbose line). */
+static const char token_sql[] =
+    "SELECT t::text, set_config('application_name', 'pidlock:' || t::text || ' ' || $1, false),"
+    " set_config('synchronous_commit', 'on', true), pg_logical_emit_message(true, 'pidlock', '')"
+    " FROM (SELECT txid_current() AS t) x";
+static const char token_sql_plain[] =
+    "SELECT t::text, set_config('application_name', 'pidlock:' || t::text || ' ' || $1, false)"
+    " FROM (SELECT txid_current() AS t) x";
+
+static void take_token(PGconn *c, const struct pl_config *cfg, const char *label)
+{
+	char st[6];
+	PGresult *r = query(c, token_sql, label + 8, NULL, st);
+	if (!r)
+		r = query(c, token_sql_plain, label + 8, NULL, st);
+	if (!r || pq.ntuples(r) != 1) {
+		pl_fence_keep("");
+		if (cfg->verbose) {
+			struct pl_msg m;
+			pl_say(&m, cfg, "no fencing token (txid_current)");
+			pl_say_first_line(&m, cfg, pq.errorMessage(c));
+			pl_msg_send(&m);
+		}
+		if (r)
+			pq.clear(r);
+		return;
+	}
+	pl_fence_keep(pq.getvalue(r, 0, 0));
+	pq.clear(r);
 }
 
 /* ---- acquiring ---- */
@@ -578,6 +615,7 @@ static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 	session_init(&s, &p, c, cfg, id, sizeof(id));
 	if ((status = pl_take_session(cfg, &s)) != 0)
 		return status;
+	take_token(c, cfg, label);
 	/* From here on the session is the lock: never PQfinish it. */
 	return pl_hold(cfg, pq.socket(c), self, cmdline == NULL, lk);
 }
@@ -606,7 +644,7 @@ static int pg_status(const struct pl_config *cfg, struct pl_backend_status *st)
 	struct pl_msg m;
 	m.len = 0;
 	msg_holder(&m, &h);
-	pl_status_fill(st, h.pid, h.host, h.cmd, &m);
+	pl_status_fill(st, &h.who, &m);
 	return st->state;
 }
 
@@ -634,4 +672,5 @@ const struct pl_backend pl_backend_table = {
     .status = pg_status,
     .stop = pg_stop,
     .blank = pl_uri_blank,
+    .publish = pl_publish,
 };
