@@ -429,12 +429,18 @@ FENCELOG="$BATS_TEST_DIRNAME/helpers/fencelog.py"
 
 # part_writer NS URI LOG OUT [VAR=VALUE...]: fencelog under the shim with
 # PIDLOCK_FILE=URI in network namespace NS, in the background (at most
-# 120 s), its output in OUT. WPID is the program's PID (ip netns exec and
-# env exec it), tracked.
+# 120 s), its output in OUT. WPID is the program's PID (ip netns exec,
+# unshare, sh and env exec it), tracked. In the client's namespace it runs
+# as another host would: its host name is the namespace's (a UTS
+# namespace), so that replace and stop cannot see it end here and must
+# rely on the time a cut-off holder takes to stop, as across machines.
 part_writer() {
-	local ns=$1 uri=$2 log=$3 out=$4
+	local ns=$1 uri=$2 log=$3 out=$4 host=()
 	shift 4
-	ip netns exec "$ns" env PIDLOCK_FILE="$uri" LD_PRELOAD="$SHIM" "$@" \
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	[ "$ns" != "$NETNS_C" ] ||
+		host=(unshare --uts sh -c 'echo "$1" >/proc/sys/kernel/hostname && shift && exec "$@"' _ "$ns")
+	ip netns exec "$ns" "${host[@]}" env PIDLOCK_FILE="$uri" LD_PRELOAD="$SHIM" "$@" \
 		"$PYTHON" "$FENCELOG" "$log" 120 >"$out" 2>&1 3>&- &
 	WPID=$!
 	track_pid "$WPID"
