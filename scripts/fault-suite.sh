@@ -16,8 +16,9 @@
 # 64 bad usage.
 #
 # The server runs in one network namespace (192.0.2.1), the instances in
-# another (scripts/netns-pair.sh), or next to the server (its unix socket)
-# where a scenario says so. Each instance runs tests/helpers/fencelog.py,
+# another (scripts/netns-pair.sh) with a host name of their own, as on
+# another machine, or next to the server (its unix socket) where a
+# scenario says so. Each instance runs tests/helpers/fencelog.py,
 # which appends "<epoch_ns> <pid> <token>" to a log every 10 ms: what an
 # outside resource would see. Two instances overlap when the spans from
 # their first to their last line intersect; that must never happen, except
@@ -283,9 +284,15 @@ waiting_at_least() { [ "$(be_waiting "$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
 # background, in the client's namespace (far, over the link) or the
 # server's (near); IPID is its process (group). MODE: fail, wait, replace.
 inst() {
-	local side=$1 name=$2 mode=$3 log=$4 secs=$5 ns uri
+	local side=$1 name=$2 mode=$3 log=$4 secs=$5 ns uri host=()
 	ns=$NS_C
 	[ "$side" = far ] || ns=$NS_S
+	# Far is another machine: a host name of its own (a UTS namespace),
+	# so that replace and stop cannot watch its PID here and rely on the
+	# time a cut-off holder takes to stop, as across machines.
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	[ "$side" != far ] ||
+		host=(unshare --uts sh -c 'echo "$1" >/proc/sys/kernel/hostname && shift && exec "$@"' _ "$NS_C")
 	case $BE in
 	postgresql)
 		uri="postgresql://postgres@192.0.2.1:$PG_PORT/postgres#$name"
@@ -299,10 +306,10 @@ inst() {
 	(
 		[ "${6:-}" != sigio-ignored ] || trap '' IO
 		if [ "$BE" = etcd ]; then
-			exec ip netns exec "$ns" setsid etcdctl --endpoints="$ETCD_EP" lock --ttl=10 "$name" \
+			exec ip netns exec "$ns" "${host[@]}" setsid etcdctl --endpoints="$ETCD_EP" lock --ttl=10 "$name" \
 				"$PY" "$WRITER" "$log" "$secs" ETCD_LOCK_REV
 		fi
-		exec ip netns exec "$ns" setsid env PIDLOCK_FILE="$uri" LD_PRELOAD="$SHIM" \
+		exec ip netns exec "$ns" "${host[@]}" setsid env PIDLOCK_FILE="$uri" LD_PRELOAD="$SHIM" \
 			PIDLOCK_MODE="$mode" PIDLOCK_TIMEOUT=300 "$PY" "$WRITER" "$log" "$secs"
 	) >>"$TMP/inst.out" 2>&1 </dev/null &
 	IPID=$!
