@@ -704,6 +704,7 @@ echo
 echo "## Cluster faults, measured ($(date -u +%Y-%m-%d), $(uname -sr), $(nproc) cores, $rounds round(s))"
 echo
 "$PY" - "$RESULTS" "${backends[*]}" "$LOSS_HOW" "$MANY" "$LIMIT" <<-'EOF'
+	import re
 	import sys
 	res, bes, loss, many, limit = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4], sys.argv[5]
 	rows = {}
@@ -741,6 +742,10 @@ echo
 	            cells.append(got[0][0])
 	            continue
 	        ovs = sorted(set(c for c, _, _ in got))
+	        ks = [re.fullmatch(r"0 \((\d+) older-token writes\)", c) for c, _, _ in got]
+	        if all(ks):
+	            k = sorted(int(m.group(1)) for m in ks)
+	            ovs = ["0 (%s older-token writes%s)" % (k[0] if k[0] == k[-1] else "%d–%d" % (k[0], k[-1]), " per round" if len(k) > 1 else "")]
 	        n = len(got)
 	        deads = [d for _, d, _ in got]
 	        nexts = [x for _, _, x in got]
@@ -756,7 +761,7 @@ echo
 	        cells.append(cell)
 	    print("| %s | %s |" % (label[sc], " | ".join(cells)))
 	print()
-	print("dead: from the fault to the old holder's end; next: from the fault to the next holder's first line; never: not within the scenario's wait (%s s for the next holder)." % limit)
+	print("dead: from the fault to the old holder's end; next: from the fault to the next holder's first line; never: not within the scenario's wait (%s s for the next holder). dead is polled (about 30 ms apart), next read from the log: a next a few ms before dead is the polling's delay; overlaps are what the log shows." % limit)
 	print("(1) %s, for a while; dead never: it survived, and was then ended with TERM, next counting from that." % (loss or "30 % of the packets dropped each way"))
 	print("(2) next: the longest handover, from one holder's last line to the next one's first.")
 	print("(3) a holder next to the server, two waiters queued behind it, the first across the link; the link cut, the holder ended 3 s later. dead: from the cut to the cut-off waiter's end; next: from the holder's end to the second waiter's first line.")
