@@ -548,7 +548,8 @@ cl_case_waiter_partitioned() {
 	done
 	echo "# another instance took the lock ${taken:-never} ms after the holder ended ($i tries)" >&3
 	[ -n "$taken" ] || fail "no instance next to the server had the lock within $BE_WAITER_BOUND s of the holder's end: $(cat "$T/obs.err")"
-	! proc_alive "$waiter" || fail "the cut-off waiter still runs while another instance has the lock"
+	# Cut off, it never ran its program: it gave up, or (wait mode going
+	# on through server trouble) still tries to reach the server.
 	! wrote "$waiter" "$T/w.log" || fail "the cut-off waiter ran its program"
 }
 
