@@ -47,6 +47,7 @@ setup() {
 	BASE="mysql://root@127.0.0.1:$CL_PORT/"
 	BAD="mysql://root:pw@127.0.0.1:1/?connect-timeout=3#x"
 	BAD_SHOWN="mysql://root@127.0.0.1:1/?connect-timeout=3#x"
+	BAD_USER="mysql://nosuchuser@127.0.0.1:$CL_PORT/"
 	cluster_setup
 }
 teardown() {
@@ -149,6 +150,10 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 
 @test "fencing token: PIDLOCK_FENCE (never an inherited one) and status carry it; each acquisition's is greater, across a server restart" {
 	cl_case_fence
+}
+
+@test "wait mode through a server restart: waiters connect again and each runs in turn; a waiter started while the server is down waits for it; an unknown user is refused at once (73)" {
+	cl_case_wait_restart
 }
 
 @test "configuration: a URI without #NAME is refused (78)" {

@@ -39,6 +39,7 @@ setup() {
 	BASE="postgresql://postgres@127.0.0.1:$CL_PORT/postgres"
 	BAD="postgresql://postgres:pw@127.0.0.1:1/postgres?connect_timeout=3#x"
 	BAD_SHOWN="postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=3#x"
+	BAD_USER="postgresql://nosuchrole@127.0.0.1:$CL_PORT/postgres"
 	cluster_setup
 }
 teardown() { cluster_teardown; }
@@ -154,6 +155,10 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 	assert_output "refused: a newer holder has written"
 	run -0 sql "select body, fence from report where id = 1"
 	assert_output "from B|$(cat "$T/b.fence")"
+}
+
+@test "wait mode through a server restart: waiters connect again and each runs in turn; a waiter started while the server is down waits for it; an unknown user is refused at once (73)" {
+	cl_case_wait_restart
 }
 
 @test "configuration: a URI without #NAME is refused (78)" {

@@ -332,6 +332,53 @@ cl_case_fence() {
 	token_lt "$prev" "$tok" || fail "after the restart: token $tok, before it $prev"
 }
 
+# Wait mode through a server restart: waiters whose sessions die with the
+# server connect again and go on waiting; each runs in turn, none exits 73.
+# And a waiter started while the server is down waits for it.
+cl_case_wait_restart() {
+	local i pids=() st
+	hold sleep 60
+	for i in 1 2 3; do
+		# shellcheck disable=SC2016 # expanded by the inner sh
+		PIDLOCK_FILE="$URI" PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=60 \
+			start_shim sh -c 'echo "$$" >>"$1/ran"; sleep 0.5' _ "$T" 2>"$T/w$i.err" &
+		pids+=($!)
+		track_pid "$!"
+	done
+	# shellcheck disable=SC2016 # evaluated by wait_until
+	wait_until '[ "$(be_waiting_count)" -ge 3 ]' 10 || fail "the waiters are not waiting"
+	sh "$BE_SERVER" restart "$CL_DIR" "$CL_PORT"
+	holder_status 10
+	assert_equal "$HST" 157
+	for i in 0 1 2; do
+		st=0
+		wait_until "! proc_alive ${pids[i]}" 60 || fail "waiter $((i + 1)) still waiting"
+		wait "${pids[i]}" || st=$?
+		[ "$st" -eq 0 ] || fail "waiter $((i + 1)) exited $st: $(cat "$T/w$((i + 1)).err")"
+		grep -q 'lost the session while waiting: .*; trying again in 0.25 s$' "$T/w$((i + 1)).err" ||
+			fail "waiter $((i + 1)) said: $(cat "$T/w$((i + 1)).err")"
+	done
+	[ "$(wc -l <"$T/ran")" -eq 3 ] || fail "ran: $(cat "$T/ran")"
+	# Started while the server is down: it waits for the server too.
+	sh "$BE_SERVER" stop "$CL_DIR" "$CL_PORT"
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	PIDLOCK_FILE="$URI" PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=60 start_shim sh -c 'echo late >>"$1/ran"' _ "$T" \
+		2>"$T/late.err" &
+	BG_PID=$!
+	track_pid "$BG_PID"
+	sleep 1
+	proc_alive "$BG_PID" || fail "the late waiter did not wait: $(cat "$T/late.err")"
+	sh "$BE_SERVER" start "$CL_DIR" "$CL_PORT"
+	holder_status 60
+	assert_equal "$HST" 0
+	grep -q late "$T/ran" || fail "the late waiter never ran: $(cat "$T/late.err")"
+	grep -q 'cannot connect: .*; trying again in 0.25 s$' "$T/late.err" || fail "it said: $(cat "$T/late.err")"
+	# Waiting cannot cure everything: an unknown user is refused at once.
+	PIDLOCK_FILE="$BAD_USER#$NAME" pl_shim -t 10 PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=60 true
+	assert_status 73
+	assert_one_pidlock_line
+}
+
 cl_case_no_name() {
 	PIDLOCK_FILE="$BASE" pl_shim true
 	assert_status 78

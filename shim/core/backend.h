@@ -142,6 +142,11 @@ struct pl_session {
 	 * holder on another host learns of its session's end only from its
 	 * own keepalive). Says so in one line when it has to wait. */
 	void (*settle)(const struct pl_session *s);
+	/* Optional, wait mode: after lock failed (-1), connects the session
+	 * again when the error may pass (the server restarting), trying with
+	 * back-off for at most left_ns (PL_FOREVER: no limit): 0 connected,
+	 * -1 not (error() says why). */
+	int (*reconnect)(const struct pl_session *s, long long left_ns);
 };
 
 /* The modes (modes.c), for every kind of lock. pl_take: the first try has

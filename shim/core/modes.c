@@ -130,7 +130,18 @@ static int wait_for(const struct pl_config *cfg, const struct pl_session *s, lon
 		s->holder(s, &m);
 		pl_msg_send(&m);
 	}
-	int w = s->lock(s, cfg->timeout_ns);
+	long long until = cfg->timeout_ns == PL_FOREVER ? 0 : now_ns() + cfg->timeout_ns;
+	int w;
+	for (;;) {
+		long long left = cfg->timeout_ns == PL_FOREVER ? PL_FOREVER : until - now_ns();
+		if (left != PL_FOREVER && left < 0)
+			left = 0;
+		w = s->lock(s, left);
+		/* A server's session lost while waiting (a restart) is connected
+		 * again, and the wait goes on within its time. */
+		if (w >= 0 || !s->reconnect || s->reconnect(s, left) < 0)
+			break;
+	}
 	if (w < 0)
 		return lost(cfg, s, "cannot wait for the ");
 	if (w == 0) {

@@ -677,9 +677,20 @@ static void ack_now(int fd)
 #endif
 }
 
+/* Errors after which the server may answer again: it is not listening, not
+ * reachable, went away or is shutting down, or has no connection to spare
+ * (CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, CR_SERVER_GONE_ERROR,
+ * CR_SERVER_LOST, ER_CON_COUNT_ERROR, ER_SERVER_SHUTDOWN). Not a refused
+ * password or an unknown database. */
+static int may_pass(unsigned e)
+{
+	return e == 2002 || e == 2003 || e == 2006 || e == 2013 || e == 1040 || e == 1053;
+}
+
 /* Connects as the URI says. NULL after one line (none when quiet; status
- * in *status). */
-static MYSQL *connect_uri(const struct pl_config *cfg, int quiet, int *status)
+ * in *status). With later (wait mode's retries), an error that may pass is
+ * not said but put in *later, and *status is -1. */
+static MYSQL *connect_uri(const struct pl_config *cfg, int quiet, int *status, struct pl_msg *later)
 {
 	const char *why = NULL;
 	struct pl_msg m;
@@ -733,8 +744,14 @@ static MYSQL *connect_uri(const struct pl_config *cfg, int quiet, int *status)
 	if (!ok) {
 		pl_say(&m, cfg, "cannot connect");
 		pl_say_first_line(&m, cfg, c ? my.error(c) : "out of memory");
+		int again = c && later && may_pass(my.err_no(c));
 		if (c)
 			my.close(c);
+		if (again) {
+			*later = m;
+			*status = -1;
+			return NULL;
+		}
 		*status = quiet ? PL_EX_CANTCREAT : pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
 		return NULL;
 	}
@@ -801,12 +818,10 @@ static int get_lock(MYSQL *c, const char *lit, long long ns)
 /* Who holds it: IS_USED_LOCK, and the session's row in PROCESSLIST (which a
  * user without the PROCESS privilege sees only for its own sessions). */
 struct holder {
-	int found, visible;
-	unsigned long conn;
-	long long started; /* when it took the lock (its statement's start), or -1 */
-	char info[512];    /* the holder's label */
+	struct pl_holder base; /* session: the connection ID; started: when it took the lock */
+	int visible;
+	char info[512]; /* the holder's label */
 	char user[64], client[80];
-	struct pl_who who; /* from a label of ours: pid 0 if none */
 };
 
 static void parse_label(struct holder *h, const char *info)
@@ -822,7 +837,7 @@ static void parse_label(struct holder *h, const char *info)
 		n = sizeof(h->info) - 1;
 	memmove(h->info, l, n);
 	h->info[n] = '\0';
-	pl_label_read(h->info, &h->who);
+	pl_label_read(h->info, &h->base.who);
 }
 
 /* lit: the lock's name as an SQL literal of c (name_literal). */
@@ -830,7 +845,7 @@ static void find_holder(MYSQL *c, const char *lit, struct holder *h)
 {
 	char sql[LITERAL_BYTES + 512];
 	memset(h, 0, sizeof(*h));
-	h->started = -1;
+	h->base.started = -1;
 	/* The lock's session idles since it took the lock: TIME is how long.
 	 * Its advertisement is the first one naming it that the same user
 	 * opened after it: another user cannot speak for the holder. */
@@ -847,13 +862,13 @@ static void find_holder(MYSQL *c, const char *lit, struct holder *h)
 	MYSQL_RES *r = my.store_result(c);
 	MYSQL_ROW row = r ? my.fetch_row(r) : NULL;
 	if (row && row[0]) {
-		h->found = 1;
-		h->conn = strtoul(row[0], NULL, 10);
+		h->base.found = 1;
+		h->base.session = strtoll(row[0], NULL, 10);
 		h->visible = row[1] != NULL;
 		snprintf(h->user, sizeof(h->user), "%s", row[2] ? row[2] : "");
 		snprintf(h->client, sizeof(h->client), "%s", row[3] ? row[3] : "");
 		if (row[4])
-			h->started = strtoll(row[4], NULL, 10);
+			h->base.started = strtoll(row[4], NULL, 10);
 		if (row[5])
 			parse_label(h, row[5]);
 	}
@@ -863,17 +878,18 @@ static void find_holder(MYSQL *c, const char *lit, struct holder *h)
 
 static void msg_holder(struct pl_msg *m, const struct holder *h)
 {
-	if (!h->found) {
+	const struct pl_who *w = &h->base.who;
+	if (!h->base.found) {
 		pl_msg_str(m, "another session (gone since)");
-	} else if (h->who.pid) {
-		pl_msg_instance(m, h->who.pid, h->who.host, h->who.cmd);
+	} else if (w->pid) {
+		pl_msg_instance(m, w->pid, w->host, w->cmd);
 	} else if (!h->visible) {
 		pl_msg_str(m, "a session this user may not see (connection ID ");
-		pl_msg_num(m, (long long)h->conn);
+		pl_msg_num(m, h->base.session);
 		pl_msg_str(m, "; the PROCESS privilege shows it)");
 	} else {
 		pl_msg_str(m, "a session that does not say who it is (connection ID ");
-		pl_msg_num(m, (long long)h->conn);
+		pl_msg_num(m, h->base.session);
 		if (h->user[0]) { /* the server's answers: escaped (msg.c) */
 			pl_msg_str(m, ", user ");
 			pl_msg_text(m, h->user, sizeof(h->user));
@@ -916,7 +932,7 @@ static long long s_holder(const struct pl_session *s, struct pl_msg *m)
 	find_holder(p->c, p->lit, &h);
 	if (m)
 		msg_holder(m, &h);
-	return h.found ? (long long)h.conn : 0;
+	return pl_holder_id(&h.base);
 }
 
 /* KILL CONNECTION id: 0 done (or already gone), -1 refused (why filled). */
@@ -936,7 +952,7 @@ static int s_end(const struct pl_session *s, long long id, int signo, char *why,
 	}
 	/* Noted before it is ended: where it runs decides how long the new
 	 * instance waits (settle). */
-	pl_ended_note(&p->ended, h.found && (long long)h.conn == id && h.who.pid ? &h.who : NULL);
+	pl_ended_holder(&p->ended, &h.base, id);
 	char sql[48];
 	snprintf(sql, sizeof(sql), "KILL CONNECTION %lld", id);
 	if (query1(p->c, sql, NULL, 0) >= 0 || my.err_no(p->c) == ER_NO_SUCH_THREAD)
@@ -957,6 +973,34 @@ static void s_close(const struct pl_session *s)
 	my.close(((struct my_session *)s->conn)->c);
 }
 
+/* Wait mode: a new session when the server went away while we waited, as
+ * long as it does not answer or refuses for now. */
+static int s_reconnect(const struct pl_session *s, long long left)
+{
+	struct my_session *p = s->conn;
+	if (!may_pass(my.err_no(p->c)))
+		return -1;
+	struct pl_retry r;
+	struct pl_msg m;
+	pl_retry_init(&r, left);
+	pl_say(&m, p->cfg, "lost the session while waiting");
+	pl_say_first_line(&m, p->cfg, my.error(p->c));
+	for (;;) {
+		int status;
+		if (!pl_retry_pause(&r, p->cfg, &m))
+			return -1;
+		MYSQL *c = connect_uri(p->cfg, 1, &status, &m);
+		if (c) {
+			query1(c, "SET SESSION wait_timeout = " WAITER_IDLE, NULL, 0);
+			my.close(p->c);
+			p->c = c;
+			return 0;
+		}
+		if (status != -1)
+			return -1;
+	}
+}
+
 static void s_settle(const struct pl_session *s)
 {
 	const struct my_session *p = s->conn;
@@ -974,6 +1018,8 @@ static void session_init(struct pl_session *s, struct my_session *p, MYSQL *c,
 	*s = (struct pl_session){.conn = p, .noun = "lock", .id = id, .fail = pl_host->fail,
 				 .lock = s_lock, .holder = s_holder, .end = s_end,
 				 .say_error = s_say_error, .close = s_close, .settle = s_settle};
+	if (cfg->mode == PL_MODE_WAIT)
+		s->reconnect = s_reconnect;
 }
 
 /* The fencing token: UUID_SHORT(), taken once the lock is held. The server
@@ -1014,7 +1060,7 @@ static void advertise(const struct pl_config *cfg, unsigned long conn, char *lab
 	for (char *p = label; *p; p++)
 		if (*p == '\'' || *p == '\\')
 			*p = '?'; /* a literal with nothing to escape, read back as is */
-	MYSQL *a = connect_uri(cfg, 1, &status);
+	MYSQL *a = connect_uri(cfg, 1, &status, NULL);
 	if (!a)
 		return;
 	/* MariaDB's max_statement_time would end the statement (MySQL's
@@ -1047,15 +1093,23 @@ static int my_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 	struct pl_session s;
 	struct my_session p;
 	pl_label(label, sizeof(label), cfg, self, cmdline);
-	MYSQL *c = connect_uri(cfg, 0, &status);
-	if (!c)
-		return status;
+	struct pl_retry retry;
+	struct pl_msg later;
+	pl_retry_init(&retry, cfg->mode == PL_MODE_WAIT ? cfg->timeout_ns : 0);
+	MYSQL *c;
+	while (!(c = connect_uri(cfg, 0, &status, cfg->mode == PL_MODE_WAIT ? &later : NULL))) {
+		if (status != -1)
+			return status;
+		if (!pl_retry_pause(&retry, cfg, &later))
+			return pl_host->fail(&later, cfg, PL_EX_CANTCREAT);
+	}
 	/* Short while it waits (WAITER_IDLE), a year once it holds (s_lock). */
 	query1(c, "SET SESSION wait_timeout = " WAITER_IDLE, NULL, 0);
 	session_init(&s, &p, c, cfg, id, sizeof(id));
 	p.holds_idle = 1;
 	if ((status = pl_take_session(cfg, &s)) != 0)
 		return status;
+	c = p.c; /* a new one, if the server went away while we waited */
 	take_token(c, cfg);
 	/* From here on the session is the lock: never mysql_close it. */
 	int fd = my.get_socket(c);
@@ -1075,27 +1129,18 @@ static int my_status(const struct pl_config *cfg, struct pl_backend_status *st)
 {
 	int status;
 	struct holder h = {0};
-	memset(st, 0, sizeof(*st));
-	st->key = pl_name_key(pl_uri_name(cfg));
-	st->started = -1;
-	st->state = 4;
-	MYSQL *c = connect_uri(cfg, 0, &status);
+	struct pl_msg m;
+	m.len = 0;
+	MYSQL *c = connect_uri(cfg, 0, &status, NULL);
+	int reached = c != NULL;
 	if (c) {
 		char lit[LITERAL_BYTES];
 		name_literal(c, cfg, lit, sizeof(lit));
 		find_holder(c, lit, &h);
-		st->state = h.found ? 0 : 3;
 		my.close(c);
+		msg_holder(&m, &h);
 	}
-	if (st->state != 0)
-		return st->state;
-	st->session = (long long)h.conn;
-	st->started = h.started;
-	struct pl_msg m;
-	m.len = 0;
-	msg_holder(&m, &h);
-	pl_status_fill(st, &h.who, &m);
-	return st->state;
+	return pl_status_put(st, cfg, reached, &h.base, &m);
 }
 
 static int my_stop(const struct pl_config *cfg, long long timeout_ns)
@@ -1104,7 +1149,7 @@ static int my_stop(const struct pl_config *cfg, long long timeout_ns)
 	char id[LITERAL_BYTES + 8];
 	struct pl_session s;
 	struct my_session p;
-	MYSQL *c = connect_uri(cfg, 0, &status);
+	MYSQL *c = connect_uri(cfg, 0, &status, NULL);
 	if (!c)
 		return 1;
 	session_init(&s, &p, c, cfg, id, sizeof(id));

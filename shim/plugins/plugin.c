@@ -232,6 +232,38 @@ void pl_publish(void)
 		unsetenv(PL_ENV(FENCE));
 }
 
+/* ---- wait mode through server trouble ---- */
+
+void pl_retry_init(struct pl_retry *r, long long left)
+{
+	r->until = left == PL_FOREVER ? -1 : pl_host->now_ns() + left;
+	r->pause = 250 * 1000000LL;
+	r->said = 0;
+}
+
+int pl_retry_pause(struct pl_retry *r, const struct pl_config *cfg, const struct pl_msg *line)
+{
+	long long now = pl_host->now_ns(), pause = r->pause;
+	if (r->until >= 0 && now >= r->until)
+		return 0;
+	if (r->until >= 0 && now + pause > r->until)
+		pause = r->until - now;
+	if (cfg->verbose || (!r->said && !cfg->quiet)) {
+		struct pl_msg m = *line;
+		r->said = 1;
+		pl_msg_str(&m, "; trying again in ");
+		pl_msg_secs(&m, pause);
+		pl_msg_str(&m, " s");
+		pl_msg_send(&m);
+	}
+	struct timespec ts = {(time_t)(pause / 1000000000LL), (long)(pause % 1000000000LL)};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	if (r->pause < 2000 * 1000000LL)
+		r->pause *= 2;
+	return 1;
+}
+
 /* ---- holders ended by replace and stop ---- */
 
 static long long now_ns(void)
@@ -397,8 +429,28 @@ int pl_hold(const struct pl_config *cfg, int fd, pid_t self, int may_thread, str
 	return 0;
 }
 
-void pl_status_fill(struct pl_backend_status *st, const struct pl_who *w, const struct pl_msg *m)
+long long pl_holder_id(const struct pl_holder *h)
 {
+	return h->found ? h->session : 0;
+}
+
+void pl_ended_holder(struct pl_ended *e, const struct pl_holder *h, long long id)
+{
+	pl_ended_note(e, h->found && h->session == id && h->who.pid ? &h->who : NULL);
+}
+
+int pl_status_put(struct pl_backend_status *st, const struct pl_config *cfg, int reached,
+		  const struct pl_holder *h, const struct pl_msg *m)
+{
+	memset(st, 0, sizeof(*st));
+	st->key = pl_name_key(pl_uri_name(cfg));
+	st->started = -1;
+	st->state = !reached ? 4 : h->found ? 0 : 3;
+	if (st->state != 0)
+		return st->state;
+	st->session = h->session;
+	st->started = h->started;
+	const struct pl_who *w = &h->who;
 	if (w->pid) {
 		st->identified = 1;
 		st->pid = w->pid;
@@ -409,6 +461,7 @@ void pl_status_fill(struct pl_backend_status *st, const struct pl_who *w, const 
 	size_t n = m->len < sizeof(st->holder) ? m->len : sizeof(st->holder) - 1;
 	memcpy(st->holder, m->buf, n);
 	st->holder[n] = '\0';
+	return st->state;
 }
 
 void pl_msg_instance(struct pl_msg *m, long pid, const char *host, const char *cmd)

@@ -102,6 +102,23 @@ void pl_ended_note(struct pl_ended *e, const struct pl_who *w);
  * cfg->quiet). */
 void pl_settle(const struct pl_config *cfg, const struct pl_ended *e);
 
+/* Wait mode through server trouble: a connection refused or lost (the
+ * server restarting, unreachable for a while) is tried again with back-off
+ * (0.25 s doubling to 2 s) while the wait's time lasts, one verbose line per
+ * try; an error that waiting cannot cure (authentication, a missing
+ * database) is not. Other modes never try again. */
+struct pl_retry {
+	long long until; /* monotonic ns; -1: no limit */
+	long long pause; /* the next pause, ns */
+	int said;        /* the first retry's line is said even when not verbose */
+};
+/* left: the wait's remaining time (PL_FOREVER: none), or 0 for no retry. */
+void pl_retry_init(struct pl_retry *r, long long left);
+/* After a failure that may pass (line: "URI: cannot connect: why"): says
+ * so (the first time unless quiet, then when verbose), sleeps, and returns 1
+ * to try again; 0 when time is up. */
+int pl_retry_pause(struct pl_retry *r, const struct pl_config *cfg, const struct pl_msg *line);
+
 /* Starts m with "URI: what". */
 void pl_say(struct pl_msg *m, const struct pl_config *cfg, const char *what);
 /* Adds ": " and the first line of a client library's message s, escaped;
@@ -120,10 +137,23 @@ int pl_watch(int fd, pid_t self, int may_thread);
  * 0, or an exit status after one line. */
 int pl_hold(const struct pl_config *cfg, int fd, pid_t self, int may_thread, struct pl_lock *lk);
 
-/* What status found of a running holder: its PID, host, command line and
- * fencing token as it advertised them (w->pid 0: it did not), and m, how
- * messages name it. */
-void pl_status_fill(struct pl_backend_status *st, const struct pl_who *w, const struct pl_msg *m);
+/* A lock's holder as a backend finds it on its server (each backend's own
+ * struct holder starts with one). */
+struct pl_holder {
+	int found;         /* the lock is held */
+	long long session; /* the server's number for the holder's session */
+	long long started; /* since when, Unix seconds, or -1 */
+	struct pl_who who; /* from a label of ours: who.pid 0 if none */
+};
+/* What the session op holder returns for it: its session, or 0. */
+long long pl_holder_id(const struct pl_holder *h);
+/* pidlock status: st from h (reached 0: the server could not be asked,
+ * state 4), m naming the holder as messages do. Returns the state. */
+int pl_status_put(struct pl_backend_status *st, const struct pl_config *cfg, int reached,
+		  const struct pl_holder *h, const struct pl_msg *m);
+/* Replace and stop, before ending session id: h is the holder found just
+ * before, noted for settle when it is that session. */
+void pl_ended_holder(struct pl_ended *e, const struct pl_holder *h, long long id);
 
 /* Adds "PID 4242 on web2 (cmd)" (no parentheses for an empty cmd). */
 void pl_msg_instance(struct pl_msg *m, long pid, const char *host, const char *cmd);

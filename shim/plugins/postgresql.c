@@ -85,7 +85,12 @@ static struct {
 	PQconninfoOption *(*conninfoParse)(const char *, char **);
 	void (*conninfoFree)(PQconninfoOption *);
 	void (*freemem)(void *);
+	int (*pingParams)(const char *const *, const char *const *, int);
+	void (*reset)(PGconn *);
+	void *(*setNoticeProcessor)(PGconn *, void (*)(void *, const char *), void *);
 } pq;
+#define PQ_PING_OK 0
+#define PQ_PING_NO_ATTEMPT 3
 
 #ifdef __APPLE__
 static const char *const pq_names[] = {"libpq.5.dylib", "/opt/homebrew/opt/libpq/lib/libpq.5.dylib",
@@ -110,6 +115,8 @@ static int load_pq(const char **why)
 	    FN(PQntuples, ntuples),                 FN(PQgetvalue, getvalue),
 	    FN(PQclear, clear),                     FN(PQconninfoParse, conninfoParse),
 	    FN(PQconninfoFree, conninfoFree),       FN(PQfreemem, freemem),
+	    FN(PQpingParams, pingParams),           FN(PQreset, reset),
+	    FN(PQsetNoticeProcessor, setNoticeProcessor),
 #undef FN
 	};
 	return pl_load(&h, pq_names, sizeof(pq_names) / sizeof(pq_names[0]), fns,
@@ -247,7 +254,19 @@ static char *uri_without_fragment(const char *file)
 
 /* Connects as the URI says, with our application_name and, when `fence`,
  * the keepalive settings on both sides. NULL after printing one line. */
-static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int fence, int *status)
+static void no_notice(void *arg, const char *text)
+{
+	(void)arg;
+	(void)text;
+}
+
+/* Connects as the URI says. NULL after one line, with the status in
+ * *status; with later (wait mode's retries), a refused or unanswered
+ * connection is not said but put in *later, and *status is -1: the
+ * server may come back (PQpingParams: it did not answer, or answered that
+ * it does not accept connections now), unlike a refused password. */
+static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int fence, int *status,
+			   struct pl_msg *later)
 {
 	const char *why = NULL;
 	struct pl_msg m;
@@ -318,6 +337,9 @@ static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int f
 			keys[k] = pq_files[i].key, vals[k++] = over[i];
 	keys[k] = NULL, vals[k] = NULL;
 	PGconn *c = pq.connectdbParams(keys, vals, 1);
+	int ping = PQ_PING_OK;
+	if (later && c && pq.status(c) != PQ_CONNECTION_OK)
+		ping = pq.pingParams(keys, vals, 1);
 	pq.conninfoFree(opts);
 	free(uri);
 	if (!c || pq.status(c) != PQ_CONNECTION_OK) {
@@ -325,9 +347,18 @@ static PGconn *connect_uri(const struct pl_config *cfg, const char *label, int f
 		pl_say_first_line(&m, cfg, c ? pq.errorMessage(c) : "out of memory");
 		if (c)
 			pq.finish(c);
+		if (later && ping != PQ_PING_OK && ping != PQ_PING_NO_ATTEMPT) {
+			*later = m;
+			*status = -1;
+			return NULL;
+		}
 		*status = pl_host->fail(&m, cfg, PL_EX_CANTCREAT);
 		return NULL;
 	}
+	/* The server's notices ("terminating connection due to immediate
+	 * shutdown") are not the program's to print: libpq's default would
+	 * write them to its stderr. The reason reaches our own line. */
+	pq.setNoticeProcessor(c, no_notice, NULL);
 	return c;
 }
 
@@ -361,12 +392,9 @@ static void key_params(int64_t key, char skey[24], char hi[16], char lo[16])
 
 /* Who holds it: from pg_locks joined with pg_stat_activity, in this database. */
 struct holder {
-	int found;
-	long backend;
-	long long started; /* backend start, Unix seconds, or -1 */
+	struct pl_holder base; /* session: the backend's PID; started: its start */
 	char label[128];
 	char client[64];
-	struct pl_who who; /* from a label of ours: pid 0 if it is not */
 };
 
 static const char holder_sql[] =
@@ -382,32 +410,33 @@ static void find_holder(PGconn *c, int64_t key, struct holder *h)
 {
 	char skey[24], hi[16], lo[16], st[6];
 	memset(h, 0, sizeof(*h));
-	h->started = -1;
+	h->base.started = -1;
 	key_params(key, skey, hi, lo);
 	PGresult *r = query(c, holder_sql, hi, lo, st);
 	if (!r)
 		return;
 	if (pq.ntuples(r) > 0) {
-		h->found = 1;
-		h->backend = strtol(pq.getvalue(r, 0, 0), NULL, 10);
+		h->base.found = 1;
+		h->base.session = strtoll(pq.getvalue(r, 0, 0), NULL, 10);
 		snprintf(h->label, sizeof(h->label), "%s", pq.getvalue(r, 0, 1));
 		snprintf(h->client, sizeof(h->client), "%s", pq.getvalue(r, 0, 2));
-		h->started = strtoll(pq.getvalue(r, 0, 3), NULL, 10);
+		h->base.started = strtoll(pq.getvalue(r, 0, 3), NULL, 10);
 	}
 	pq.clear(r);
-	pl_label_read(h->label, &h->who);
+	pl_label_read(h->label, &h->base.who);
 }
 
 static void msg_holder(struct pl_msg *m, const struct holder *h)
 {
-	if (!h->found) {
+	const struct pl_who *w = &h->base.who;
+	if (!h->base.found) {
 		pl_msg_str(m, "another session (gone since)");
-	} else if (h->who.pid) {
-		pl_msg_instance(m, h->who.pid, h->who.host, h->who.cmd);
+	} else if (w->pid) {
+		pl_msg_instance(m, w->pid, w->host, w->cmd);
 	} else {
 		/* Any role may set its application_name to anything: escaped. */
 		pl_msg_str(m, "a session that is not pidlock's (backend PID ");
-		pl_msg_num(m, h->backend);
+		pl_msg_num(m, h->base.session);
 		if (h->label[0]) {
 			pl_msg_str(m, ", application_name ");
 			pl_msg_text(m, h->label, sizeof(h->label));
@@ -489,7 +518,7 @@ static long long s_holder(const struct pl_session *s, struct pl_msg *m)
 	find_holder(p->c, p->key, &h);
 	if (m)
 		msg_holder(m, &h);
-	return h.found ? h.backend : 0;
+	return pl_holder_id(&h.base);
 }
 
 static int s_end(const struct pl_session *s, long long id, int signo, char *why, size_t n)
@@ -508,7 +537,7 @@ static int s_end(const struct pl_session *s, long long id, int signo, char *why,
 	}
 	/* Noted before it is ended: where it runs decides how long the new
 	 * instance waits (settle). */
-	pl_ended_note(&p->ended, h.found && h.backend == id && h.who.pid ? &h.who : NULL);
+	pl_ended_holder(&p->ended, &h.base, id);
 	char b[24], st[6];
 	snprintf(b, sizeof(b), "%lld", id);
 	PGresult *r = query(p->c, "SELECT pg_terminate_backend($1::int)", b, NULL, st);
@@ -532,6 +561,39 @@ static void s_close(const struct pl_session *s)
 	pq.finish(((struct pg_session *)s->conn)->c);
 }
 
+/* A session that waits and then holds: a server-wide idle_session_timeout
+ * (from 14 on: an error from older servers is ignored) must not end it, nor
+ * statement_timeout its wait (the first try sets that one, s_lock; a
+ * session connected again sets it here: all). */
+static void session_settings(PGconn *c, int all)
+{
+	PGresult *r = pq.exec(c, all ? "SET statement_timeout = 0; SET idle_session_timeout = 0"
+				     : "SET idle_session_timeout = 0");
+	if (r)
+		pq.clear(r);
+}
+
+/* Wait mode: the same connection's parameters again (PQreset), while the
+ * server does not answer or refuses for now. */
+static int s_reconnect(const struct pl_session *s, long long left)
+{
+	struct pg_session *p = s->conn;
+	struct pl_retry r;
+	pl_retry_init(&r, left);
+	for (;;) {
+		struct pl_msg m;
+		pl_say(&m, p->cfg, "lost the session while waiting");
+		pl_say_first_line(&m, p->cfg, pq.errorMessage(p->c));
+		if (!pl_retry_pause(&r, p->cfg, &m))
+			return -1;
+		pq.reset(p->c);
+		if (pq.status(p->c) == PQ_CONNECTION_OK) {
+			session_settings(p->c, 1);
+			return 0;
+		}
+	}
+}
+
 static void s_settle(const struct pl_session *s)
 {
 	const struct pg_session *p = s->conn;
@@ -551,6 +613,8 @@ static void session_init(struct pl_session *s, struct pg_session *p, PGconn *c,
 	*s = (struct pl_session){.conn = p, .noun = "advisory lock", .id = id, .fail = pl_host->fail,
 				 .lock = s_lock, .holder = s_holder, .end = s_end,
 				 .say_error = s_say_error, .close = s_close, .settle = s_settle};
+	if (cfg->mode == PL_MODE_WAIT)
+		s->reconnect = s_reconnect;
 }
 
 /* The fencing token: a transaction ID, taken once the lock is held. Each
@@ -604,14 +668,17 @@ static int pg_acquire(const struct pl_config *cfg, struct pl_lock *lk, pid_t sel
 	struct pl_session s;
 	struct pg_session p;
 	pl_label(label, sizeof(label), cfg, self, cmdline); /* the server keeps 63 bytes */
-	PGconn *c = connect_uri(cfg, label, 1, &status);
-	if (!c)
-		return status;
-	/* A server-wide idle_session_timeout must not end the session
-	 * (it exists from 14 on: an error from older servers is ignored). */
-	PGresult *r = pq.exec(c, "SET idle_session_timeout = 0");
-	if (r)
-		pq.clear(r);
+	struct pl_retry retry;
+	struct pl_msg later;
+	pl_retry_init(&retry, cfg->mode == PL_MODE_WAIT ? cfg->timeout_ns : 0);
+	PGconn *c;
+	while (!(c = connect_uri(cfg, label, 1, &status, cfg->mode == PL_MODE_WAIT ? &later : NULL))) {
+		if (status != -1)
+			return status;
+		if (!pl_retry_pause(&retry, cfg, &later))
+			return pl_host->fail(&later, cfg, PL_EX_CANTCREAT);
+	}
+	session_settings(c, 0);
 	session_init(&s, &p, c, cfg, id, sizeof(id));
 	if ((status = pl_take_session(cfg, &s)) != 0)
 		return status;
@@ -627,25 +694,16 @@ static int pg_status(const struct pl_config *cfg, struct pl_backend_status *st)
 {
 	int status;
 	struct holder h = {0};
-	memset(st, 0, sizeof(*st));
-	st->key = pl_name_key(pl_uri_name(cfg));
-	st->started = -1;
-	PGconn *c = connect_uri(cfg, "pidlock status", 0, &status);
-	st->state = 4;
-	if (c) {
-		find_holder(c, st->key, &h);
-		st->state = h.found ? 0 : 3;
-		pq.finish(c);
-	}
-	if (st->state != 0)
-		return st->state;
-	st->session = h.backend;
-	st->started = h.started;
 	struct pl_msg m;
 	m.len = 0;
-	msg_holder(&m, &h);
-	pl_status_fill(st, &h.who, &m);
-	return st->state;
+	PGconn *c = connect_uri(cfg, "pidlock status", 0, &status, NULL);
+	int reached = c != NULL;
+	if (c) {
+		find_holder(c, pl_name_key(pl_uri_name(cfg)), &h);
+		pq.finish(c);
+		msg_holder(&m, &h);
+	}
+	return pl_status_put(st, cfg, reached, &h.base, &m);
 }
 
 static int pg_stop(const struct pl_config *cfg, long long timeout_ns)
@@ -654,7 +712,7 @@ static int pg_stop(const struct pl_config *cfg, long long timeout_ns)
 	char id[48];
 	struct pl_session s;
 	struct pg_session p;
-	PGconn *c = connect_uri(cfg, "pidlock stop", 0, &status);
+	PGconn *c = connect_uri(cfg, "pidlock stop", 0, &status, NULL);
 	if (!c)
 		return 1;
 	session_init(&s, &p, c, cfg, id, sizeof(id));
