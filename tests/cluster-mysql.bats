@@ -35,6 +35,10 @@ BE_PART_PORT=3306
 # probing: MariaDB cannot set TCP_USER_TIMEOUT per session as the PostgreSQL
 # backend does. Half of the immediate cuts hit that window (2026-12-01).
 BE_PART_LIMIT=90
+# A lock granted to a waiter whose client has gone is to be let go of
+# within about 10 s; left to itself, the server keeps it until its
+# retransmissions of the answer give up (about 108 s with these settings).
+BE_WAITER_BOUND=30
 
 setup_file() { cluster_setup_file; }
 teardown_file() { cluster_teardown_file; }
@@ -72,6 +76,10 @@ be_partition_start() {
 	OBS="mysql://root@localhost/?socket=$1/sock#part"
 }
 be_partition_stop() { ip netns exec "$NETNS_S" sh "$BE_SERVER" stop "$1" "$BE_PART_PORT"; }
+be_partition_waiting_count() {
+	mariadb --no-defaults -S "$1/sock" -uroot -N -B -e "select count(*) from information_schema.processlist
+		where state = 'User lock' or info like 'SELECT GET_LOCK%'"
+}
 
 # The name the server sees for a lock name longer than 64 characters: its
 # first 40, '~', and FNV-1a 64 of all of it in 16 lowercase hex digits.
@@ -166,6 +174,18 @@ print(sys.argv[1] if len(n)<=64 else n[:40].decode()+"~%016x"%h)' "$1"
 
 @test "network partition (two network namespaces): the holder is terminated before an observer can take the lock" {
 	cl_case_partition
+}
+
+@test "replace of a holder behind a partition, run beside the server: the old holder is gone before the new one enters main (2 rounds)" {
+	cl_case_replace_partitioned
+}
+
+@test "pidlock stop, beside the server, of a holder behind a partition: exit 0 only once that holder is gone (2 rounds)" {
+	cl_case_stop_partitioned
+}
+
+@test "a queued waiter cut off by a partition lets go of the lock it is granted: the next instance runs within 30 s of the holder's exit" {
+	cl_case_waiter_partitioned
 }
 
 @test "the holder of a cluster lock has the MySQL plugin mapped, beside the core library (tests/seam.bats: not in local mode)" {

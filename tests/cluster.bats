@@ -27,6 +27,10 @@ BE_LIB_MSG='libpq \(libpq\.so\.5, Debian package libpq5\)'
 BE_FREE_BOUND=10
 BE_PART_PORT=5432
 BE_PART_LIMIT=60
+# The server sends the cut-off waiter its lock and gives up on it when that
+# answer has gone unacknowledged for its tcp_user_timeout (30 s, asked for
+# per session), so about 31 s after the holder's end; 40 s leaves margin.
+BE_WAITER_BOUND=40
 
 setup_file() { cluster_setup_file; }
 teardown_file() { cluster_teardown_file; }
@@ -56,6 +60,10 @@ be_partition_start() {
 	OBS="postgresql:///postgres?host=$1&port=$BE_PART_PORT&user=postgres#part"
 }
 be_partition_stop() { ip netns exec "$NETNS_S" sh "$BE_SERVER" stop "$1" "$BE_PART_PORT"; }
+be_partition_waiting_count() {
+	psql -X -At "postgresql:///postgres?host=$1&port=$BE_PART_PORT&user=postgres" \
+		-c "select count(*) from pg_locks where locktype = 'advisory' and not granted"
+}
 
 @test "a second instance is refused (75) with the holder's PID, host and command line; the password is never shown" {
 	cl_case_refused "postgresql://postgres:s3cret@127.0.0.1:$CL_PORT/postgres#$NAME" \
@@ -171,6 +179,18 @@ print(h-(1<<64) if h>=1<<63 else h)' "$NAME")
 
 @test "network partition (two network namespaces): the holder is terminated before an observer can take the lock" {
 	cl_case_partition
+}
+
+@test "replace from next to the server of a holder cut off by a partition: the holder has stopped before the new instance runs (2 rounds)" {
+	cl_case_replace_partitioned
+}
+
+@test "pidlock stop from next to the server of a holder cut off by a partition returns only once the holder has stopped (2 rounds)" {
+	cl_case_stop_partitioned
+}
+
+@test "a waiter cut off by a partition once queued does not keep the lock: another instance has it within 40 s of the holder's end" {
+	cl_case_waiter_partitioned
 }
 
 @test "the holder of a cluster lock has the PostgreSQL plugin mapped, beside the core library (tests/seam.bats: not in local mode)" {

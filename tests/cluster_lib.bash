@@ -19,6 +19,8 @@
 #   BE_FREE_BOUND    seconds within which a kill -9'd holder's lock is free
 #   BE_PART_PORT     the server's port in the partition's network namespace
 #   BE_PART_LIMIT    seconds the partition case waits for the observer at most
+#   BE_WAITER_BOUND  seconds after the holder's end within which the server
+#                    lets go of a queued waiter that a partition cut off
 #   BASE             the URI without #NAME (set by the file's setup, before
 #                    cluster_setup), and BAD/BAD_SHOWN: an unreachable server's
 #                    URI with a password and a connect timeout, and how
@@ -33,6 +35,7 @@
 #                             set URI (through 192.0.2.1) and OBS (the same lock
 #                             through the server's unix socket), both #part
 #   be_partition_stop DIR     stop it
+#   be_partition_waiting_count DIR   be_waiting_count, on that server
 #
 # setup_file starts the server on a random loopback port ($CL_DIR, $CL_PORT);
 # each test uses its own lock name ($NAME), so tests do not see each other's.
@@ -426,7 +429,10 @@ cl_case_library_missing() {
 	[ "${#lines[@]}" -eq 1 ]
 }
 
-cl_case_partition() {
+# The two namespaces of a real partition (scripts/netns-pair.sh) and the
+# server in the server's (be_partition_start: URI, OBS); skips without root
+# or network namespaces. Teardown removes all of it.
+part_up() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
 	command -v ip >/dev/null || skip "ip (iproute2) not installed"
 	local st=0
@@ -437,6 +443,10 @@ cl_case_partition() {
 	PART_DIR="$T/server"
 	mkdir "$PART_DIR"
 	be_partition_start "$PART_DIR"
+}
+
+cl_case_partition() {
+	part_up
 	ip netns exec "$NETNS_C" env PIDLOCK_FILE="$URI" LD_PRELOAD="$SHIM" sleep 300 >"$T/holder.out" 2>&1 3>&- &
 	BG_PID=$!
 	track_pid "$BG_PID"
@@ -466,6 +476,140 @@ cl_case_partition() {
 	[ "$dead" -lt "$taken" ] || fail "the observer took the lock ($taken ms) before the holder died ($dead ms)"
 	holder_status 1
 	assert_equal "$HST" 157
+}
+
+# ---- fencing against a partition: replace, stop, a queued waiter ----
+# The program these cases run under the lock appends "<epoch_ns> <pid>
+# <PIDLOCK_FENCE>" every 10 ms to a log on the shared filesystem, which is
+# what an outside resource would see: two instances writing in the same
+# span of time is the overlap a lock exists to prevent.
+
+FENCELOG="$BATS_TEST_DIRNAME/helpers/fencelog.py"
+
+# part_writer NS URI LOG OUT [VAR=VALUE...]: fencelog under the shim with
+# PIDLOCK_FILE=URI in network namespace NS, in the background (at most
+# 120 s), its output in OUT. WPID is the program's PID (ip netns exec,
+# unshare, sh and env exec it), tracked. In the client's namespace it runs
+# as another host would: its host name is the namespace's (a UTS
+# namespace), so that replace and stop cannot see it end here and must
+# rely on the time a cut-off holder takes to stop, as across machines.
+part_writer() {
+	local ns=$1 uri=$2 log=$3 out=$4 host=()
+	shift 4
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	[ "$ns" != "$NETNS_C" ] ||
+		host=(unshare --uts sh -c 'echo "$1" >/proc/sys/kernel/hostname && shift && exec "$@"' _ "$ns")
+	ip netns exec "$ns" "${host[@]}" env PIDLOCK_FILE="$uri" LD_PRELOAD="$SHIM" "$@" \
+		"$PYTHON" "$FENCELOG" "$log" 120 >"$out" 2>&1 3>&- &
+	WPID=$!
+	track_pid "$WPID"
+}
+
+# True once PID $1 has a line in log $2.
+wrote() { awk -v p="$1" '$2 == p { f = 1; exit } END { exit !f }' "$2" 2>/dev/null; }
+# The time of PID $1's first line in log $2 (empty if none).
+first_line() { awk -v p="$1" '$2 == p { print $1; exit }' "$2"; }
+# How many lines PID $1 wrote to log $2 after time $3. The times are
+# compared as strings (19 digits each until 2286): awk's numbers are
+# doubles, which would round nanoseconds since 1970.
+lines_after() { awk -v p="$1" -v t="$3" '$2 == p && $1 "" > t "" { n++ } END { print n + 0 }' "$2"; }
+
+# Round R of the partitioned-holder cases: the holder runs in the client's
+# namespace with lock NAME-R, and is seen writing; then the link is cut.
+# Sets OLD (its PID), LOG, and URI and OBS for this round.
+part_holder_cut() {
+	URI="${URI%#*}#$1" OBS="${OBS%#*}#$1" LOG="$T/$1.log"
+	sh "$ROOT/scripts/netns-pair.sh" heal "$NETNS_S" "$NETNS_C"
+	part_writer "$NETNS_C" "$URI" "$LOG" "$T/$1.old"
+	OLD=$WPID
+	wait_until "wrote $OLD \"\$LOG\"" 15 || fail "$1: the holder never ran: $(cat "$T/$1.old")"
+	sh "$ROOT/scripts/netns-pair.sh" cut "$NETNS_S" "$NETNS_C"
+	CUT=$(now_ns)
+}
+
+# Replace from next to the server while the holder is cut off: the server
+# ends the holder's session at once, but the holder hears of it only from
+# its own keepalive (some 5 s), so the replacer must not enter main before
+# then. Two rounds: the cut lands at another point of the keepalive cycle.
+cl_case_replace_partitioned() {
+	part_up
+	local r new t late
+	for r in 1 2; do
+		part_holder_cut "rp$r"
+		part_writer "$NETNS_S" "$OBS" "$LOG" "$T/rp$r.new" PIDLOCK_MODE=replace PIDLOCK_TIMEOUT=30
+		new=$WPID
+		wait_until "wrote $new \"\$LOG\" || ! proc_alive $new" 40 || fail "round $r: the replacer never ran"
+		wrote "$new" "$LOG" || fail "round $r: the replacer ended: $(cat "$T/rp$r.new")"
+		wait_until "! proc_alive $OLD" 20 || fail "round $r: the old holder runs 20 s after it was replaced"
+		t=$(first_line "$new" "$LOG")
+		late=$(lines_after "$OLD" "$LOG" "$t")
+		echo "# round $r: the replacer ran $(((t - CUT) / 1000000)) ms after the cut; the old holder wrote $late lines after that" >&3
+		[ "$late" -eq 0 ] || fail "round $r: the old holder (PID $OLD) wrote $late lines after the replacer's first; replacer: $(cat "$T/rp$r.new")"
+		run cat "$T/rp$r.new"
+		assert_output --partial waiting
+		kill -TERM "$new"
+		wait_until "! proc_alive $new" 10 || fail "round $r: the replacer does not end"
+	done
+}
+
+# pidlock stop from next to the server while the holder is cut off: stop
+# reports the holder stopped (0) only once it is, so that whoever runs stop
+# and then starts the program elsewhere never has two.
+cl_case_stop_partitioned() {
+	part_up
+	local r st back late alive
+	for r in 1 2; do
+		part_holder_cut "sp$r"
+		st=0
+		timeout -k 5 60 ip netns exec "$NETNS_S" "$PIDLOCK" stop "$OBS" >"$T/sp$r.stop" 2>&1 3>&- || st=$?
+		back=$(now_ns)
+		alive=no
+		! proc_alive "$OLD" || alive=yes
+		echo "# round $r: stop returned $st after $(((back - CUT) / 1000000)) ms; the holder still ran: $alive" >&3
+		[ "$st" -eq 0 ] || fail "round $r: pidlock stop: status $st: $(cat "$T/sp$r.stop")"
+		[ "$alive" = no ] || fail "round $r: pidlock stop returned while the holder (PID $OLD) still ran"
+		wait_until "! proc_alive $OLD" 20 || fail "round $r: the holder still runs"
+		late=$(lines_after "$OLD" "$LOG" "$back")
+		[ "$late" -eq 0 ] || fail "round $r: the holder wrote $late lines after pidlock stop returned"
+	done
+}
+
+# A waiter cut off after it was queued: when the holder ends, the server
+# grants the lock to the waiter's session, whose client never hears of it.
+# The server must let go of that session soon (the waiter's client gave up
+# on its own) so that another instance can run: within $BE_WAITER_BOUND s
+# of the holder's end.
+cl_case_waiter_partitioned() {
+	part_up
+	local holder waiter ended taken="" i
+	ip netns exec "$NETNS_S" env PIDLOCK_FILE="$OBS" LD_PRELOAD="$SHIM" sleep 300 >"$T/holder.out" 2>&1 3>&- &
+	holder=$!
+	track_pid "$holder"
+	wait_until "\"\$PIDLOCK\" status --json \"\$OBS\" | grep -q '\"pid\":$holder,'" 15 ||
+		fail "the holder never took the lock: $(cat "$T/holder.out")"
+	part_writer "$NETNS_C" "$URI" "$T/w.log" "$T/w.out" PIDLOCK_MODE=wait PIDLOCK_TIMEOUT=120
+	waiter=$WPID
+	# shellcheck disable=SC2016 # evaluated by wait_until
+	wait_until '[ "$(be_partition_waiting_count "$PART_DIR")" -ge 1 ]' 15 ||
+		fail "the waiter is not queued on the server: $(cat "$T/w.out")"
+	sh "$ROOT/scripts/netns-pair.sh" cut "$NETNS_S" "$NETNS_C"
+	sleep 1
+	kill -TERM "$holder"
+	wait_until "! proc_alive $holder" 10 || fail "the holder does not end"
+	ended=$(now_ns)
+	for i in $(seq $((BE_WAITER_BOUND * 10))); do # 0.1 s steps, plus each start
+		if ip netns exec "$NETNS_S" env PIDLOCK_FILE="$OBS" LD_PRELOAD="$SHIM" true 2>"$T/obs.err"; then
+			taken=$((($(now_ns) - ended) / 1000000))
+			break
+		fi
+		[ $(($(now_ns) - ended)) -lt $((BE_WAITER_BOUND * 1000000000)) ] || break
+		sleep 0.1
+	done
+	echo "# another instance took the lock ${taken:-never} ms after the holder ended ($i tries)" >&3
+	[ -n "$taken" ] || fail "no instance next to the server had the lock within $BE_WAITER_BOUND s of the holder's end: $(cat "$T/obs.err")"
+	# Cut off, it never ran its program: it gave up, or (wait mode going
+	# on through server trouble) still tries to reach the server.
+	! wrote "$waiter" "$T/w.log" || fail "the cut-off waiter ran its program"
 }
 
 cl_case_plugin_mapped() {
