@@ -474,14 +474,31 @@ end_round() {
 
 # ---- the scenarios: one round each, lock name $BE-SCENARIO-ROUND ----
 
-sc_kill() {
-	local n=$1 log=$2 w
-	inst far "$n" fail "$log" 600
+# The holder, far away, once it writes: HOLDER its writer, HGROUP its
+# process group. $3...: inst's extra argument (sigio-ignored).
+holder_far() {
+	local n=$1 log=$2
+	shift 2
+	inst far "$n" fail "$log" 600 "$@"
 	until_writes "$IPID" "$log" || return 1
-	w=$W
+	HOLDER=$W HGROUP=$IPID
+}
+
+# The holder, and a waiter next to the server queued behind it; FAULT is
+# now, the moment the scenario strikes.
+holder_and_waiter() {
+	local n=$1 log=$2
+	shift 2
+	holder_far "$n" "$log" "$@" || return 1
 	inst near "$n" wait "$log" 600
 	until_true 10 waiting_at_least "$n" 1 || true
 	FAULT=$(now_ns)
+}
+
+sc_kill() {
+	local n=$1 log=$2 w
+	holder_and_waiter "$n" "$log" || return 1
+	w=$HOLDER
 	kill -KILL -- "-$(pgid_of "$w")"
 	observe "$w" "$log" "$LIMIT"
 }
@@ -489,12 +506,8 @@ pgid_of() { ps -o pgid= -p "$1" | tr -d ' '; }
 
 sc_frozen() {
 	local n=$1 log=$2 w g
-	inst far "$n" fail "$log" 600 sigio-ignored
-	until_writes "$IPID" "$log" || return 1
-	w=$W g=$IPID
-	inst near "$n" wait "$log" 600
-	until_true 10 waiting_at_least "$n" 1 || true
-	FAULT=$(now_ns)
+	holder_and_waiter "$n" "$log" sigio-ignored || return 1
+	w=$HOLDER g=$HGROUP
 	kill -STOP -- "-$g"
 	cut
 	# Thawed once another instance has the lock (or the limit passed).
@@ -509,12 +522,8 @@ sc_frozen() {
 
 sc_cut() {
 	local n=$1 log=$2 w
-	inst far "$n" fail "$log" 600
-	until_writes "$IPID" "$log" || return 1
-	w=$W
-	inst near "$n" wait "$log" 600
-	until_true 10 waiting_at_least "$n" 1 || true
-	FAULT=$(now_ns)
+	holder_and_waiter "$n" "$log" || return 1
+	w=$HOLDER
 	cut
 	observe "$w" "$log" "$LIMIT"
 }
@@ -527,12 +536,8 @@ sc_lossy() {
 		echo "$BE lossy: skipped: nft (nftables) is not installed"
 		return 2
 	fi
-	inst far "$n" fail "$log" 600
-	until_writes "$IPID" "$log" || return 1
-	w=$W
-	inst near "$n" wait "$log" 600
-	until_true 10 waiting_at_least "$n" 1 || true
-	FAULT=$(now_ns)
+	holder_and_waiter "$n" "$log" || return 1
+	w=$HOLDER
 	lossy_on
 	observe "$w" "$log" "$LOSSY_SECS"
 	lossy_off
@@ -553,9 +558,8 @@ sc_lossy() {
 
 sc_restart() {
 	local n=$1 log=$2 w
-	inst far "$n" fail "$log" 600
-	until_writes "$IPID" "$log" || return 1
-	w=$W
+	holder_far "$n" "$log" || return 1
+	w=$HOLDER
 	FAULT=$(now_ns)
 	be_restart >/dev/null 2>&1
 	inst near "$n" wait "$log" 600
@@ -568,9 +572,8 @@ sc_replace() {
 		DEAD="" NEXT=""
 		return 2
 	}
-	inst far "$n" fail "$log" 600
-	until_writes "$IPID" "$log" || return 1
-	w=$W
+	holder_far "$n" "$log" || return 1
+	w=$HOLDER
 	cut
 	FAULT=$(now_ns)
 	inst near "$n" replace "$log" 600
