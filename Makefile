@@ -77,7 +77,7 @@ PLUGIN_SRC := $(patsubst %,shim/plugins/%.c,$(BACKENDS)) $(PLUGIN_COMMON)
 # a program at all.
 CMD_SRC := shim/cmd/main.c shim/cmd/opts.c shim/cmd/target.c shim/cmd/run.c shim/cmd/status.c \
 	shim/cmd/stop.c shim/cmd/render.c shim/cmd/elf.c shim/cmd/macho.c shim/cmd/check.c \
-	shim/cmd/find.c shim/cmd/reach.c shim/cmd/reach_$(PLATFORM).c
+	shim/cmd/script.c shim/cmd/find.c shim/cmd/reach.c shim/cmd/reach_$(PLATFORM).c
 CLI_SRC := $(CORE) $(CMD_SRC)
 HDR := $(wildcard shim/*/*.h)
 HELPER_SRC := $(wildcard tests/helpers/*.c)

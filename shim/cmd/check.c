@@ -36,7 +36,6 @@
 #define CK_FD_ONLY PL_REACH_FD_ONLY
 #define CK_NEVER PL_REACH_NEVER
 #define CK_DEPTH 8     /* scripts run by scripts; Linux itself stops at 5 */
-#define CK_LINE 256    /* the kernel reads no more of a "#!" line (BINPRM_BUF_SIZE) */
 
 static const char ck_usage[] =
     "usage: pidlock check [--] COMMAND [ARG]...\n"
@@ -72,112 +71,12 @@ static const char *ck_base(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* A program's file, opened for reading only if it is a regular file and
- * without blocking (find.c, pl_open_program): a FIFO named as COMMAND or
- * on a #! line would otherwise hang check forever, where exec says 126 at
- * once. NULL and errno. */
-static FILE *ck_open(const char *path)
-{
-	int fd = pl_open_program(path);
-	if (fd < 0)
-		return NULL;
-	FILE *f = fdopen(fd, "rb");
-	if (!f)
-		close(fd);
-	return f;
-}
-
 /* Why exec refuses path when it is no regular file ("is a FIFO, not a
  * regular file"), or NULL. */
 static const char *ck_not_regular(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && !S_ISREG(st.st_mode) ? pl_file_kind(st.st_mode) : NULL;
-}
-
-/* The first line of path (at most CK_LINE bytes, no newline) into buf:
- * its length, or -1 and errno. */
-static long ck_first_line(const char *path, char *buf, size_t n)
-{
-	FILE *f = ck_open(path);
-	if (!f)
-		return -1;
-	size_t got = fread(buf, 1, n - 1, f);
-	fclose(f);
-	buf[got] = '\0';
-	char *nl = memchr(buf, '\n', got);
-	if (nl) {
-		*nl = '\0';
-		got = (size_t)(nl - buf);
-	}
-	return (long)got;
-}
-
-/* What a shell script does with exec: whether a line starts with "exec" (a
- * wrapper such as a pyenv or rbenv shim, which runs another program in its
- * place), and whether its last command does (otherwise, in process scope,
- * the programs it starts neither hold nor keep the lock, and it may end
- * while they run: apache2ctl start, an init script, mysqld_safe). */
-struct ck_shell {
-	int execs;      /* some line starts with exec */
-	int last_execs; /* the last command does */
-};
-
-static void ck_shell_scan(const char *path, struct ck_shell *sh)
-{
-	sh->execs = sh->last_execs = 0;
-	FILE *f = ck_open(path);
-	if (!f)
-		return;
-	char line[512];
-	for (int i = 0; i < 10000 && fgets(line, sizeof(line), f); i++) {
-		const char *p = line + strspn(line, " \t");
-		if (!*p || *p == '\n' || *p == '#')
-			continue;
-		int exec = strncmp(p, "exec", 4) == 0 && (p[4] == ' ' || p[4] == '\t');
-		sh->execs |= exec;
-		sh->last_execs = exec;
-	}
-	fclose(f);
-}
-
-/* The program env runs, from the words of a "#!/usr/bin/env ..." line
- * (after env itself): options and NAME=VALUE skipped, -S splitting the
- * rest as env does. The program's name into out; 0, or -1 if none. */
-static int ck_env_program(const char *args, char *out, size_t n)
-{
-	char words[CK_LINE];
-	snprintf(words, sizeof(words), "%s", args);
-	/* Without -S the kernel hands env everything after its name as one
-	 * word, which env runs as one program name, spaces and all. */
-	if (strncmp(words, "-S", 2) != 0 && strncmp(words, "--split-string", 14) != 0) {
-		if (!*words || strchr(words, '='))
-			return -1;
-		snprintf(out, n, "%s", words);
-		return 0;
-	}
-	char *save = NULL;
-	int takes_arg = 0;
-	for (char *w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		if (takes_arg) {
-			takes_arg = 0;
-			continue;
-		}
-		if (strcmp(w, "-S") == 0 || strcmp(w, "--split-string") == 0 || strcmp(w, "-") == 0 ||
-		    strcmp(w, "-i") == 0 || strcmp(w, "--ignore-environment") == 0 || strcmp(w, "-0") == 0)
-			continue;
-		if (strncmp(w, "-S", 2) == 0) /* -Spython3: the word glued on */
-			w += 2;
-		else if (strcmp(w, "-u") == 0 || strcmp(w, "-C") == 0 || strcmp(w, "--unset") == 0 ||
-			 strcmp(w, "--chdir") == 0) {
-			takes_arg = 1;
-			continue;
-		} else if (*w == '-' || strchr(w, '='))
-			continue;
-		snprintf(out, n, "%s", w);
-		return 0;
-	}
-	return -1;
 }
 
 /* The library `pidlock run` would preload, and whether that is the one the
@@ -345,8 +244,8 @@ int pl_cmd_check(int argc, char **argv)
 	memcpy(prog, first, sizeof(prog));
 	int via_shell_exec = 0;
 	for (int depth = 0;; depth++) {
-		char line[CK_LINE];
-		if (ck_first_line(prog, line, sizeof(line)) < 0) {
+		char line[PL_SHEBANG_MAX];
+		if (pl_script_first_line(prog, line, sizeof(line)) < 0) {
 			const char *kind = ck_not_regular(prog);
 			if (kind)
 				ck_say(prog, "%s: execve refuses to run it", kind);
@@ -379,8 +278,8 @@ int pl_cmd_check(int argc, char **argv)
 		int shell = strcmp(b, "sh") == 0 || strcmp(b, "bash") == 0 || strcmp(b, "dash") == 0 ||
 			    strcmp(b, "zsh") == 0 || strcmp(b, "ksh") == 0;
 		if (strcmp(b, "env") == 0) {
-			char name[CK_LINE];
-			if (ck_env_program(arg, name, sizeof(name))) {
+			char name[PL_SHEBANG_MAX];
+			if (pl_env_program(arg, name, sizeof(name))) {
 				ck_say(prog, "a script run by %s with no program to run", interp);
 				return CK_NEVER;
 			}
@@ -403,9 +302,9 @@ int pl_cmd_check(int argc, char **argv)
 			}
 			ck_say(prog, "a script for %s%s%s", interp, *arg ? " " : "", arg);
 		}
-		struct ck_shell sh = {0, 0};
+		struct pl_shell sh = {0, 0};
 		if (shell)
-			ck_shell_scan(prog, &sh);
+			pl_script_scan(prog, &sh);
 		if (sh.execs) {
 			ck_say(prog, "a shell script that execs another program (a shim such as "
 				     "pyenv's): check follows its #! line only; the lock passes "

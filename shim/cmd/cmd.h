@@ -173,6 +173,26 @@ int pl_reach(const char *path, struct pl_reach *r);
 /* Why the library cannot enter a program that the inherited descriptor
  * guards instead (PL_REACH_FD_ONLY), as the end of a sentence, or NULL. */
 const char *pl_reach_why(const struct pl_reach *r);
+
+/* ---- script.c: what check reads of a script ---- */
+#define PL_SHEBANG_MAX 256 /* the kernel reads no more of a "#!" line (BINPRM_BUF_SIZE) */
+/* The first line of path (at most n - 1 bytes, no newline) into buf: its
+ * length, or -1 and errno (also for a file that is not regular). */
+long pl_script_first_line(const char *path, char *buf, size_t n);
+/* What a shell script does with exec: whether a line starts with "exec" (a
+ * wrapper such as a pyenv or rbenv shim, which runs another program in its
+ * place), and whether its last command does (otherwise, in process scope,
+ * the programs it starts neither hold nor keep the lock, and it may end
+ * while they run: apache2ctl start, an init script, mysqld_safe). */
+struct pl_shell {
+	int execs;      /* some line starts with exec */
+	int last_execs; /* the last command does */
+};
+void pl_script_scan(const char *path, struct pl_shell *sh);
+/* The program env runs, from the words of a "#!/usr/bin/env ..." line
+ * (after env itself): options and NAME=VALUE skipped, -S splitting the
+ * rest as env does. The program's name into out; 0, or -1 if none. */
+int pl_env_program(const char *args, char *out, size_t n);
 /* The platform's part of pl_reach (reach_linux.c, reach_darwin.c): foreign,
  * not_program, unknown_loader, caps, restricted. */
 void plat_reach(const char *path, struct pl_reach *r);
