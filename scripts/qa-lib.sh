@@ -146,7 +146,15 @@ lib_san_flags() {
 			echo "#define $(echo "$_f" | cut -d: -f2) __interceptor_$(echo "$_f" | cut -d: -f2)"
 		done
 	} >build/qa/asan_shim.h
-	echo "-include $PWD/build/qa/asan_shim.h"
+	# No stack instrumentation in the library: the programs under test are
+	# not instrumented, so ASan's vfork interceptor is not the vfork they
+	# call (libc's comes first), and a vfork child (dash runs every command
+	# so) that runs the library's exec wrapper on its parent's stack leaves
+	# its redzones poisoned there; the parent's next frames then "overflow"
+	# inside their own variables ("Memory access ... is inside this
+	# variable"). Heap and global checks, UBSan, and the stack checks of the
+	# fuzzers (fuzz/, full ASan) remain.
+	echo "-include $PWD/build/qa/asan_shim.h --param=asan-stack=0"
 }
 
 # asan_setup DIR: the environment for running the suite on a sanitized build
@@ -168,16 +176,23 @@ asan_setup() {
 	export ASAN_OPTIONS UBSAN_OPTIONS
 }
 
-# asan_verdict DIR: prints every sanitizer report in DIR/logs; fails if any.
+# asan_verdict DIR: prints every sanitizer log in DIR/logs; fails if one
+# reports an error. A log with warnings only is printed and does not fail:
+# "ASan is ignoring requested __asan_handle_no_return", from a vfork child
+# of a program that is not instrumented, is ASan's note about the stack it
+# was handed, not a finding (see lib_san_flags).
 asan_verdict() {
-	_reports=$(find "$PWD/$1/logs" -type f | sort)
-	if [ -n "$_reports" ]; then
-		echo "$QA_NAME: sanitizer reports:" >&2
-		for _f in $_reports; do
-			echo "== $_f" >&2
-			cat "$_f" >&2
-		done
+	_logs=$(find "$PWD/$1/logs" -type f | sort)
+	_errors=""
+	# shellcheck disable=SC2086 # a list of paths without spaces (mktemp-free, under build/)
+	[ -z "$_logs" ] || _errors=$(grep -l -e 'ERROR: ' -e 'runtime error' $_logs || true)
+	for _f in $_logs; do
+		echo "== $_f" >&2
+		cat "$_f" >&2
+	done
+	if [ -n "$_errors" ]; then
+		echo "$QA_NAME: sanitizer reports with errors: $_errors" >&2
 		return 1
 	fi
-	echo "$QA_NAME: zero sanitizer reports"
+	echo "$QA_NAME: zero sanitizer error reports ($(echo "$_logs" | grep -c . || true) logs with warnings only)"
 }

@@ -735,6 +735,15 @@ PL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	return (int)pl_on_copy_end(real(clone_child, stack, flags, &call, ptid, tls, ctid), 1);
 }
 
+/* A seccomp filter (or strict mode) is about to be installed. The coverage
+ * build writes its counts now: its dump at exit makes system calls the
+ * filter may kill, and once dumped, gcov does not write again. Nothing in
+ * other builds. */
+static void before_seccomp(void)
+{
+	PL_COVERAGE_DUMP();
+}
+
 /* A seccomp filter (or strict mode) was just installed: from now on the
  * library makes no system call of its own (state.c, pl_on_sandbox). */
 static long after_seccomp(long r)
@@ -751,6 +760,8 @@ PL_EXPORT int prctl(int option, ...)
 	unsigned long a = va_arg(ap, unsigned long), b = va_arg(ap, unsigned long);
 	unsigned long c = va_arg(ap, unsigned long), d = va_arg(ap, unsigned long);
 	va_end(ap);
+	if (option == PR_SET_SECCOMP && pl_state.active)
+		before_seccomp();
 	int r = ((int (*)(int, ...))REAL(prctl))(option, a, b, c, d);
 	if (option == PR_SET_SECCOMP && pl_state.active)
 		after_seccomp(r);
@@ -850,12 +861,16 @@ PL_EXPORT long syscall(long n, ...)
 		PL_COVERAGE_DUMP();
 		break;
 	case SYS_prctl:
-		if (a == PR_SET_SECCOMP)
+		if (a == PR_SET_SECCOMP) {
+			before_seccomp();
 			return after_seccomp(raw(n, a, b, c, d, e, f));
+		}
 		break;
 	case SYS_seccomp:
-		if (a == PL_SECCOMP_SET_MODE_STRICT || a == PL_SECCOMP_SET_MODE_FILTER)
+		if (a == PL_SECCOMP_SET_MODE_STRICT || a == PL_SECCOMP_SET_MODE_FILTER) {
+			before_seccomp();
 			return after_seccomp(raw(n, a, b, c, d, e, f));
+		}
 		break;
 	default:
 		break;
